@@ -1,0 +1,37 @@
+import type { RunEvent } from '@triad/shared';
+
+const MAX_DETAIL = 160;
+
+const clip = (s: string, n = MAX_DETAIL) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
+
+/** One readable terminal line (or a few) per run event, for live views of the loop. */
+export function renderEvent(e: RunEvent): string[] {
+  switch (e.type) {
+    case 'goal.received':
+      return [`goal: ${clip(oneLine(e.request.goal), 200)}`];
+    case 'goal.rejected':
+      return [`goal rejected: ${e.error.message}`];
+    case 'thought': {
+      const head = `── iteration ${e.iteration} · ${e.stage} ${'─'.repeat(30)}`;
+      return e.text ? [head, `  thought   ${clip(oneLine(e.text), 300)}`] : [head];
+    }
+    case 'tool.called':
+      return [`  act       ${e.tool}(${clip(oneLine(e.arguments), 120)})  [${e.stepId}]`];
+    case 'observation': {
+      const o = e.observation;
+      const body = o.ok ? `ok ${clip(oneLine(JSON.stringify(o.data)))}` : `error ${o.error.code}: ${clip(oneLine(o.error.message))}`;
+      return [`  observe   ${e.tool} [${e.stepId}] ${e.durationMs} ms on ${e.executor} → ${body}`];
+    }
+    case 'answer.proposed':
+      return [`── iteration ${e.iteration} · answer proposed`, `  answer    ${clip(oneLine(e.answer), 300)}`];
+    case 'reflection': {
+      const lines = e.text ? [`  reflect   ${clip(oneLine(e.text), 300)}`] : [];
+      return lines;
+    }
+    case 'verdict':
+      return [`  judge     ${e.decision}: ${clip(oneLine(e.reason), 200)}`];
+    case 'status.changed':
+      return e.from === null ? [] : [`run ${e.to}${e.reason ? `: ${clip(oneLine(e.reason), 300)}` : ''}`];
+  }
+}

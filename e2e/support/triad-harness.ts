@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  createRedisConnection,
+  type GoalRequestInput,
+  isTerminal,
+  QUEUES,
+  type RunRecord,
+  RunStore,
+  type StoredRunEvent,
+} from '@triad/shared';
+import { type Scenario, type ScriptedModelServer, startScriptedModelServer } from '@triad/testing';
+import { type ServiceProcess, type ServiceRole, spawnService, startServices } from '../../cli/src/stack/service-processes.js';
+
+export const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+
+export interface HarnessOptions {
+  scenario: Scenario;
+  executors?: number;
+  env?: Record<string, string>;
+}
+
+/**
+ * A whole Triad for one test file: a private key prefix on the real Redis, the scripted model server, and
+ * planner, executors and judge as separate processes built from this checkout.
+ */
+export class TriadHarness {
+  readonly queues: Record<'goals' | 'act' | 'judge' | 'plan' | 'results', Queue>;
+  readonly store: RunStore;
+
+  private constructor(
+    readonly prefix: string,
+    readonly env: NodeJS.ProcessEnv,
+    readonly model: ScriptedModelServer,
+    readonly redis: Redis,
+    public services: ServiceProcess[],
+  ) {
+    const q = (name: string) => new Queue(name, { connection: redis, prefix });
+    this.queues = {
+      goals: q(QUEUES.goals),
+      act: q(QUEUES.act),
+      judge: q(QUEUES.judge),
+      plan: q(QUEUES.plan),
+      results: q(QUEUES.results),
+    };
+    this.store = new RunStore(redis, prefix);
+  }
+
+  static async start(opts: HarnessOptions): Promise<TriadHarness> {
+    const prefix = `t${randomBytes(4).toString('hex')}`;
+    const model = await startScriptedModelServer({ scenario: opts.scenario });
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      REDIS_URL,
+      TRIAD_PREFIX: prefix,
+      OPENAI_BASE_URL: `${model.url}/v1`,
+      OPENAI_API_KEY: 'test-key',
+      TRIAD_PLANNER_MODEL: 'planner',
+      TRIAD_JUDGE_MODEL: 'judge',
+      TRIAD_MODEL_MAX_RETRIES: '0',
+      TRIAD_JOB_ATTEMPTS: '3',
+      ...opts.env,
+    };
+    const services = await startServices(env, { executors: opts.executors ?? 2 });
+    return new TriadHarness(prefix, env, model, createRedisConnection(REDIS_URL, 'triad-e2e'), services);
+  }
+
+  /** Adds a goal job the way any producer would; returns the run id (given, or derived from the job id). */
+  async submit(request: GoalRequestInput & Record<string, unknown>, jobId?: string): Promise<string> {
+    const job = await this.queues.goals.add('goal', request, jobId ? { jobId } : {});
+    return typeof request.runId === 'string' ? request.runId : `run-${job.id}`;
+  }
+
+  /** Polls the run record until the run has ended. */
+  async waitForRun(runId: string, timeoutMs = 60_000): Promise<RunRecord> {
+    const deadline = Date.now() + timeoutMs;
+    let run: RunRecord | null = null;
+    while (Date.now() < deadline) {
+      run = await this.store.get(runId);
+      if (run && isTerminal(run.status)) return run;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const logs = this.services.map((s) => `--- ${s.name}\n${s.output().slice(-3000)}`).join('\n');
+    throw new Error(`run ${runId} did not end in ${timeoutMs} ms (now ${JSON.stringify(run)})\n${logs}`);
+  }
+
+  events(runId: string): Promise<StoredRunEvent[]> {
+    return this.store.events(runId);
+  }
+
+  /** Starts one more service process with this harness's environment. */
+  async spawn(role: ServiceRole, name: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const proc = await spawnService({ role, name, env: { ...this.env, ...env } });
+    this.services.push(proc);
+    return proc;
+  }
+
+  /** A QueueEvents listener on one of the harness queues (close it yourself). */
+  queueEvents(name: string): QueueEvents {
+    return new QueueEvents(name, { connection: this.redis.duplicate(), prefix: this.prefix });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.services.map((s) => s.stop()));
+    await Promise.all(Object.values(this.queues).map((q) => q.close()));
+    await this.model.close();
+    await this.deleteKeys();
+    await this.redis.quit();
+  }
+
+  private async deleteKeys(): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await this.redis.del(...keys);
+    } while (cursor !== '0');
+  }
+}

@@ -1,0 +1,32 @@
+// Unit specs sit beside the code (*.spec.ts); the end-to-end suite (e2e/*.e2e.ts) runs the built services as processes.
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      target: 'es2023',
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+    },
+    module: { type: 'es6' },
+  },
+];
+
+const common = {
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': swc },
+  moduleNameMapper: {
+    '^@triad/(shared|testing)$': '<rootDir>/libs/$1/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  testEnvironment: 'node',
+};
+
+export default {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{libs,services,cli}/*/src/**/*.spec.ts', '<rootDir>/cli/src/**/*.spec.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/e2e/**/*.e2e.ts'], testTimeout: 180_000 },
+  ],
+  testTimeout: 30_000,
+  // The e2e suites each start several service processes; two at a time fit a 2-core machine.
+  maxWorkers: 2,
+};

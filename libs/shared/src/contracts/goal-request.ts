@@ -1,0 +1,49 @@
+import { z } from 'zod';
+
+/** Run ids become part of BullMQ job ids and Redis keys: no ':' and nothing exotic. */
+export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+export const MAX_GOAL_CHARS = 20_000;
+
+export const RunId = z
+  .string()
+  .regex(RUN_ID_PATTERN, 'must be 1-128 characters of letters, digits, "_", "." or "-", starting with a letter or digit');
+
+export const Budget = z.strictObject({
+  maxIterations: z.number().int().min(1).max(100).default(8).describe('Planner iterations before the run ends'),
+  maxToolCalls: z.number().int().min(0).max(10_000).default(50).describe('Tool calls over the whole run'),
+  maxTokens: z.number().int().min(1).default(200_000).describe('Model tokens (input + output) over the whole run'),
+  maxCostUsd: z.number().positive().nullable().default(null).describe('Model cost over the whole run, in USD'),
+  timeoutMs: z.number().int().min(1_000).default(600_000).describe('Wall-clock time from intake to the end'),
+});
+export type Budget = z.infer<typeof Budget>;
+
+/** What another system sends to start a run: the data of a job named `goal` on the `goals` queue. */
+export const GoalRequest = z
+  .strictObject({
+    goal: z.string().trim().min(1).max(MAX_GOAL_CHARS).describe('What the agents should achieve, in plain language'),
+    runId: RunId.optional().describe("The caller's idempotency key: the same runId twice makes one run"),
+    tools: z
+      .array(z.string().min(1).max(64))
+      .max(100)
+      .optional()
+      .describe('Allow-list of tool names; absent means every tool the executors offer'),
+    budget: Budget.prefault({}).describe('Limits; each one omitted takes its default'),
+    metadata: z
+      .record(z.string().min(1).max(64), z.string().max(1024))
+      .refine((m) => Object.keys(m).length <= 50, 'at most 50 entries')
+      .optional()
+      .describe('Opaque string map, returned with the result'),
+    callbackUrl: z.url({ protocol: /^https?$/ }).optional().describe('Receives the finished run as a webhook'),
+  })
+  .describe('Triad GoalRequest v1');
+export type GoalRequest = z.infer<typeof GoalRequest>;
+export type GoalRequestInput = z.input<typeof GoalRequest>;
+
+/** The JSON Schema published in `schemas/goal-request.schema.json` for producers in any language. */
+export function goalRequestJsonSchema(): Record<string, unknown> {
+  return {
+    $id: 'https://triad.dev/schemas/goal-request.schema.json',
+    ...z.toJSONSchema(GoalRequest, { io: 'input', target: 'draft-2020-12' }),
+    title: 'GoalRequest',
+  };
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { GoalRequest, RunId } from './goal-request.js';
+import { JOB_NAMES, type JobName, QUEUES, type QueueName } from './queues.js';
+import { RunError, TerminalStatus, Usage } from './run-record.js';
+
+/** Payloads carry ids only; the state lives in the run store. */
+export const PlanJob = z.strictObject({ runId: RunId, iteration: z.number().int().min(1) });
+export type PlanJob = z.infer<typeof PlanJob>;
+
+export const ActJob = z.strictObject({
+  runId: RunId,
+  iteration: z.number().int().min(1),
+  stepId: z.string().regex(/^[0-9]+-[0-9]+$/),
+});
+export type ActJob = z.infer<typeof ActJob>;
+
+/** `observe`: the fan-in after the iteration's tool calls; `answer`: the planner proposed a final answer. */
+export const JudgeJob = z.strictObject({
+  runId: RunId,
+  iteration: z.number().int().min(1),
+  kind: z.enum(['observe', 'answer']),
+});
+export type JudgeJob = z.infer<typeof JudgeJob>;
+
+/** Sent to `results` when a run ends, for the systems that started it. */
+export const RunFinished = z.object({
+  runId: z.string(),
+  status: TerminalStatus,
+  answer: z.string().nullable(),
+  error: RunError.nullable(),
+  iterations: z.number().int(),
+  usage: Usage,
+  createdAt: z.number().int(),
+  finishedAt: z.number().int(),
+  durationMs: z.number().int().nonnegative(),
+  metadata: z.record(z.string(), z.string()),
+});
+export type RunFinished = z.infer<typeof RunFinished>;
+
+/** Every job Triad knows, keyed by name: its queue and payload schema. */
+export const JOBS = {
+  [JOB_NAMES.goal]: { queue: QUEUES.goals, schema: GoalRequest },
+  [JOB_NAMES.plan]: { queue: QUEUES.plan, schema: PlanJob },
+  [JOB_NAMES.act]: { queue: QUEUES.act, schema: ActJob },
+  [JOB_NAMES.judge]: { queue: QUEUES.judge, schema: JudgeJob },
+  [JOB_NAMES.runFinished]: { queue: QUEUES.results, schema: RunFinished },
+} as const satisfies Record<JobName, { queue: QueueName; schema: z.ZodType }>;
+
+export type JobData<N extends JobName> = z.infer<(typeof JOBS)[N]['schema']>;
+
+/** Deterministic job ids: a duplicate add of the same step is dropped by BullMQ itself. */
+export const jobIds = {
+  plan: (runId: string, iteration: number) => `plan-${runId}-${iteration}`,
+  act: (runId: string, stepId: string) => `act-${runId}-${stepId}`,
+  judge: (runId: string, iteration: number) => `judge-${runId}-${iteration}`,
+  runFinished: (runId: string) => `finished-${runId}`,
+};
+
+/** The step id of the i-th tool call of an iteration. */
+export const stepIdOf = (iteration: number, index: number) => `${iteration}-${index}`;

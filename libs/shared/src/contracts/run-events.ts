@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { GoalRequest } from './goal-request.js';
+import { Observation } from './observation.js';
+import { RunError, RunStatus } from './run-record.js';
+
+const base = { iteration: z.number().int().min(0), at: z.number().int() };
+
+/**
+ * Every entry of a run's append-only event stream: the thought log. Stages of the loop:
+ * interpret / plan (thought), act (tool.called), observe (observation), reflect (reflection, verdict).
+ */
+export const RunEvent = z.discriminatedUnion('type', [
+  z.object({ ...base, type: z.literal('goal.received'), request: GoalRequest }),
+  z.object({ ...base, type: z.literal('goal.rejected'), error: RunError }),
+  z.object({
+    ...base,
+    type: z.literal('thought'),
+    stage: z.enum(['interpret', 'plan']),
+    text: z.string(),
+    model: z.string(),
+    inputTokens: z.number().int(),
+    outputTokens: z.number().int(),
+  }),
+  z.object({
+    ...base,
+    type: z.literal('tool.called'),
+    stepId: z.string(),
+    callId: z.string(),
+    tool: z.string(),
+    arguments: z.string(),
+  }),
+  z.object({
+    ...base,
+    type: z.literal('observation'),
+    stepId: z.string(),
+    callId: z.string(),
+    tool: z.string(),
+    executor: z.string(),
+    durationMs: z.number(),
+    observation: Observation,
+  }),
+  z.object({ ...base, type: z.literal('answer.proposed'), answer: z.string() }),
+  z.object({
+    ...base,
+    type: z.literal('reflection'),
+    text: z.string(),
+    checks: z.array(z.string()),
+    model: z.string().nullable(),
+  }),
+  z.object({
+    ...base,
+    type: z.literal('verdict'),
+    decision: z.enum(['continue', 'accept', 'reject', 'stop']),
+    reason: z.string(),
+  }),
+  z.object({
+    ...base,
+    type: z.literal('status.changed'),
+    from: RunStatus.nullable(),
+    to: RunStatus,
+    reason: z.string().nullable(),
+  }),
+]);
+export type RunEvent = z.infer<typeof RunEvent>;
+export type RunEventType = RunEvent['type'];
+/** An event as read back from the stream, with its stream id (the SSE event id). */
+export type StoredRunEvent = RunEvent & { id: string };

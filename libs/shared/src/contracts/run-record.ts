@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { GoalRequest, RunId } from './goal-request.js';
+
+export const RUN_SCHEMA_VERSION = 1;
+
+export const RunStatus = z.enum(['running', 'succeeded', 'failed', 'cancelled', 'budget_exceeded']);
+export type RunStatus = z.infer<typeof RunStatus>;
+export const TerminalStatus = RunStatus.exclude(['running']);
+export type TerminalStatus = z.infer<typeof TerminalStatus>;
+export const isTerminal = (s: RunStatus): s is TerminalStatus => s !== 'running';
+
+/** Where the run is inside its current iteration; (iteration, phase) is what compare-and-set guards. */
+export const RunPhase = z.enum(['plan', 'act', 'judge', 'done']);
+export type RunPhase = z.infer<typeof RunPhase>;
+
+export const Usage = z.object({
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  modelCalls: z.number().int().nonnegative(),
+  toolCalls: z.number().int().nonnegative(),
+});
+export type Usage = z.infer<typeof Usage>;
+export const emptyUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0, modelCalls: 0, toolCalls: 0 });
+
+export const RunErrorCode = z.enum([
+  'invalid_goal',
+  'model_error',
+  'bad_model_reply',
+  'answer_rejected',
+  'internal_error',
+  'budget_exceeded',
+  'cancelled',
+]);
+export type RunErrorCode = z.infer<typeof RunErrorCode>;
+export const RunError = z.object({ code: RunErrorCode, message: z.string() });
+export type RunError = z.infer<typeof RunError>;
+
+/** The run record: the one source of truth for a run's state, stamped with a schema version. */
+export const RunRecord = z.object({
+  schemaVersion: z.literal(RUN_SCHEMA_VERSION),
+  id: RunId,
+  status: RunStatus,
+  phase: RunPhase,
+  iteration: z.number().int().min(1),
+  // null only for a goal rejected at intake, whose data did not parse
+  request: GoalRequest.nullable(),
+  usage: Usage,
+  createdAt: z.number().int(),
+  updatedAt: z.number().int(),
+  finishedAt: z.number().int().nullable(),
+  answer: z.string().nullable(),
+  error: RunError.nullable(),
+});
+export type RunRecord = z.infer<typeof RunRecord>;

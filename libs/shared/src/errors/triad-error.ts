@@ -1,0 +1,46 @@
+import type { RunErrorCode } from '../contracts/run-record.js';
+
+/** Base of every error Triad raises on purpose: a stable code and whether trying again can help. */
+export class TriadError extends Error {
+  constructor(
+    readonly code: RunErrorCode,
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The caller sent something Triad cannot accept; retrying the same input cannot help. */
+export class InvalidInputError extends TriadError {
+  constructor(message: string) {
+    super('invalid_goal', message, false);
+  }
+}
+
+/** The model answered something unusable (no choices, broken structure). Retrying may help. */
+export class BadModelReplyError extends TriadError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('bad_model_reply', message, true, options);
+  }
+}
+
+/** The model server failed after the client's own retries. */
+export class ModelCallError extends TriadError {
+  constructor(message: string, retryable: boolean, options?: { cause?: unknown }) {
+    super('model_error', message, retryable, options);
+  }
+}
+
+/** The configuration is unusable; the service must not start. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Short, single-line description of any thrown value, for run records and logs. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}`.slice(0, 2000);
+  return String(err).slice(0, 2000);
+}

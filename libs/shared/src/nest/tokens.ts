@@ -1,0 +1,4 @@
+/** Nest injection tokens of the shared plumbing. */
+export const TRIAD_CONFIG = Symbol('TRIAD_CONFIG');
+export const RUN_REDIS = Symbol('RUN_REDIS');
+export const REASONING_MODEL = Symbol('REASONING_MODEL');

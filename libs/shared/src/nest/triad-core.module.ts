@@ -1,0 +1,46 @@
+import { getQueueToken, BullModule } from '@nestjs/bullmq';
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { TriadConfig } from '../config/triad-config.js';
+import { QUEUES } from '../contracts/queues.js';
+import { defaultJobOptions } from '../queue/job-options.js';
+import { RunFinisher } from '../runs/run-finisher.js';
+import { RunStore } from '../store/run-store.js';
+import { ToolCatalog } from '../store/tool-catalog.js';
+import { RUN_REDIS, TRIAD_CONFIG } from './tokens.js';
+
+/**
+ * The plumbing every Triad service shares: configuration, the Redis connection, BullMQ root options,
+ * the run store and the run finisher (which needs the results queue). The Redis connection is owned by
+ * the caller (see bootstrapService), which closes it after the workers have stopped.
+ */
+@Module({})
+export class TriadCoreModule {
+  static forRoot(config: TriadConfig, redis: Redis): DynamicModule {
+    return {
+      module: TriadCoreModule,
+      global: true,
+      imports: [
+        BullModule.forRoot({
+          connection: redis,
+          prefix: config.prefix,
+          defaultJobOptions: defaultJobOptions(config.jobAttempts),
+        }),
+        BullModule.registerQueue({ name: QUEUES.results }),
+      ],
+      providers: [
+        { provide: TRIAD_CONFIG, useValue: config },
+        { provide: RUN_REDIS, useValue: redis },
+        { provide: RunStore, useFactory: (r: Redis) => new RunStore(r, config.prefix), inject: [RUN_REDIS] },
+        { provide: ToolCatalog, useFactory: (r: Redis) => new ToolCatalog(r, config.prefix), inject: [RUN_REDIS] },
+        {
+          provide: RunFinisher,
+          useFactory: (store: RunStore, results: Queue) => new RunFinisher(store, results),
+          inject: [RunStore, getQueueToken(QUEUES.results)],
+        },
+      ],
+      exports: [TRIAD_CONFIG, RUN_REDIS, RunStore, RunFinisher, ToolCatalog, BullModule],
+    };
+  }
+}

@@ -1,0 +1,27 @@
+import type { Job, JobsOptions, Queue } from 'bullmq';
+import { type JobData, JOBS } from '../contracts/jobs.js';
+import type { JobName } from '../contracts/queues.js';
+import { InvalidInputError } from '../errors/triad-error.js';
+
+/** Adds a job after checking its payload against the contract, so nothing malformed enters a queue. */
+export async function addJob<N extends JobName>(
+  queue: Queue,
+  name: N,
+  data: JobData<N>,
+  opts: JobsOptions & { jobId: string },
+): Promise<Job> {
+  const { queue: expected, schema } = JOBS[name];
+  if (queue.name !== expected) throw new Error(`job ${name} belongs on queue ${expected}, not ${queue.name}`);
+  return queue.add(name, schema.parse(data), opts);
+}
+
+/** Parses a consumed job's payload against the contract for its name; malformed data is an InvalidInputError. */
+export function parseJob<N extends JobName>(name: N, job: Pick<Job, 'name' | 'data' | 'id'>): JobData<N> {
+  if (job.name !== name) throw new InvalidInputError(`job ${job.id} is named "${job.name}", expected "${name}"`);
+  const parsed = JOBS[name].schema.safeParse(job.data);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new InvalidInputError(`invalid ${name} job ${job.id}: ${issues.join('; ')}`);
+  }
+  return parsed.data as JobData<N>;
+}

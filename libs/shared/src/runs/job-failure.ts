@@ -1,0 +1,29 @@
+import { type Job, UnrecoverableError } from 'bullmq';
+import type { RunErrorCode } from '../contracts/run-record.js';
+import { describeError, TriadError } from '../errors/triad-error.js';
+import type { RunFinisher } from './run-finisher.js';
+
+/** Whether BullMQ will give up on this job after `err`: a non-retryable error, or the last attempt. */
+export function isFinalFailure(job: Pick<Job, 'attemptsMade' | 'opts'>, err: unknown): boolean {
+  if (err instanceof UnrecoverableError) return true;
+  if (err instanceof TriadError && !err.retryable) return true;
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
+
+/**
+ * Turns a processor's error into what it must throw: a retryable error is thrown as is (BullMQ retries it);
+ * on a final failure the run is ended as failed with the reason first, so a run never vanishes silently,
+ * and an UnrecoverableError stops further attempts.
+ */
+export async function failRunIfFinal(
+  finisher: RunFinisher,
+  job: Pick<Job, 'attemptsMade' | 'opts' | 'name'>,
+  run: { runId: string; iteration: number },
+  err: unknown,
+): Promise<Error> {
+  if (!isFinalFailure(job, err)) return err instanceof Error ? err : new Error(String(err));
+  const code: RunErrorCode = err instanceof TriadError ? err.code : 'internal_error';
+  const message = `${job.name} step failed: ${describeError(err)}`;
+  await finisher.finish(run.runId, { status: 'failed', iteration: run.iteration, error: { code, message }, reason: message });
+  return err instanceof UnrecoverableError ? err : new UnrecoverableError(message);
+}

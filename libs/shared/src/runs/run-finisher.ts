@@ -1,0 +1,50 @@
+import type { Queue } from 'bullmq';
+import { jobIds, type RunFinished } from '../contracts/jobs.js';
+import { JOB_NAMES } from '../contracts/queues.js';
+import { isTerminal, type RunError, type RunRecord, type TerminalStatus } from '../contracts/run-record.js';
+import { addJob } from '../queue/typed-job.js';
+import type { RunStore } from '../store/run-store.js';
+
+/** Ends runs: the terminal compare-and-set on the record, then `run.finished` on the results queue. */
+export class RunFinisher {
+  constructor(
+    private readonly store: RunStore,
+    private readonly results: Queue,
+  ) {}
+
+  /** Ends the run if it is still running, then makes sure its result is published (safe to call twice). */
+  async finish(
+    runId: string,
+    end: { status: TerminalStatus; iteration: number; answer?: string | null; error?: RunError | null; reason: string },
+  ): Promise<void> {
+    await this.store.finish(runId, end);
+    await this.publish(runId);
+  }
+
+  /** Publishes `run.finished` for an ended run; the deterministic job id makes a repeat a no-op. */
+  async publish(runId: string): Promise<void> {
+    const run = await this.store.get(runId);
+    if (!run || !isTerminal(run.status)) return;
+    await addJob(this.results, JOB_NAMES.runFinished, toRunFinished(run), {
+      jobId: jobIds.runFinished(runId),
+      removeOnComplete: { age: 7 * 24 * 3600 },
+    });
+  }
+}
+
+/** The public result of an ended run. */
+export function toRunFinished(run: RunRecord): RunFinished {
+  const finishedAt = run.finishedAt ?? run.updatedAt;
+  return {
+    runId: run.id,
+    status: run.status as TerminalStatus,
+    answer: run.answer,
+    error: run.error,
+    iterations: run.iteration,
+    usage: run.usage,
+    createdAt: run.createdAt,
+    finishedAt,
+    durationMs: Math.max(0, finishedAt - run.createdAt),
+    metadata: run.request?.metadata ?? {},
+  };
+}

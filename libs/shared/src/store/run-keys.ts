@@ -1,0 +1,11 @@
+/**
+ * Redis keys of the run store. The run id sits in a hash tag `{...}` so that every key of one run
+ * lands in the same cluster slot and the Lua scripts below may touch them together.
+ */
+export class RunKeys {
+  constructor(readonly prefix: string) {}
+  run = (id: string) => `${this.prefix}:run:{${id}}`;
+  events = (id: string) => `${this.prefix}:run:{${id}}:events`;
+  once = (id: string, key: string) => `${this.prefix}:run:{${id}}:once:${key}`;
+  index = () => `${this.prefix}:runs`;
+}

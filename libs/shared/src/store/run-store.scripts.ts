@@ -1,0 +1,41 @@
+// Lua scripts of the run store. Each one checks and writes in one atomic step, so duplicated or
+// redelivered jobs that race each other can never both move a run.
+
+const applyFieldsAndEvents = `
+local function apply(runKey, eventsKey, fieldsJson, eventsJson)
+  local fields = cjson.decode(fieldsJson)
+  for k, v in pairs(fields) do redis.call('HSET', runKey, k, tostring(v)) end
+  for _, e in ipairs(cjson.decode(eventsJson)) do redis.call('XADD', eventsKey, '*', 'e', e) end
+end
+`;
+
+/** KEYS: run, events, index. ARGV: fields, events, createdAt, id. Returns 1 if created, 0 if the run existed. */
+export const CREATE_RUN = `${applyFieldsAndEvents}
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+apply(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+return 1`;
+
+/** KEYS: run, events. ARGV: fields, events, expected iteration, expected phase. Returns 1 if moved. */
+export const TRANSITION = `${applyFieldsAndEvents}
+local cur = redis.call('HMGET', KEYS[1], 'status', 'iteration', 'phase')
+if cur[1] ~= 'running' or cur[2] ~= ARGV[3] or cur[3] ~= ARGV[4] then return 0 end
+apply(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
+return 1`;
+
+/** KEYS: run, events. ARGV: fields, events. Ends a running run; returns 1 if it was running. */
+export const FINISH = `${applyFieldsAndEvents}
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
+apply(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
+return 1`;
+
+/**
+ * KEYS: once, run, events. ARGV: value, events, usage increments, updatedAt.
+ * Records a step's outcome exactly once; the loser of a race gets the winner's value back.
+ */
+export const ONCE = `${applyFieldsAndEvents}
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return {0, redis.call('GET', KEYS[1])} end
+apply(KEYS[2], KEYS[3], '{}', ARGV[2])
+for k, v in pairs(cjson.decode(ARGV[3])) do redis.call('HINCRBY', KEYS[2], 'usage.' .. k, string.format('%d', v)) end
+redis.call('HSET', KEYS[2], 'updatedAt', ARGV[4])
+return {1, ARGV[1]}`;

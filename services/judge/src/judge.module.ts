@@ -1,0 +1,22 @@
+import { BullModule } from '@nestjs/bullmq';
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { OpenAIReasoningModel, QUEUES, REASONING_MODEL, type TriadConfig, TriadCoreModule } from '@triad/shared';
+import { JudgeProcessor } from './judge.processor.js';
+import { JudgeService } from './judge.service.js';
+
+/** The judge: the Reflect stage, and the end of every run. */
+@Module({})
+export class JudgeModule {
+  static forRoot(config: TriadConfig, redis: Redis): DynamicModule {
+    return {
+      module: JudgeModule,
+      imports: [TriadCoreModule.forRoot(config, redis), BullModule.registerQueue({ name: QUEUES.plan })],
+      providers: [
+        JudgeProcessor,
+        JudgeService,
+        { provide: REASONING_MODEL, useValue: new OpenAIReasoningModel(config.model) },
+      ],
+    };
+  }
+}

@@ -1,0 +1,40 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Job } from 'bullmq';
+import {
+  failRunIfFinal,
+  JOB_NAMES,
+  LOCK_DURATION_MS,
+  parseJob,
+  QUEUES,
+  RunFinisher,
+  STALLED_INTERVAL_MS,
+  TRIAD_CONFIG,
+  type TriadConfig,
+} from '@triad/shared';
+import { JudgeService } from './judge.service.js';
+
+/** Consumes `judge` jobs: the fan-in parent of an iteration's tool calls, or a proposed answer. */
+@Processor(QUEUES.judge, { stalledInterval: STALLED_INTERVAL_MS, lockDuration: LOCK_DURATION_MS })
+export class JudgeProcessor extends WorkerHost implements OnApplicationBootstrap {
+  constructor(
+    private readonly judge: JudgeService,
+    private readonly finisher: RunFinisher,
+    @Inject(TRIAD_CONFIG) private readonly config: TriadConfig,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap(): void {
+    this.worker.concurrency = this.config.concurrency.judge;
+  }
+
+  async process(job: Job, _token?: string, signal?: AbortSignal): Promise<string> {
+    const data = parseJob(JOB_NAMES.judge, job);
+    try {
+      return await this.judge.judge(data, signal);
+    } catch (err) {
+      throw await failRunIfFinal(this.finisher, job, data, err);
+    }
+  }
+}

@@ -1,0 +1,177 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import {
+  addJob,
+  JOB_NAMES,
+  jobIds,
+  type JudgeJob,
+  type NewRunEvent,
+  PlanDecision,
+  QUEUES,
+  REASONING_MODEL,
+  type ReasoningModel,
+  type RunEvent,
+  type RunRecord,
+  RunFinisher,
+  RunStore,
+  StepResult,
+  TRIAD_CONFIG,
+  type TriadConfig,
+  Verdict,
+} from '@triad/shared';
+import {
+  AnswerReview,
+  answerReviewMessages,
+  answerReviewSchema,
+  IterationReview,
+  iterationReviewMessages,
+  iterationReviewSchema,
+  parseReview,
+} from './judge-prompts.js';
+import { reflectionChecks } from './reflection-checks.js';
+import { verdictAfterObservations, verdictOnAnswer } from './verdict-rules.js';
+
+interface Review {
+  critique: string | null;
+  accepted: boolean;
+  model: string | null;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** The Reflect stage: judge an iteration (or a proposed answer) once, then continue the loop or end the run. */
+@Injectable()
+export class JudgeService {
+  constructor(
+    private readonly store: RunStore,
+    private readonly finisher: RunFinisher,
+    @Inject(REASONING_MODEL) private readonly model: ReasoningModel,
+    @Inject(TRIAD_CONFIG) private readonly config: TriadConfig,
+    @InjectQueue(QUEUES.plan) private readonly planQueue: Queue,
+  ) {}
+
+  async judge(job: JudgeJob, signal?: AbortSignal): Promise<string> {
+    const { runId, iteration } = job;
+    const run = await this.store.get(runId);
+    if (!run) return `run ${runId} does not exist`;
+    if (run.status !== 'running') {
+      await this.finisher.publish(runId);
+      return `run already ${run.status}`;
+    }
+    if (run.iteration !== iteration || (run.phase !== 'act' && run.phase !== 'judge')) {
+      return `duplicate: run is at ${run.iteration}/${run.phase}`;
+    }
+    const verdict =
+      (await this.store.getOnce(runId, `verdict:${iteration}`, Verdict)) ?? (await this.decide(run, job, signal));
+    if (verdict.next === 'finish') {
+      await this.finisher.finish(runId, { ...verdict, iteration, error: errorOf(verdict) });
+      return `run ${verdict.status}: ${verdict.reason}`;
+    }
+    const next = iteration + 1;
+    await addJob(this.planQueue, JOB_NAMES.plan, { runId, iteration: next }, { jobId: jobIds.plan(runId, next) });
+    await this.store.transition(runId, { iteration, phase: run.phase }, { iteration: next, phase: 'plan' });
+    return `continue with iteration ${next}`;
+  }
+
+  private async decide(run: RunRecord, job: JudgeJob, signal?: AbortSignal): Promise<Verdict> {
+    const { iteration } = job;
+    const request = run.request;
+    const decision = await this.store.getOnce(run.id, `plan:${iteration}`, PlanDecision);
+    if (!request || !decision) throw new Error(`run ${run.id} has no plan for iteration ${iteration}`);
+    const history = await this.store.events(run.id);
+    const results = await Promise.all(decision.toolCalls.map((c) => this.stepResult(run.id, c)));
+    const checks = reflectionChecks(iteration, decision.toolCalls, results, history);
+    const facts = { iteration, budget: request.budget, toolCallsUsed: run.usage.toolCalls, checks };
+
+    let review: Review;
+    let verdict: Verdict;
+    if (job.kind === 'answer') {
+      const answer = decision.answer ?? '';
+      review = await this.reviewAnswer(request.goal, answer, history, signal);
+      verdict = verdictOnAnswer({ ...facts, critique: review.critique, answer, accepted: review.accepted });
+    } else {
+      review = await this.reviewIteration(request.goal, iteration, history, checks, signal);
+      verdict = verdictAfterObservations({ ...facts, critique: review.critique });
+    }
+    const events = verdictEvents(iteration, job.kind, verdict, review);
+    const usage = { inputTokens: review.inputTokens, outputTokens: review.outputTokens, modelCalls: review.model ? 1 : 0 };
+    return (await this.store.once(run.id, `verdict:${iteration}`, Verdict, verdict, events, usage)).value;
+  }
+
+  private async stepResult(runId: string, call: { stepId: string; callId: string; tool: string }): Promise<StepResult> {
+    const recorded = await this.store.getOnce(runId, `step:${call.stepId}`, StepResult);
+    return (
+      recorded ?? {
+        ...call,
+        executor: 'none',
+        durationMs: 0,
+        observation: {
+          ok: false,
+          error: { code: 'tool_error', message: 'the step failed before recording an observation', retryable: true },
+        },
+      }
+    );
+  }
+
+  private async reviewAnswer(goal: string, answer: string, history: RunEvent[], signal?: AbortSignal) {
+    if (this.config.judgePolicy === 'checks') {
+      return noModel(answer.trim() ? null : 'The answer is empty.', answer.trim().length > 0);
+    }
+    const reply = await this.model.chat({
+      model: this.config.model.judgeModel,
+      messages: answerReviewMessages(goal, answer, history),
+      jsonSchema: answerReviewSchema(),
+      signal,
+    });
+    const review = parseReview(AnswerReview, reply.content);
+    const accepted = review.verdict === 'accept';
+    return { ...usageOf(reply), critique: review.critique.trim() || (accepted ? null : 'Revise the answer.'), accepted };
+  }
+
+  private async reviewIteration(
+    goal: string,
+    iteration: number,
+    history: RunEvent[],
+    checks: string[],
+    signal?: AbortSignal,
+  ): Promise<Review> {
+    if (this.config.judgePolicy !== 'always') return noModel(null, false);
+    const reply = await this.model.chat({
+      model: this.config.model.judgeModel,
+      messages: iterationReviewMessages(goal, iteration, history, checks),
+      jsonSchema: iterationReviewSchema(),
+      signal,
+    });
+    return { ...usageOf(reply), critique: parseReview(IterationReview, reply.content).critique.trim() || null, accepted: false };
+  }
+}
+
+const noModel = (critique: string | null, accepted: boolean): Review => ({
+  critique,
+  accepted,
+  model: null,
+  inputTokens: 0,
+  outputTokens: 0,
+});
+
+const usageOf = (r: { model: string; inputTokens: number; outputTokens: number }) => ({
+  model: r.model,
+  inputTokens: r.inputTokens,
+  outputTokens: r.outputTokens,
+});
+
+function errorOf(v: Verdict) {
+  if (v.next !== 'finish' || v.status === 'succeeded') return null;
+  return { code: v.status === 'budget_exceeded' ? ('budget_exceeded' as const) : ('answer_rejected' as const), message: v.reason };
+}
+
+function verdictEvents(iteration: number, kind: JudgeJob['kind'], v: Verdict, review: Review): NewRunEvent[] {
+  const text = v.next === 'plan' ? (v.critique ?? '') : (review.critique ?? '');
+  const decision = v.next === 'plan' ? (kind === 'answer' ? 'reject' : 'continue') : v.status === 'succeeded' ? 'accept' : 'stop';
+  const reason = v.next === 'finish' ? v.reason : kind === 'answer' ? 'answer sent back for revision' : 'next iteration';
+  return [
+    { type: 'reflection', iteration, text, checks: v.checks, model: review.model },
+    { type: 'verdict', iteration, decision, reason },
+  ];
+}

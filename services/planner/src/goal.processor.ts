@@ -1,0 +1,16 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import type { Job } from 'bullmq';
+import { LOCK_DURATION_MS, QUEUES, STALLED_INTERVAL_MS } from '@triad/shared';
+import { IntakeService } from './intake.service.js';
+
+/** Consumes `goal` jobs from other systems; the job's return value is the run id. */
+@Processor(QUEUES.goals, { stalledInterval: STALLED_INTERVAL_MS, lockDuration: LOCK_DURATION_MS })
+export class GoalProcessor extends WorkerHost {
+  constructor(private readonly intake: IntakeService) {
+    super();
+  }
+
+  async process(job: Job): Promise<{ runId: string; created: boolean }> {
+    return this.intake.accept(job);
+  }
+}

@@ -1,0 +1,4 @@
+import { bootstrapService } from '@triad/shared';
+import { PlannerModule } from './planner.module.js';
+
+await bootstrapService('planner', (config, redis) => PlannerModule.forRoot(config, redis));

@@ -1,0 +1,36 @@
+import { BullModule } from '@nestjs/bullmq';
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import {
+  OpenAIReasoningModel,
+  QUEUES,
+  REASONING_MODEL,
+  type TriadConfig,
+  TriadCoreModule,
+} from '@triad/shared';
+import { GoalProcessor } from './goal.processor.js';
+import { IntakeService } from './intake.service.js';
+import { PlanProcessor } from './plan.processor.js';
+import { FLOW_PRODUCER, PlannerService } from './planner.service.js';
+
+/** The planner: takes goals in and runs the Interpret and Plan stages of every iteration. */
+@Module({})
+export class PlannerModule {
+  static forRoot(config: TriadConfig, redis: Redis): DynamicModule {
+    return {
+      module: PlannerModule,
+      imports: [
+        TriadCoreModule.forRoot(config, redis),
+        BullModule.registerQueue({ name: QUEUES.goals }, { name: QUEUES.plan }, { name: QUEUES.judge }),
+        BullModule.registerFlowProducer({ name: FLOW_PRODUCER }),
+      ],
+      providers: [
+        GoalProcessor,
+        PlanProcessor,
+        IntakeService,
+        PlannerService,
+        { provide: REASONING_MODEL, useValue: new OpenAIReasoningModel(config.model) },
+      ],
+    };
+  }
+}

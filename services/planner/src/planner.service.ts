@@ -1,0 +1,141 @@
+import { InjectFlowProducer, InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable } from '@nestjs/common';
+import type { FlowProducer, Queue } from 'bullmq';
+import {
+  ActJob,
+  addJob,
+  budgetExhausted,
+  defaultJobOptions,
+  JOB_NAMES,
+  jobIds,
+  JudgeJob,
+  type NewRunEvent,
+  PlanDecision,
+  QUEUES,
+  REASONING_MODEL,
+  type ReasoningModel,
+  type RunRecord,
+  RunFinisher,
+  RunStore,
+  stepIdOf,
+  TRIAD_CONFIG,
+  ToolCatalog,
+  type TriadConfig,
+} from '@triad/shared';
+import { buildConversation } from './conversation.js';
+import { toolsForRun } from './planner-tools.js';
+
+export const FLOW_PRODUCER = 'triad-flows';
+
+/** One planner iteration: decide (once, by asking the model), hand the decision on, move the run. */
+@Injectable()
+export class PlannerService {
+  constructor(
+    private readonly store: RunStore,
+    private readonly finisher: RunFinisher,
+    private readonly catalog: ToolCatalog,
+    @Inject(REASONING_MODEL) private readonly model: ReasoningModel,
+    @Inject(TRIAD_CONFIG) private readonly config: TriadConfig,
+    @InjectQueue(QUEUES.judge) private readonly judgeQueue: Queue,
+    @InjectFlowProducer(FLOW_PRODUCER) private readonly flows: FlowProducer,
+  ) {}
+
+  async plan(runId: string, iteration: number, signal?: AbortSignal): Promise<string> {
+    const run = await this.store.get(runId);
+    if (!run) return `run ${runId} does not exist`;
+    if (run.status !== 'running') {
+      await this.finisher.publish(runId);
+      return `run already ${run.status}`;
+    }
+    if (run.iteration !== iteration || run.phase !== 'plan') return `duplicate: run is at ${run.iteration}/${run.phase}`;
+
+    let decision = await this.store.getOnce(runId, `plan:${iteration}`, PlanDecision);
+    if (!decision) {
+      const exhausted = budgetExhausted(run);
+      if (exhausted) {
+        await this.finisher.finish(runId, { status: 'budget_exceeded', iteration, reason: exhausted });
+        return exhausted;
+      }
+      decision = await this.decide(run, iteration, signal);
+    }
+    await this.dispatch(runId, decision);
+    const next = decision.toolCalls.length ? 'act' : 'judge';
+    await this.store.transition(runId, { iteration, phase: 'plan' }, { phase: next });
+    return decision.toolCalls.length ? `${decision.toolCalls.length} tool calls` : 'answer proposed';
+  }
+
+  /** Asks the model and records its decision with its events and usage, once. */
+  private async decide(run: RunRecord, iteration: number, signal?: AbortSignal): Promise<PlanDecision> {
+    const request = run.request;
+    if (!request) throw new Error(`run ${run.id} has no request`);
+    const events = await this.store.events(run.id);
+    const reply = await this.model.chat({
+      model: this.config.model.plannerModel,
+      messages: buildConversation(request, events),
+      tools: toolsForRun(await this.catalog.list(), request.tools),
+      signal,
+    });
+    const decision: PlanDecision = {
+      iteration,
+      model: reply.model,
+      thought: reply.toolCalls.length ? reply.content : null,
+      toolCalls: reply.toolCalls.map((c, i) => ({
+        stepId: stepIdOf(iteration, i),
+        callId: c.id,
+        tool: c.name,
+        arguments: c.arguments,
+      })),
+      answer: reply.toolCalls.length ? null : (reply.content ?? ''),
+      inputTokens: reply.inputTokens,
+      outputTokens: reply.outputTokens,
+    };
+    const { value } = await this.store.once(run.id, `plan:${iteration}`, PlanDecision, decision, decisionEvents(decision), {
+      inputTokens: decision.inputTokens,
+      outputTokens: decision.outputTokens,
+      modelCalls: 1,
+    });
+    return value;
+  }
+
+  /** Tool calls become a flow: a judge parent that starts once every act child is done (fan-in). */
+  private async dispatch(runId: string, d: PlanDecision): Promise<void> {
+    const opts = defaultJobOptions(this.config.jobAttempts);
+    const judge = JudgeJob.parse({ runId, iteration: d.iteration, kind: d.toolCalls.length ? 'observe' : 'answer' });
+    if (!d.toolCalls.length) {
+      await addJob(this.judgeQueue, JOB_NAMES.judge, judge, { ...opts, jobId: jobIds.judge(runId, d.iteration) });
+      return;
+    }
+    await this.flows.add({
+      name: JOB_NAMES.judge,
+      queueName: QUEUES.judge,
+      data: judge,
+      opts: { ...opts, jobId: jobIds.judge(runId, d.iteration) },
+      children: d.toolCalls.map((c) => ({
+        name: JOB_NAMES.act,
+        queueName: QUEUES.act,
+        data: ActJob.parse({ runId, iteration: d.iteration, stepId: c.stepId }),
+        // A child that fails for good must not strand its parent: the judge reports the missing observation.
+        opts: { ...opts, jobId: jobIds.act(runId, c.stepId), ignoreDependencyOnFailure: true },
+      })),
+    });
+  }
+}
+
+function decisionEvents(d: PlanDecision): NewRunEvent[] {
+  const stage = d.iteration === 1 ? 'interpret' : 'plan';
+  const thoughtText = d.thought ?? (d.toolCalls.length ? '' : 'proposing an answer');
+  const events: NewRunEvent[] = [
+    {
+      type: 'thought',
+      iteration: d.iteration,
+      stage,
+      text: thoughtText,
+      model: d.model,
+      inputTokens: d.inputTokens,
+      outputTokens: d.outputTokens,
+    },
+  ];
+  for (const c of d.toolCalls) events.push({ type: 'tool.called', iteration: d.iteration, ...c });
+  if (d.answer !== null) events.push({ type: 'answer.proposed', iteration: d.iteration, answer: d.answer });
+  return events;
+}
