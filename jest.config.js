@@ -27,6 +27,9 @@ export default {
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/e2e/**/*.e2e.ts'], testTimeout: 180_000 },
   ],
   testTimeout: 30_000,
+  globalSetup: '<rootDir>/test-support/redis-global-setup.js',
+  globalTeardown: '<rootDir>/test-support/redis-global-teardown.js',
+  reporters: ['default', '<rootDir>/test-support/summary-reporter.js'],
   // The e2e suites each start several service processes; two at a time fit a 2-core machine.
   maxWorkers: 2,
 };

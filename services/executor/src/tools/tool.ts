@@ -1,0 +1,73 @@
+import type { ToolErrorCode, ToolRisk, ToolSpec } from '@triad/shared';
+import { z } from 'zod';
+import { type JsonSchema, toStrictJsonSchema } from './strict-json-schema.js';
+import type { Workspace } from './workspace.js';
+
+/** Tool names the model may call: lowercase snake_case, at most 64 characters. */
+export const TOOL_NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
+
+/** What a tool gets besides its arguments. */
+export interface ToolContext {
+  /** Aborted on cancellation or timeout; long-running tools must honour it. */
+  signal: AbortSignal;
+  /** Stable across retries of the same step, so side effects can be deduplicated. */
+  idempotencyKey: string;
+  runId: string;
+  stepId: string;
+  workspace: Workspace;
+}
+
+/** A tool the model can call: validated input, validated output, and how risky it is. */
+export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z.ZodType = z.ZodType> {
+  readonly name: string;
+  readonly description: string;
+  readonly input: I;
+  readonly output: O;
+  readonly risk: ToolRisk;
+  readonly timeoutMs?: number;
+  // Method syntax on purpose: keeps ToolDefinition<Specific> assignable to ToolDefinition in registries.
+  run(args: z.output<I>, ctx: ToolContext): Promise<z.input<O>>;
+}
+
+/**
+ * Declares a tool. Every input property must be required: write optional inputs as `.nullable()`
+ * (the model sends `null`), never `.optional()` or `.default()`, which OpenAI strict mode cannot express.
+ * Throws on a bad name, a bad timeout or an input schema that strict mode cannot express.
+ */
+export function defineTool<I extends z.ZodObject, O extends z.ZodType>(
+  def: ToolDefinition<I, O>,
+): ToolDefinition<I, O> {
+  if (!TOOL_NAME_PATTERN.test(def.name)) {
+    throw new Error(`Invalid tool name "${def.name}": must match ${TOOL_NAME_PATTERN}`);
+  }
+  if (def.timeoutMs !== undefined && !(Number.isFinite(def.timeoutMs) && def.timeoutMs > 0)) {
+    throw new Error(`Tool "${def.name}": timeoutMs must be a positive number`);
+  }
+  toolSpec(def); // fail at definition time rather than on the first model call
+  return Object.freeze({ ...def });
+}
+
+/** The JSON Schema spec of a tool as the model sees it: all properties required, no extra properties. */
+export function toolSpec(tool: ToolDefinition): ToolSpec {
+  const raw = z.toJSONSchema(tool.input, { io: 'input' }) as JsonSchema;
+  let parameters: JsonSchema;
+  try {
+    parameters = toStrictJsonSchema(raw);
+  } catch (err) {
+    throw new Error(`Tool "${tool.name}": ${(err as Error).message}`);
+  }
+  return { name: tool.name, description: tool.description, risk: tool.risk, parameters };
+}
+
+/** An expected tool failure whose message is meant for the model; lets the tool choose code and retryability. */
+export class ToolFailure extends Error {
+  override readonly name = 'ToolFailure';
+  readonly code: ToolErrorCode;
+  readonly retryable: boolean;
+
+  constructor(message: string, opts: { code?: ToolErrorCode; retryable?: boolean; cause?: unknown } = {}) {
+    super(message, { cause: opts.cause });
+    this.code = opts.code ?? 'tool_error';
+    this.retryable = opts.retryable ?? false;
+  }
+}
