@@ -23,7 +23,11 @@ const common = {
 
 export default {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{libs,services,cli}/*/src/**/*.spec.ts', '<rootDir>/cli/src/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{libs,services,cli}/*/src/**/*.spec.ts', '<rootDir>/cli/src/**/*.spec.ts'],
+    },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/e2e/**/*.e2e.ts'], testTimeout: 180_000 },
   ],
   testTimeout: 30_000,

@@ -46,8 +46,14 @@ const scenario: Scenario = {
       turnBy: byAssistant,
       turns: {
         planner: [
-          { content: 'Try a tool that does not exist.', toolCalls: [{ id: 's1', name: 'teleport', arguments: { to: 'mars' } }] },
-          { content: 'Use the calculator.', toolCalls: [{ id: 's2', name: 'calculator', arguments: '{"expression": "2+' }] },
+          {
+            content: 'Try a tool that does not exist.',
+            toolCalls: [{ id: 's1', name: 'teleport', arguments: { to: 'mars' } }],
+          },
+          {
+            content: 'Use the calculator.',
+            toolCalls: [{ id: 's2', name: 'calculator', arguments: '{"expression": "2+' }],
+          },
           { content: 'Fix the arguments.', toolCalls: [calc('s3', '2 + 2')] },
           { content: 'It is {{tool:s3.data.result}}.' },
         ],
@@ -80,7 +86,9 @@ afterAll(async () => {
 });
 
 const plannerRequests = (script: string) =>
-  triad.model.requests.filter((r) => r.role === 'planner' && r.script === script).map((r) => r.body.messages as ChatMessage[]);
+  triad.model.requests
+    .filter((r) => r.role === 'planner' && r.script === script)
+    .map((r) => r.body.messages as ChatMessage[]);
 
 describe('the agent loop', () => {
   it('runs several iterations with parallel tool calls, in stage order, and shows the model the observations', async () => {
@@ -103,7 +111,10 @@ describe('the agent loop', () => {
     const [, second, third] = plannerRequests('parallel');
     const toolMessages = second.filter((m) => m.role === 'tool');
     expect(toolMessages.map((m) => m.role === 'tool' && m.tool_call_id)).toEqual(['p1a', 'p1b']);
-    expect(JSON.parse(String(toolMessages[0].content))).toEqual({ ok: true, data: { expression: '1 + 2 * 3', result: 7 } });
+    expect(JSON.parse(String(toolMessages[0].content))).toEqual({
+      ok: true,
+      data: { expression: '1 + 2 * 3', result: 7 },
+    });
     const porto = third.find((m) => m.role === 'tool' && m.tool_call_id === 'p2b');
     expect(JSON.parse(String(porto?.content)).data.content).toContain('"city": "Porto"');
     // The model was offered the executors' tools as strict function definitions.
@@ -113,7 +124,11 @@ describe('the agent loop', () => {
 
   it('sends a rejected answer back with the critique, and accepts the revision', async () => {
     const run = await triad.waitForRun(await triad.submit({ goal: 'goal:critique', runId: 'loop-critique' }));
-    expect(run).toMatchObject({ status: 'succeeded', answer: 'A revised answer with the missing detail.', iteration: 2 });
+    expect(run).toMatchObject({
+      status: 'succeeded',
+      answer: 'A revised answer with the missing detail.',
+      iteration: 2,
+    });
     const verdicts = (await triad.events(run.id)).filter((e) => e.type === 'verdict').map((e) => e.decision);
     expect(verdicts).toEqual(['reject', 'accept']);
     const revisionRequest = plannerRequests('critique')[1];
@@ -137,8 +152,8 @@ describe('the agent loop', () => {
     const observations = (await triad.events(run.id)).flatMap((e) => (e.type === 'observation' ? [e] : []));
     expect(observations).toHaveLength(6);
     expect(new Set(observations.map((o) => o.executor))).toEqual(new Set(['executor-1', 'executor-2']));
-    expect(observations.map((o) => (o.observation.ok ? (o.observation.data as { result: number }).result : null)).sort()).toEqual(
-      [100, 200, 300, 400, 500, 600],
-    );
+    expect(
+      observations.map((o) => (o.observation.ok ? (o.observation.data as { result: number }).result : null)).sort(),
+    ).toEqual([100, 200, 300, 400, 500, 600]);
   });
 });

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
 import {
   ConfigError,
   createRedisConnection,
@@ -10,6 +9,7 @@ import {
   type TriadConfig,
 } from '@triad/shared';
 import { loadScenarioFile, type ScriptedModelServer, startScriptedModelServer } from '@triad/testing';
+import { Queue } from 'bullmq';
 import { followRun } from './client/follow-run.js';
 import { renderEvent } from './render/event-line.js';
 import { ensureRedis, type RedisHandle } from './stack/local-redis.js';
@@ -48,9 +48,15 @@ async function main(): Promise<number> {
 
     const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: redis.url };
     if (!config.model.apiKey && !config.model.baseUrl) {
-      const model: ScriptedModelServer = await startScriptedModelServer({ scenario: await loadScenarioFile(DEMO_SCENARIO) });
+      const model: ScriptedModelServer = await startScriptedModelServer({
+        scenario: await loadScenarioFile(DEMO_SCENARIO),
+      });
       cleanup.push(() => model.close());
-      Object.assign(env, { OPENAI_BASE_URL: `${model.url}/v1`, TRIAD_PLANNER_MODEL: 'planner', TRIAD_JUDGE_MODEL: 'judge' });
+      Object.assign(env, {
+        OPENAI_BASE_URL: `${model.url}/v1`,
+        TRIAD_PLANNER_MODEL: 'planner',
+        TRIAD_JUDGE_MODEL: 'judge',
+      });
       banner(goal === DEMO_GOAL);
     } else {
       say(`model: ${config.model.plannerModel} (planner), ${config.model.judgeModel} (judge)`);
@@ -58,7 +64,8 @@ async function main(): Promise<number> {
 
     const services: ServiceProcess[] = await startServices(env, {
       executors: 2,
-      onLine: (line, name) => /\b(ERROR|WARN)\b/.test(line) && say(`[${name}] ${line.replace(/^.*?(ERROR|WARN)/, '$1')}`),
+      onLine: (line, name) =>
+        /\b(ERROR|WARN)\b/.test(line) && say(`[${name}] ${line.replace(/^.*?(ERROR|WARN)/, '$1')}`),
     });
     cleanup.push(async () => {
       await Promise.all(services.map((s) => s.stop()));
@@ -85,15 +92,25 @@ async function submitAndFollow(config: TriadConfig, redisUrl: string, goal: stri
     await goals.add('goal', request, { jobId: `goal-${runId}` });
     say(`submitted run ${runId}`);
     const started = Date.now();
-    const status = await followRun(store, blocking, runId, (e) => renderEvent(e).forEach((l) => say(l)), {
-      timeoutMs: request.budget.timeoutMs + 30_000,
-      signal,
-    });
+    const status = await followRun(
+      store,
+      blocking,
+      runId,
+      (e) => {
+        for (const line of renderEvent(e)) say(line);
+      },
+      {
+        timeoutMs: request.budget.timeoutMs + 30_000,
+        signal,
+      },
+    );
     const run = await store.get(runId);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     if (run && status === run.status) {
       const u = run.usage;
-      say(`\n${run.status} in ${seconds} s · ${run.iteration} iterations · ${u.toolCalls} tool calls · ${u.inputTokens + u.outputTokens} tokens`);
+      say(
+        `\n${run.status} in ${seconds} s · ${run.iteration} iterations · ${u.toolCalls} tool calls · ${u.inputTokens + u.outputTokens} tokens`,
+      );
       if (run.answer) say(`\nAnswer: ${run.answer}`);
       if (run.error) say(`\nError (${run.error.code}): ${run.error.message}`);
     } else {
@@ -125,4 +142,4 @@ function fail(message: string, code: number): number {
   return code;
 }
 
-process.exitCode = await main();
+process.exit(await main());

@@ -24,7 +24,8 @@ export function stagesByIteration(events: RunEvent[]): Record<number, string[]> 
   for (const e of events) {
     const stage = stageOf(e);
     if (!stage) continue;
-    const list = (out[e.iteration] ??= []);
+    out[e.iteration] ??= [];
+    const list = out[e.iteration];
     if (list[list.length - 1] !== stage) list.push(stage);
   }
   return out;

@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Queue, QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
 import {
   createRedisConnection,
   type GoalRequestInput,
@@ -11,7 +9,14 @@ import {
   type StoredRunEvent,
 } from '@triad/shared';
 import { type Scenario, type ScriptedModelServer, startScriptedModelServer } from '@triad/testing';
-import { type ServiceProcess, type ServiceRole, spawnService, startServices } from '../../cli/src/stack/service-processes.js';
+import { Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  type ServiceProcess,
+  type ServiceRole,
+  spawnService,
+  startServices,
+} from '../../cli/src/stack/service-processes.js';
 
 export const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { isTerminal, type RunStatus, type RunStore, type StoredRunEvent } from '@triad/shared';
+import type { Redis } from 'ioredis';
 
 /**
  * Streams a run's events to `onEvent` as they are appended, from the beginning, until the run reaches a terminal

@@ -20,7 +20,9 @@ export function renderEvent(e: RunEvent): string[] {
       return [`  act       ${e.tool}(${clip(oneLine(e.arguments), 120)})  [${e.stepId}]`];
     case 'observation': {
       const o = e.observation;
-      const body = o.ok ? `ok ${clip(oneLine(JSON.stringify(o.data)))}` : `error ${o.error.code}: ${clip(oneLine(o.error.message))}`;
+      const body = o.ok
+        ? `ok ${clip(oneLine(JSON.stringify(o.data)))}`
+        : `error ${o.error.code}: ${clip(oneLine(o.error.message))}`;
       return [`  observe   ${e.tool} [${e.stepId}] ${e.durationMs} ms on ${e.executor} → ${body}`];
     }
     case 'answer.proposed':

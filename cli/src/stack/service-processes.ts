@@ -93,7 +93,10 @@ export async function startServices(
 ): Promise<ServiceProcess[]> {
   const specs: { role: ServiceRole; name: string }[] = [
     { role: 'planner', name: 'planner' },
-    ...Array.from({ length: opts.executors ?? 2 }, (_, i) => ({ role: 'executor' as const, name: `executor-${i + 1}` })),
+    ...Array.from({ length: opts.executors ?? 2 }, (_, i) => ({
+      role: 'executor' as const,
+      name: `executor-${i + 1}`,
+    })),
     { role: 'judge', name: 'judge' },
   ];
   const started = await Promise.allSettled(specs.map((s) => spawnService({ ...s, env, onLine: opts.onLine })));

@@ -1,6 +1,5 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Job } from 'bullmq';
 import {
   failRunIfFinal,
   JOB_NAMES,
@@ -13,6 +12,7 @@ import {
   TRIAD_CONFIG,
   type TriadConfig,
 } from '@triad/shared';
+import type { Job } from 'bullmq';
 import { ExecutorService } from './executor.service.js';
 
 /** Consumes `act` jobs: one tool call each. Tool failures are observations; only infrastructure errors throw. */

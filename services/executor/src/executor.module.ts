@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { type DynamicModule, Module } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { type TriadConfig, TriadCoreModule } from '@triad/shared';
+import type { Redis } from 'ioredis';
 import { ActProcessor } from './act.processor.js';
 import { ExecutorService } from './executor.service.js';
 import { builtinTools } from './tools/builtin-tools.js';

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Observation } from '@triad/shared';
 import {
   type ActJob,
   observationError,
@@ -9,7 +10,6 @@ import {
   TRIAD_CONFIG,
   type TriadConfig,
 } from '@triad/shared';
-import type { Observation } from '@triad/shared';
 import { ToolRegistry } from './tools/tool-registry.js';
 import { runTool } from './tools/tool-runner.js';
 import { Workspace } from './tools/workspace.js';

@@ -24,7 +24,9 @@ export function evidence(events: RunEvent[]): string {
   for (const e of events) {
     if (e.type === 'tool.called') lines.push(`[iteration ${e.iteration}] call ${e.callId}: ${e.tool}(${e.arguments})`);
     if (e.type === 'observation') {
-      lines.push(`[iteration ${e.iteration}] result ${e.callId}: ${JSON.stringify(e.observation).slice(0, EVIDENCE_CHARS)}`);
+      lines.push(
+        `[iteration ${e.iteration}] result ${e.callId}: ${JSON.stringify(e.observation).slice(0, EVIDENCE_CHARS)}`,
+      );
     }
   }
   return lines.length ? lines.join('\n') : '(no tool was called)';
@@ -63,7 +65,8 @@ export function parseReview<S extends z.ZodType>(schema: S, content: string | nu
     throw new BadModelReplyError(`judge model reply is not JSON: ${(content ?? '(empty)').slice(0, 200)}`);
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new BadModelReplyError(`judge model reply does not match its schema: ${parsed.error.message}`);
+  if (!parsed.success)
+    throw new BadModelReplyError(`judge model reply does not match its schema: ${parsed.error.message}`);
   return parsed.data;
 }
 

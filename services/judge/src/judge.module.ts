@@ -1,7 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { OpenAIReasoningModel, QUEUES, REASONING_MODEL, type TriadConfig, TriadCoreModule } from '@triad/shared';
+import type { Redis } from 'ioredis';
 import { JudgeProcessor } from './judge.processor.js';
 import { JudgeService } from './judge.service.js';
 

@@ -1,6 +1,5 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Job } from 'bullmq';
 import {
   failRunIfFinal,
   JOB_NAMES,
@@ -12,6 +11,7 @@ import {
   TRIAD_CONFIG,
   type TriadConfig,
 } from '@triad/shared';
+import type { Job } from 'bullmq';
 import { JudgeService } from './judge.service.js';
 
 /** Consumes `judge` jobs: the fan-in parent of an iteration's tool calls, or a proposed answer. */

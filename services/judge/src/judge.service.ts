@@ -1,25 +1,25 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 import {
   addJob,
   JOB_NAMES,
-  jobIds,
   type JudgeJob,
+  jobIds,
   type NewRunEvent,
   PlanDecision,
   QUEUES,
   REASONING_MODEL,
   type ReasoningModel,
   type RunEvent,
-  type RunRecord,
   RunFinisher,
+  type RunRecord,
   RunStore,
   StepResult,
   TRIAD_CONFIG,
   type TriadConfig,
   Verdict,
 } from '@triad/shared';
+import type { Queue } from 'bullmq';
 import {
   AnswerReview,
   answerReviewMessages,
@@ -95,7 +95,11 @@ export class JudgeService {
       verdict = verdictAfterObservations({ ...facts, critique: review.critique });
     }
     const events = verdictEvents(iteration, job.kind, verdict, review);
-    const usage = { inputTokens: review.inputTokens, outputTokens: review.outputTokens, modelCalls: review.model ? 1 : 0 };
+    const usage = {
+      inputTokens: review.inputTokens,
+      outputTokens: review.outputTokens,
+      modelCalls: review.model ? 1 : 0,
+    };
     return (await this.store.once(run.id, `verdict:${iteration}`, Verdict, verdict, events, usage)).value;
   }
 
@@ -126,7 +130,11 @@ export class JudgeService {
     });
     const review = parseReview(AnswerReview, reply.content);
     const accepted = review.verdict === 'accept';
-    return { ...usageOf(reply), critique: review.critique.trim() || (accepted ? null : 'Revise the answer.'), accepted };
+    return {
+      ...usageOf(reply),
+      critique: review.critique.trim() || (accepted ? null : 'Revise the answer.'),
+      accepted,
+    };
   }
 
   private async reviewIteration(
@@ -143,7 +151,11 @@ export class JudgeService {
       jsonSchema: iterationReviewSchema(),
       signal,
     });
-    return { ...usageOf(reply), critique: parseReview(IterationReview, reply.content).critique.trim() || null, accepted: false };
+    return {
+      ...usageOf(reply),
+      critique: parseReview(IterationReview, reply.content).critique.trim() || null,
+      accepted: false,
+    };
   }
 }
 
@@ -163,13 +175,18 @@ const usageOf = (r: { model: string; inputTokens: number; outputTokens: number }
 
 function errorOf(v: Verdict) {
   if (v.next !== 'finish' || v.status === 'succeeded') return null;
-  return { code: v.status === 'budget_exceeded' ? ('budget_exceeded' as const) : ('answer_rejected' as const), message: v.reason };
+  return {
+    code: v.status === 'budget_exceeded' ? ('budget_exceeded' as const) : ('answer_rejected' as const),
+    message: v.reason,
+  };
 }
 
 function verdictEvents(iteration: number, kind: JudgeJob['kind'], v: Verdict, review: Review): NewRunEvent[] {
   const text = v.next === 'plan' ? (v.critique ?? '') : (review.critique ?? '');
-  const decision = v.next === 'plan' ? (kind === 'answer' ? 'reject' : 'continue') : v.status === 'succeeded' ? 'accept' : 'stop';
-  const reason = v.next === 'finish' ? v.reason : kind === 'answer' ? 'answer sent back for revision' : 'next iteration';
+  const decision =
+    v.next === 'plan' ? (kind === 'answer' ? 'reject' : 'continue') : v.status === 'succeeded' ? 'accept' : 'stop';
+  const reason =
+    v.next === 'finish' ? v.reason : kind === 'answer' ? 'answer sent back for revision' : 'next iteration';
   return [
     { type: 'reflection', iteration, text, checks: v.checks, model: review.model },
     { type: 'verdict', iteration, decision, reason },

@@ -9,7 +9,9 @@ const result = (stepId: string, tool: string, ok: boolean): StepResult => ({
   tool,
   executor: 'e',
   durationMs: 1,
-  observation: ok ? { ok: true, data: 1 } : { ok: false, error: { code: 'tool_error', message: 'x', retryable: false } },
+  observation: ok
+    ? { ok: true, data: 1 }
+    : { ok: false, error: { code: 'tool_error', message: 'x', retryable: false } },
 });
 const calledEvent = (iteration: number, tool: string, args: string): RunEvent => ({
   type: 'tool.called',
@@ -41,7 +43,12 @@ describe('reflection checks', () => {
 
   it('reports a call repeated from an earlier iteration', () => {
     const history = [calledEvent(1, 'calculator', '{"expression":"1+1"}')];
-    const checks = reflectionChecks(2, [call('2-0', 'calculator', '{ "expression": "1+1" }')], [result('2-0', 'calculator', true)], history);
+    const checks = reflectionChecks(
+      2,
+      [call('2-0', 'calculator', '{ "expression": "1+1" }')],
+      [result('2-0', 'calculator', true)],
+      history,
+    );
     expect(checks.join(' ')).toMatch(/Repeated call: calculator .* iteration 1/);
   });
 

@@ -39,12 +39,15 @@ export function reflectionChecks(
   }
   const earlier = new Map<string, number>();
   for (const e of history) {
-    if (e.type === 'tool.called' && e.iteration < iteration) earlier.set(callSignature(e.tool, e.arguments), e.iteration);
+    if (e.type === 'tool.called' && e.iteration < iteration)
+      earlier.set(callSignature(e.tool, e.arguments), e.iteration);
   }
   for (const c of calls) {
     const seen = earlier.get(callSignature(c.tool, c.arguments));
     if (seen !== undefined) {
-      checks.push(`Repeated call: ${c.tool} with the same arguments was already made in iteration ${seen}; reuse its result.`);
+      checks.push(
+        `Repeated call: ${c.tool} with the same arguments was already made in iteration ${seen}; reuse its result.`,
+      );
     }
   }
   if (failed.length && failed.length === results.length && allFailedBefore(iteration, history, 2)) {

@@ -3,7 +3,13 @@ import { Budget } from '@triad/shared';
 import { verdictAfterObservations, verdictOnAnswer } from './verdict-rules.js';
 
 const budget = Budget.parse({ maxIterations: 3, maxToolCalls: 10 });
-const facts = (iteration: number, toolCallsUsed = 0) => ({ iteration, budget, toolCallsUsed, checks: ['c'], critique: null });
+const facts = (iteration: number, toolCallsUsed = 0) => ({
+  iteration,
+  budget,
+  toolCallsUsed,
+  checks: ['c'],
+  critique: null,
+});
 
 describe('verdict rules', () => {
   it.each([

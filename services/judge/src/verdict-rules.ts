@@ -11,10 +11,18 @@ export interface IterationFacts {
 /** After an iteration's tool calls: go on to the next iteration, or stop on an exhausted budget. */
 export function verdictAfterObservations(f: IterationFacts): Verdict {
   if (f.iteration >= f.budget.maxIterations) {
-    return finish('budget_exceeded', `maxIterations: ${f.iteration} of ${f.budget.maxIterations} used with no answer`, f);
+    return finish(
+      'budget_exceeded',
+      `maxIterations: ${f.iteration} of ${f.budget.maxIterations} used with no answer`,
+      f,
+    );
   }
   if (f.toolCallsUsed >= f.budget.maxToolCalls) {
-    return finish('budget_exceeded', `maxToolCalls: ${f.toolCallsUsed} of ${f.budget.maxToolCalls} used with no answer`, f);
+    return finish(
+      'budget_exceeded',
+      `maxToolCalls: ${f.toolCallsUsed} of ${f.budget.maxToolCalls} used with no answer`,
+      f,
+    );
   }
   const critique = [f.critique, ...f.checks].filter(Boolean).join(' ') || null;
   return { next: 'plan', critique, checks: f.checks };
@@ -22,10 +30,15 @@ export function verdictAfterObservations(f: IterationFacts): Verdict {
 
 /** On a proposed answer: accept it (run succeeded), send it back with the critique, or stop when no iteration is left. */
 export function verdictOnAnswer(f: IterationFacts & { answer: string; accepted: boolean }): Verdict {
-  if (f.accepted) return { next: 'finish', status: 'succeeded', answer: f.answer, reason: 'answer accepted', checks: f.checks };
+  if (f.accepted)
+    return { next: 'finish', status: 'succeeded', answer: f.answer, reason: 'answer accepted', checks: f.checks };
   const critique = f.critique ?? 'The answer was not accepted.';
   if (f.iteration >= f.budget.maxIterations) {
-    return finish('budget_exceeded', `maxIterations: ${f.budget.maxIterations} used; last answer rejected: ${critique}`, f);
+    return finish(
+      'budget_exceeded',
+      `maxIterations: ${f.budget.maxIterations} used; last answer rejected: ${critique}`,
+      f,
+    );
   }
   return { next: 'plan', critique, checks: f.checks };
 }

@@ -1,6 +1,6 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import type { Job } from 'bullmq';
 import { LOCK_DURATION_MS, QUEUES, STALLED_INTERVAL_MS } from '@triad/shared';
+import type { Job } from 'bullmq';
 import { IntakeService } from './intake.service.js';
 
 /** Consumes `goal` jobs from other systems; the job's return value is the run id. */

@@ -1,16 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
+import { addJob, GoalRequest, JOB_NAMES, jobIds, QUEUES, RUN_ID_PATTERN, RunFinisher, RunStore } from '@triad/shared';
 import { type Job, type Queue, UnrecoverableError } from 'bullmq';
-import {
-  addJob,
-  GoalRequest,
-  JOB_NAMES,
-  jobIds,
-  QUEUES,
-  RUN_ID_PATTERN,
-  RunFinisher,
-  RunStore,
-} from '@triad/shared';
 
 /** A goal job's data may not exceed this, serialized: it is kept in Redis with the run. */
 export const MAX_GOAL_JOB_BYTES = 256 * 1024;

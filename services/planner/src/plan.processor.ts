@@ -1,6 +1,5 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Job } from 'bullmq';
 import {
   failRunIfFinal,
   JOB_NAMES,
@@ -12,6 +11,7 @@ import {
   TRIAD_CONFIG,
   type TriadConfig,
 } from '@triad/shared';
+import type { Job } from 'bullmq';
 import { PlannerService } from './planner.service.js';
 
 /** Consumes `plan` jobs: one planner iteration each. */

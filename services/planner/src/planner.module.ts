@@ -1,13 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { OpenAIReasoningModel, QUEUES, REASONING_MODEL, type TriadConfig, TriadCoreModule } from '@triad/shared';
 import type { Redis } from 'ioredis';
-import {
-  OpenAIReasoningModel,
-  QUEUES,
-  REASONING_MODEL,
-  type TriadConfig,
-  TriadCoreModule,
-} from '@triad/shared';
 import { GoalProcessor } from './goal.processor.js';
 import { IntakeService } from './intake.service.js';
 import { PlanProcessor } from './plan.processor.js';

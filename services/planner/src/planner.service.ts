@@ -1,27 +1,27 @@
 import { InjectFlowProducer, InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
-import type { FlowProducer, Queue } from 'bullmq';
 import {
   ActJob,
   addJob,
   budgetExhausted,
   defaultJobOptions,
   JOB_NAMES,
-  jobIds,
   JudgeJob,
+  jobIds,
   type NewRunEvent,
   PlanDecision,
   QUEUES,
   REASONING_MODEL,
   type ReasoningModel,
-  type RunRecord,
   RunFinisher,
+  type RunRecord,
   RunStore,
   stepIdOf,
-  TRIAD_CONFIG,
   ToolCatalog,
+  TRIAD_CONFIG,
   type TriadConfig,
 } from '@triad/shared';
+import type { FlowProducer, Queue } from 'bullmq';
 import { buildConversation } from './conversation.js';
 import { toolsForRun } from './planner-tools.js';
 
@@ -47,7 +47,8 @@ export class PlannerService {
       await this.finisher.publish(runId);
       return `run already ${run.status}`;
     }
-    if (run.iteration !== iteration || run.phase !== 'plan') return `duplicate: run is at ${run.iteration}/${run.phase}`;
+    if (run.iteration !== iteration || run.phase !== 'plan')
+      return `duplicate: run is at ${run.iteration}/${run.phase}`;
 
     let decision = await this.store.getOnce(runId, `plan:${iteration}`, PlanDecision);
     if (!decision) {
@@ -89,11 +90,18 @@ export class PlannerService {
       inputTokens: reply.inputTokens,
       outputTokens: reply.outputTokens,
     };
-    const { value } = await this.store.once(run.id, `plan:${iteration}`, PlanDecision, decision, decisionEvents(decision), {
-      inputTokens: decision.inputTokens,
-      outputTokens: decision.outputTokens,
-      modelCalls: 1,
-    });
+    const { value } = await this.store.once(
+      run.id,
+      `plan:${iteration}`,
+      PlanDecision,
+      decision,
+      decisionEvents(decision),
+      {
+        inputTokens: decision.inputTokens,
+        outputTokens: decision.outputTokens,
+        modelCalls: 1,
+      },
+    );
     return value;
   }
 

@@ -9,7 +9,13 @@ const optionalString = z.preprocess(blankAsUndefined, z.string().optional());
 
 const EnvSchema = z.object({
   REDIS_URL: z.preprocess(blankAsUndefined, z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379')),
-  TRIAD_PREFIX: z.preprocess(blankAsUndefined, z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('triad')),
+  TRIAD_PREFIX: z.preprocess(
+    blankAsUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .default('triad'),
+  ),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: z.preprocess(blankAsUndefined, z.url().optional()),
   TRIAD_MODEL: z.preprocess(blankAsUndefined, z.string().default('gpt-4.1-mini')),

@@ -4,13 +4,21 @@ import { GoalRequest, goalRequestJsonSchema, MAX_GOAL_CHARS } from './goal-reque
 
 describe('GoalRequest', () => {
   it('matches the published JSON Schema file (run `npm run schemas` after changing the contract)', async () => {
-    const published = JSON.parse(await readFile(new URL('../../../../schemas/goal-request.schema.json', import.meta.url), 'utf8'));
+    const published = JSON.parse(
+      await readFile(new URL('../../../../schemas/goal-request.schema.json', import.meta.url), 'utf8'),
+    );
     expect(published).toEqual(goalRequestJsonSchema());
   });
 
   it('fills in the budget defaults', () => {
     const r = GoalRequest.parse({ goal: 'x' });
-    expect(r.budget).toEqual({ maxIterations: 8, maxToolCalls: 50, maxTokens: 200_000, maxCostUsd: null, timeoutMs: 600_000 });
+    expect(r.budget).toEqual({
+      maxIterations: 8,
+      maxToolCalls: 50,
+      maxTokens: 200_000,
+      maxCostUsd: null,
+      timeoutMs: 600_000,
+    });
     expect(GoalRequest.parse({ goal: 'x', budget: { maxIterations: 2 } }).budget.maxToolCalls).toBe(50);
   });
 

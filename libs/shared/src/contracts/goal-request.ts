@@ -6,7 +6,10 @@ export const MAX_GOAL_CHARS = 20_000;
 
 export const RunId = z
   .string()
-  .regex(RUN_ID_PATTERN, 'must be 1-128 characters of letters, digits, "_", "." or "-", starting with a letter or digit');
+  .regex(
+    RUN_ID_PATTERN,
+    'must be 1-128 characters of letters, digits, "_", "." or "-", starting with a letter or digit',
+  );
 
 export const Budget = z.strictObject({
   maxIterations: z.number().int().min(1).max(100).default(8).describe('Planner iterations before the run ends'),
@@ -33,7 +36,10 @@ export const GoalRequest = z
       .refine((m) => Object.keys(m).length <= 50, 'at most 50 entries')
       .optional()
       .describe('Opaque string map, returned with the result'),
-    callbackUrl: z.url({ protocol: /^https?$/ }).optional().describe('Receives the finished run as a webhook'),
+    callbackUrl: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe('Receives the finished run as a webhook'),
   })
   .describe('Triad GoalRequest v1');
 export type GoalRequest = z.infer<typeof GoalRequest>;

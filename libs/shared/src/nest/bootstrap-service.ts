@@ -7,15 +7,19 @@ import { ConfigError, describeError } from '../errors/triad-error.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
 import { assertRedisSafeForQueues } from '../queue/redis-policy.js';
 
-export interface ServiceModuleFactory {
-  (config: TriadConfig, redis: Redis): Type<unknown> | import('@nestjs/common').DynamicModule;
-}
+export type ServiceModuleFactory = (
+  config: TriadConfig,
+  redis: Redis,
+) => Type<unknown> | import('@nestjs/common').DynamicModule;
 
 /**
  * Starts one Triad service: parses the configuration (a bad value stops it with a clear message), checks Redis,
  * builds the Nest application and, on SIGTERM or SIGINT, lets in-flight jobs finish before closing Redis.
  */
-export async function bootstrapService(role: string, moduleFor: ServiceModuleFactory): Promise<INestApplicationContext> {
+export async function bootstrapService(
+  role: string,
+  moduleFor: ServiceModuleFactory,
+): Promise<INestApplicationContext> {
   const logger = new Logger(role);
   let config: TriadConfig;
   try {
@@ -38,7 +42,9 @@ export async function bootstrapService(role: string, moduleFor: ServiceModuleFac
   // A stray rejection must not take a worker down with jobs in flight; it is logged and the job retried by BullMQ.
   process.on('unhandledRejection', (reason) => logger.error(`unhandled rejection: ${describeError(reason)}`));
 
-  const app = await NestFactory.createApplicationContext(moduleFor(config, redis), { logger: ['error', 'warn', 'log'] });
+  const app = await NestFactory.createApplicationContext(moduleFor(config, redis), {
+    logger: ['error', 'warn', 'log'],
+  });
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;

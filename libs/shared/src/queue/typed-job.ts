@@ -1,5 +1,5 @@
 import type { Job, JobsOptions, Queue } from 'bullmq';
-import { type JobData, JOBS } from '../contracts/jobs.js';
+import { JOBS, type JobData } from '../contracts/jobs.js';
 import type { JobName } from '../contracts/queues.js';
 import { InvalidInputError } from '../errors/triad-error.js';
 

@@ -24,6 +24,11 @@ export async function failRunIfFinal(
   if (!isFinalFailure(job, err)) return err instanceof Error ? err : new Error(String(err));
   const code: RunErrorCode = err instanceof TriadError ? err.code : 'internal_error';
   const message = `${job.name} step failed: ${describeError(err)}`;
-  await finisher.finish(run.runId, { status: 'failed', iteration: run.iteration, error: { code, message }, reason: message });
+  await finisher.finish(run.runId, {
+    status: 'failed',
+    iteration: run.iteration,
+    error: { code, message },
+    reason: message,
+  });
   return err instanceof UnrecoverableError ? err : new UnrecoverableError(message);
 }

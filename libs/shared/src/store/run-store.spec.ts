@@ -25,7 +25,13 @@ describe('RunStore', () => {
   it('creates a run once per id and keeps big timestamps exact', async () => {
     expect(await store.create('r1', GoalRequest.parse({ goal: 'other' }))).toBe(false);
     const run = await store.get('r1');
-    expect(run).toMatchObject({ id: 'r1', status: 'running', phase: 'plan', iteration: 1, createdAt: 1_763_900_000_123 });
+    expect(run).toMatchObject({
+      id: 'r1',
+      status: 'running',
+      phase: 'plan',
+      iteration: 1,
+      createdAt: 1_763_900_000_123,
+    });
     expect(run?.request?.goal).toBe('count to three');
     const events = await store.events('r1');
     expect(events.map((e) => e.type)).toEqual(['goal.received', 'status.changed']);

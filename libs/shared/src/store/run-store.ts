@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import type { GoalRequest } from '../contracts/goal-request.js';
+import { RunEvent, type StoredRunEvent } from '../contracts/run-events.js';
 import {
   RUN_SCHEMA_VERSION,
   type RunError,
@@ -9,14 +10,17 @@ import {
   type TerminalStatus,
   type Usage,
 } from '../contracts/run-record.js';
-import { RunEvent, type StoredRunEvent } from '../contracts/run-events.js';
 import { TriadError } from '../errors/triad-error.js';
 import { RunKeys } from './run-keys.js';
 import { CREATE_RUN, FINISH, ONCE, TRANSITION } from './run-store.scripts.js';
 
 type Fields = Record<string, string | number>;
 /** An event before the store stamps it; `at` defaults to now. */
-export type NewRunEvent = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'at'> & { at?: number } : never) : never;
+export type NewRunEvent = RunEvent extends infer E
+  ? E extends RunEvent
+    ? Omit<E, 'at'> & { at?: number }
+    : never
+  : never;
 
 // Lua's cjson turns big numbers into floats (1.7e+12): send every field as a string.
 const encodeFields = (fields: Fields) =>
@@ -212,8 +216,8 @@ export class RunStore {
   private decodeEvent(id: string, fields: string[]): StoredRunEvent {
     const raw = fields[fields.indexOf('e') + 1];
     const parsed = RunEvent.safeParse(JSON.parse(raw ?? 'null'));
-    if (!parsed.success) throw new TriadError('internal_error', `event ${id} is corrupt: ${parsed.error.message}`, false);
+    if (!parsed.success)
+      throw new TriadError('internal_error', `event ${id} is corrupt: ${parsed.error.message}`, false);
     return { ...parsed.data, id };
   }
 }
-

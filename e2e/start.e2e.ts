@@ -1,0 +1,38 @@
+// `npm start`, run the way the README says: the offline demo from a terminal, to the printed answer.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
+import { REPO_ROOT } from '../cli/src/stack/service-processes.js';
+import { REDIS_URL } from './support/triad-harness.js';
+
+it('npm start runs the offline demo to a verified answer and exits 0', async () => {
+  const prefix = `start${randomBytes(3).toString('hex')}`;
+  const env = { ...process.env, REDIS_URL, TRIAD_PREFIX: prefix };
+  for (const k of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'TRIAD_MODEL', 'TRIAD_PLANNER_MODEL', 'TRIAD_JUDGE_MODEL'])
+    delete env[k];
+  const child = spawn('npm', ['start', '--silent'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c) => {
+    out += c;
+  });
+  child.stderr.on('data', (c) => {
+    out += c;
+  });
+  const code = await new Promise((r) => child.once('exit', r));
+  try {
+    expect({ code, out }).toMatchObject({ code: 0 });
+    expect(out).toMatch(/offline demo model/);
+    expect(out).toMatch(/iteration 2 · plan/);
+    expect(out).toMatch(/observe {3}read_file \[2-2\]/);
+    expect(out).toMatch(/judge {5}reject/);
+    expect(out).toMatch(
+      /Answer: Porto has the highest population density in the example data: about 5600 people per km²/,
+    );
+  } finally {
+    const redis = new Redis(REDIS_URL);
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+  }
+});
