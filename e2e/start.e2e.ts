@@ -8,7 +8,7 @@ import { REDIS_URL } from './support/triad-harness.js';
 
 it('npm start runs the offline demo to a verified answer and exits 0', async () => {
   const prefix = `start${randomBytes(3).toString('hex')}`;
-  const env = { ...process.env, REDIS_URL, TRIAD_PREFIX: prefix };
+  const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL, TRIAD_PREFIX: prefix };
   for (const k of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'TRIAD_MODEL', 'TRIAD_PLANNER_MODEL', 'TRIAD_JUDGE_MODEL'])
     delete env[k];
   const child = spawn('npm', ['start', '--silent'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });

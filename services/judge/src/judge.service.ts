@@ -59,6 +59,11 @@ export class JudgeService {
       await this.finisher.publish(runId);
       return `run already ${run.status}`;
     }
+    if (run.iteration === iteration + 1 && run.phase === 'plan') {
+      // Redelivered after the run moved on: repeat the hand-off (a no-op if it happened, a rescue if not).
+      await this.handOff(runId, iteration + 1);
+      return `duplicate: run is at ${run.iteration}/${run.phase}`;
+    }
     if (run.iteration !== iteration || (run.phase !== 'act' && run.phase !== 'judge')) {
       return `duplicate: run is at ${run.iteration}/${run.phase}`;
     }
@@ -68,10 +73,15 @@ export class JudgeService {
       await this.finisher.finish(runId, { ...verdict, iteration, error: errorOf(verdict) });
       return `run ${verdict.status}: ${verdict.reason}`;
     }
+    // Move first, then hand off: the planner must never find the run still in this iteration.
     const next = iteration + 1;
-    await addJob(this.planQueue, JOB_NAMES.plan, { runId, iteration: next }, { jobId: jobIds.plan(runId, next) });
     await this.store.transition(runId, { iteration, phase: run.phase }, { iteration: next, phase: 'plan' });
+    await this.handOff(runId, next);
     return `continue with iteration ${next}`;
+  }
+
+  private async handOff(runId: string, iteration: number): Promise<void> {
+    await addJob(this.planQueue, JOB_NAMES.plan, { runId, iteration }, { jobId: jobIds.plan(runId, iteration) });
   }
 
   private async decide(run: RunRecord, job: JudgeJob, signal?: AbortSignal): Promise<Verdict> {

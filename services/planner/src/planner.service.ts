@@ -20,6 +20,7 @@ import {
   ToolCatalog,
   TRIAD_CONFIG,
   type TriadConfig,
+  TriadError,
 } from '@triad/shared';
 import type { FlowProducer, Queue } from 'bullmq';
 import { buildConversation } from './conversation.js';
@@ -47,8 +48,14 @@ export class PlannerService {
       await this.finisher.publish(runId);
       return `run already ${run.status}`;
     }
-    if (run.iteration !== iteration || run.phase !== 'plan')
+    if (run.iteration === iteration && run.phase !== 'plan') {
+      // Redelivered after the run moved on: repeat the hand-off, which the deterministic job ids make a no-op
+      // when it already happened, and a rescue when the first delivery died between the move and the hand-off.
+      const done = await this.store.getOnce(runId, `plan:${iteration}`, PlanDecision);
+      if (done) await this.dispatch(runId, done);
       return `duplicate: run is at ${run.iteration}/${run.phase}`;
+    }
+    if (run.iteration !== iteration) return `duplicate: run is at ${run.iteration}/${run.phase}`;
 
     let decision = await this.store.getOnce(runId, `plan:${iteration}`, PlanDecision);
     if (!decision) {
@@ -59,9 +66,10 @@ export class PlannerService {
       }
       decision = await this.decide(run, iteration, signal);
     }
-    await this.dispatch(runId, decision);
+    // Move first, then hand off: the next stage must never find the run still in the phase before it.
     const next = decision.toolCalls.length ? 'act' : 'judge';
     await this.store.transition(runId, { iteration, phase: 'plan' }, { phase: next });
+    await this.dispatch(runId, decision);
     return decision.toolCalls.length ? `${decision.toolCalls.length} tool calls` : 'answer proposed';
   }
 
@@ -69,11 +77,14 @@ export class PlannerService {
   private async decide(run: RunRecord, iteration: number, signal?: AbortSignal): Promise<PlanDecision> {
     const request = run.request;
     if (!request) throw new Error(`run ${run.id} has no request`);
+    const catalog = await this.catalog.list();
+    // Retryable: executors publish their tools when they start, and may simply not be up yet.
+    if (!catalog.length) throw new TriadError('internal_error', 'no executor has published its tools yet', true);
     const events = await this.store.events(run.id);
     const reply = await this.model.chat({
       model: this.config.model.plannerModel,
       messages: buildConversation(request, events),
-      tools: toolsForRun(await this.catalog.list(), request.tools),
+      tools: toolsForRun(catalog, request.tools),
       signal,
     });
     const decision: PlanDecision = {

@@ -1,0 +1,16 @@
+export {
+  Fault,
+  loadScenarioFile,
+  parseScenario,
+  Scenario,
+  Script,
+  ToolCallScript,
+  Turn,
+  TurnBy,
+} from './scripted-model/scenario.js';
+export type {
+  RecordedRequest,
+  ScriptedModelServer,
+  ScriptedModelServerOptions,
+} from './scripted-model/scripted-model.server.js';
+export { startScriptedModelServer } from './scripted-model/scripted-model.server.js';

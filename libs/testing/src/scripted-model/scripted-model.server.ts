@@ -1,0 +1,183 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import { ChatBody } from './chat-request.js';
+import { buildCompletion } from './completion.js';
+import { BodyTooLargeError, readBody, sendError, sendJson, sendRaw } from './http-io.js';
+import { parseScenario, type Scenario } from './scenario.js';
+import { type Pick, TurnBook } from './turn-book.js';
+
+/** One chat completion request as the server saw it. */
+export interface RecordedRequest {
+  model: string;
+  role: string;
+  /** The script that answered, null when none matched. */
+  script: string | null;
+  /** The parsed JSON body. */
+  body: Record<string, unknown>;
+}
+
+export interface ScriptedModelServerOptions {
+  scenario: Scenario;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: string;
+}
+
+/** A running scripted OpenAI-compatible server. */
+export interface ScriptedModelServer {
+  /** `http://host:port`, without `/v1`. */
+  readonly url: string;
+  readonly port: number;
+  /** Every chat completion request answered from a script (or refused for want of one), in arrival order. */
+  readonly requests: RecordedRequest[];
+  requestsFor(role: string): RecordedRequest[];
+  /** Replaces the scenario and forgets which turns were played (recorded requests are kept). */
+  setScenario(scenario: Scenario): void;
+  /** Forgets which turns were played and the recorded requests. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+// Script errors are deterministic, so the openai client is told not to retry them (header `x-should-retry`).
+const NO_RETRY = { 'x-should-retry': 'false' };
+
+class ScriptedModel {
+  readonly requests: RecordedRequest[] = [];
+  private book: TurnBook;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(scenario: Scenario) {
+    this.book = new TurnBook(parseScenario(scenario));
+  }
+
+  setScenario(scenario: Scenario): void {
+    this.book = new TurnBook(parseScenario(scenario));
+  }
+
+  reset(): void {
+    this.book.reset();
+    this.requests.length = 0;
+  }
+
+  cancelDelays(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    this.route(req, res).catch((err: unknown) => {
+      if (!res.headersSent) sendError(res, 500, `scripted model: internal error: ${String(err)}`, 'internal_error');
+      else res.destroy();
+    });
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '');
+    if (req.method === 'POST' && path === '/v1/chat/completions') return this.chat(req, res);
+    req.resume();
+    if (req.method === 'GET' && path === '/v1/models') return sendJson(res, 200, this.models());
+    sendError(res, 404, `scripted model: no route ${req.method} ${path || '/'}`, 'not_found');
+  }
+
+  private models(): { object: 'list'; data: { id: string; object: 'model'; created: number; owned_by: string }[] } {
+    const { scenario } = this.book;
+    const names = new Set([
+      ...Object.keys(scenario.roles ?? {}),
+      ...scenario.scripts.flatMap((s) => Object.keys(s.turns)),
+    ]);
+    const data = [...names]
+      .sort()
+      .map((id) => ({ id, object: 'model' as const, created: 0, owned_by: 'scripted-model' }));
+    return { object: 'list', data };
+  }
+
+  private async chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let raw: Buffer;
+    try {
+      raw = await readBody(req);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError)
+        return sendError(res, 413, `scripted model: request ${err.message}`, 'too_large');
+      throw err;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return sendError(res, 400, 'scripted model: request body is not valid JSON', 'invalid_json');
+    }
+    const parsed = ChatBody.safeParse(json);
+    if (!parsed.success) {
+      return sendError(
+        res,
+        400,
+        `scripted model: bad request body: ${z.prettifyError(parsed.error)}`,
+        'invalid_request',
+      );
+    }
+    const body = parsed.data;
+    if (body.stream === true) {
+      return sendError(res, 400, 'scripted model: stream: true is not supported', 'unsupported_parameter');
+    }
+    const pick = this.book.pick(body);
+    this.requests.push({ model: body.model, role: pick.role, script: pick.script, body });
+    if (!pick.turn) return sendError(res, 500, pick.message, 'scripted_model_exhausted', NO_RETRY);
+    if (pick.turn.delayMs) await this.delay(pick.turn.delayMs);
+    this.play(pick, body, res);
+  }
+
+  private play(pick: Extract<Pick, { turn: object }>, body: ChatBody, res: ServerResponse): void {
+    const { turn } = pick;
+    const fault = turn.fault;
+    if (fault && 'status' in fault) {
+      const headers: Record<string, string> =
+        fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
+      sendError(res, fault.status, fault.message ?? `scripted fault: HTTP ${fault.status}`, 'scripted_fault', headers);
+      return;
+    }
+    const completion = buildCompletion(turn, body, pick);
+    const text = JSON.stringify(fault?.kind === 'empty-choices' ? { ...completion, choices: [] } : completion);
+    sendRaw(res, 200, fault?.kind === 'truncated-json' ? text.slice(0, Math.floor(text.length / 2)) : text);
+  }
+
+  private delay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        resolve();
+      }, ms);
+      this.timers.add(timer);
+    });
+  }
+}
+
+/** Starts a scripted OpenAI-compatible model server on `host:port` (default 127.0.0.1, a free port). */
+export async function startScriptedModelServer(opts: ScriptedModelServerOptions): Promise<ScriptedModelServer> {
+  const model = new ScriptedModel(opts.scenario);
+  const host = opts.host ?? '127.0.0.1';
+  const server: Server = createServer((req, res) => model.handle(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    requests: model.requests,
+    requestsFor: (role) => model.requests.filter((r) => r.role === role),
+    setScenario: (scenario) => model.setScenario(scenario),
+    reset: () => model.reset(),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        model.cancelDelays();
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
