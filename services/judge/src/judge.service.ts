@@ -7,6 +7,7 @@ import {
   jobIds,
   type NewRunEvent,
   PlanDecision,
+  parseReview,
   QUEUES,
   REASONING_MODEL,
   type ReasoningModel,
@@ -14,21 +15,14 @@ import {
   RunFinisher,
   type RunRecord,
   RunStore,
+  reviewAnswer,
   StepResult,
   TRIAD_CONFIG,
   type TriadConfig,
   Verdict,
 } from '@triad/shared';
 import type { Queue } from 'bullmq';
-import {
-  AnswerReview,
-  answerReviewMessages,
-  answerReviewSchema,
-  IterationReview,
-  iterationReviewMessages,
-  iterationReviewSchema,
-  parseReview,
-} from './judge-prompts.js';
+import { IterationReview, iterationReviewMessages, iterationReviewSchema } from './judge-prompts.js';
 import { reflectionChecks } from './reflection-checks.js';
 import { verdictAfterObservations, verdictOnAnswer } from './verdict-rules.js';
 
@@ -132,13 +126,12 @@ export class JudgeService {
     if (this.config.judgePolicy === 'checks') {
       return noModel(answer.trim() ? null : 'The answer is empty.', answer.trim().length > 0);
     }
-    const reply = await this.model.chat({
-      model: this.config.model.judgeModel,
-      messages: answerReviewMessages(goal, answer, history),
-      jsonSchema: answerReviewSchema(),
+    const { review, reply } = await reviewAnswer(this.model, this.config.model.judgeModel, {
+      goal,
+      answer,
+      events: history,
       signal,
     });
-    const review = parseReview(AnswerReview, reply.content);
     const accepted = review.verdict === 'accept';
     return {
       ...usageOf(reply),

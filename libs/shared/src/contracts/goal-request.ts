@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ToolRisk } from './tool-spec.js';
 
 /** Run ids become part of BullMQ job ids and Redis keys: no ':' and nothing exotic. */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -30,6 +31,19 @@ export const GoalRequest = z
       .max(100)
       .optional()
       .describe('Allow-list of tool names; absent means every tool the executors offer'),
+    requireApproval: z
+      .array(ToolRisk)
+      .max(3)
+      .optional()
+      .describe(
+        'Risk levels whose tool calls need a human decision, on top of the server policy (which a goal cannot loosen)',
+      ),
+    approvalTimeoutMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .optional()
+      .describe('How long a gated call waits for a decision; can only shorten the server setting'),
     budget: Budget.prefault({}).describe('Limits; each one omitted takes its default'),
     metadata: z
       .record(z.string().min(1).max(64), z.string().max(1024))

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { ApprovalStatus } from './approval.js';
 import { GoalRequest } from './goal-request.js';
 import { Observation } from './observation.js';
 import { RunError, RunStatus } from './run-record.js';
+import { ToolRisk } from './tool-spec.js';
 
 const base = { iteration: z.number().int().min(0), at: z.number().int() };
 
@@ -52,6 +54,27 @@ export const RunEvent = z.discriminatedUnion('type', [
     type: z.literal('verdict'),
     decision: z.enum(['continue', 'accept', 'reject', 'stop']),
     reason: z.string(),
+  }),
+  z.object({
+    ...base,
+    type: z.literal('approval.requested'),
+    approvalId: z.string(),
+    stepId: z.string(),
+    tool: z.string(),
+    risk: ToolRisk,
+    arguments: z.string(),
+    argumentsHash: z.string(),
+    expiresAt: z.number().int(),
+  }),
+  z.object({
+    ...base,
+    type: z.literal('approval.decided'),
+    approvalId: z.string(),
+    stepId: z.string(),
+    status: ApprovalStatus.exclude(['pending']),
+    by: z.string(),
+    reason: z.string().nullable(),
+    edited: z.boolean(),
   }),
   z.object({
     ...base,

@@ -9,5 +9,7 @@ export const ToolSpec = z.object({
   description: z.string(),
   risk: ToolRisk,
   parameters: z.record(z.string(), z.unknown()),
+  /** False for schemas Triad did not write (MCP tools): OpenAI strict mode would refuse many of them. */
+  strict: z.boolean().default(true),
 });
 export type ToolSpec = z.infer<typeof ToolSpec>;

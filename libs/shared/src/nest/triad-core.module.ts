@@ -5,7 +5,10 @@ import type { Redis } from 'ioredis';
 import type { TriadConfig } from '../config/triad-config.js';
 import { QUEUES } from '../contracts/queues.js';
 import { defaultJobOptions } from '../queue/job-options.js';
+import { Approvals } from '../runs/approvals.js';
+import { RunControl } from '../runs/run-control.js';
 import { RunFinisher } from '../runs/run-finisher.js';
+import { ApprovalStore } from '../store/approval-store.js';
 import { RunStore } from '../store/run-store.js';
 import { ToolCatalog } from '../store/tool-catalog.js';
 import { RUN_REDIS, TRIAD_CONFIG } from './tokens.js';
@@ -27,7 +30,7 @@ export class TriadCoreModule {
           prefix: config.prefix,
           defaultJobOptions: defaultJobOptions(config.jobAttempts),
         }),
-        BullModule.registerQueue({ name: QUEUES.results }),
+        BullModule.registerQueue({ name: QUEUES.results }, { name: QUEUES.act }),
       ],
       providers: [
         { provide: TRIAD_CONFIG, useValue: config },
@@ -39,8 +42,29 @@ export class TriadCoreModule {
           useFactory: (store: RunStore, results: Queue) => new RunFinisher(store, results),
           inject: [RunStore, getQueueToken(QUEUES.results)],
         },
+        { provide: ApprovalStore, useFactory: (r: Redis) => new ApprovalStore(r, config.prefix), inject: [RUN_REDIS] },
+        {
+          provide: Approvals,
+          useFactory: (store: ApprovalStore, act: Queue) => new Approvals(store, act),
+          inject: [ApprovalStore, getQueueToken(QUEUES.act)],
+        },
+        {
+          provide: RunControl,
+          useFactory: (r: Redis, s: RunStore, f: RunFinisher, a: Approvals) => new RunControl(r, s, f, a),
+          inject: [RUN_REDIS, RunStore, RunFinisher, Approvals],
+        },
       ],
-      exports: [TRIAD_CONFIG, RUN_REDIS, RunStore, RunFinisher, ToolCatalog, BullModule],
+      exports: [
+        TRIAD_CONFIG,
+        RUN_REDIS,
+        RunStore,
+        RunFinisher,
+        ToolCatalog,
+        ApprovalStore,
+        Approvals,
+        RunControl,
+        BullModule,
+      ],
     };
   }
 }

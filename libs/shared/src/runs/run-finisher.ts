@@ -12,13 +12,14 @@ export class RunFinisher {
     private readonly results: Queue,
   ) {}
 
-  /** Ends the run if it is still running, then makes sure its result is published (safe to call twice). */
+  /** Ends the run if it is still running (true when this call ended it), then makes sure its result is published. */
   async finish(
     runId: string,
     end: { status: TerminalStatus; iteration: number; answer?: string | null; error?: RunError | null; reason: string },
-  ): Promise<void> {
-    await this.store.finish(runId, end);
+  ): Promise<boolean> {
+    const ended = await this.store.finish(runId, end);
     await this.publish(runId);
+    return ended;
   }
 
   /** Publishes `run.finished` for an ended run; the deterministic job id makes a repeat a no-op. */

@@ -8,4 +8,7 @@ export class RunKeys {
   events = (id: string) => `${this.prefix}:run:{${id}}:events`;
   once = (id: string, key: string) => `${this.prefix}:run:{${id}}:once:${key}`;
   index = () => `${this.prefix}:runs`;
+  approval = (id: string, stepId: string) => `${this.prefix}:run:{${id}}:approval:${stepId}`;
+  pendingApprovals = () => `${this.prefix}:approvals:pending`;
+  cancelChannel = () => `${this.prefix}:cancel`;
 }

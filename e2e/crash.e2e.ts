@@ -1,0 +1,63 @@
+// An executor killed with SIGKILL after its tool acted on a remote system but before the job completed: after
+// recovery the effect happened once (the remote side dedupes by Idempotency-Key) and the run ends well.
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { EffectServer } from './support/effect-server.js';
+import { TriadHarness } from './support/triad-harness.js';
+
+let triad: TriadHarness;
+let effects: EffectServer;
+
+beforeAll(async () => {
+  effects = await EffectServer.start();
+  triad = await TriadHarness.start({
+    executors: 1,
+    env: { TRIAD_HTTP_ALLOW_HOSTS: '127.0.0.1' },
+    scenario: {
+      scripts: [
+        {
+          match: 'goal:charge',
+          turnBy: { planner: 'assistantMessages' },
+          turns: {
+            planner: [
+              {
+                content: 'Charge the card once.',
+                toolCalls: [
+                  { id: 'c1', name: 'http_post', arguments: { url: `${effects.url}/charge`, body: '{"amount":42}' } },
+                ],
+              },
+              { content: 'Charged: HTTP {{tool:c1.data.status}}.' },
+            ],
+            judge: [{ content: '{"verdict":"accept","critique":""}' }],
+          },
+        },
+      ],
+    },
+  });
+});
+afterAll(async () => {
+  await triad?.stop();
+  await effects?.close();
+});
+
+it('performs a side effect once when the executor dies between acting and recording', async () => {
+  let killed = false;
+  effects.onRequest = async (req) => {
+    if (killed || req.path !== '/charge') return;
+    killed = true;
+    // The charge has reached the remote system; the executor dies before it can record the result.
+    const victim = triad.services.find((s) => s.name === 'executor-1');
+    await victim?.kill();
+    await triad.spawn('executor', 'executor-2');
+  };
+  const runId = await triad.submit({ goal: 'goal:charge', runId: 'crash-charge' });
+  const run = await triad.waitForRun(runId, 90_000);
+
+  expect(run).toMatchObject({ status: 'succeeded', answer: 'Charged: HTTP 200.' });
+  const charges = effects.requests.filter((r) => r.path === '/charge');
+  expect(charges).toHaveLength(2); // the interrupted call and its retry...
+  expect(new Set(charges.map((c) => c.idempotencyKey))).toEqual(new Set([`${runId}/1-0`])); // ...with one key
+  expect(effects.effectsOn('/charge')).toHaveLength(1); // so the remote side applied it once
+  const observations = (await triad.events(runId)).filter((e) => e.type === 'observation');
+  expect(observations).toHaveLength(1);
+  expect(observations[0]).toMatchObject({ executor: 'executor-2', observation: { ok: true } });
+});

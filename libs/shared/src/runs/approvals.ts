@@ -1,0 +1,65 @@
+import { Job, type Queue } from 'bullmq';
+import {
+  ApprovalDecision,
+  type ApprovalRecord,
+  type ApprovalDecision as DecisionInput,
+} from '../contracts/approval.js';
+import { jobIds } from '../contracts/jobs.js';
+import { InvalidInputError } from '../errors/triad-error.js';
+import type { ApprovalStore } from '../store/approval-store.js';
+
+/** Thrown when an approval does not exist or has been decided already. */
+export class ApprovalNotPendingError extends InvalidInputError {}
+
+/**
+ * The approval API for people and the systems that stand in for them (gateway, CLI): list pending gates,
+ * approve (optionally with edited arguments), reject with a reason. A decision wakes the parked step at once.
+ */
+export class Approvals {
+  constructor(
+    private readonly store: ApprovalStore,
+    private readonly actQueue: Queue,
+  ) {}
+
+  /** Pending approvals, soonest deadline first. */
+  listPending(opts: { runId?: string; limit?: number } = {}): Promise<ApprovalRecord[]> {
+    return this.store.listPending(opts);
+  }
+
+  get(runId: string, approvalId: string): Promise<ApprovalRecord | null> {
+    return this.store.get(runId, approvalId);
+  }
+
+  /** Records a decision and wakes the step; throws ApprovalNotPendingError if there is nothing to decide. */
+  async decide(runId: string, approvalId: string, input: DecisionInput): Promise<ApprovalRecord> {
+    const d = ApprovalDecision.parse(input);
+    const outcome =
+      d.decision === 'approve'
+        ? { status: 'approved' as const, by: d.by, editedArguments: d.arguments }
+        : { status: 'rejected' as const, by: d.by, reason: d.reason };
+    if (!(await this.store.decide(runId, approvalId, outcome))) {
+      const current = await this.store.get(runId, approvalId);
+      throw new ApprovalNotPendingError(
+        current
+          ? `approval ${approvalId} of run ${runId} is already ${current.status}`
+          : `no approval ${approvalId} in run ${runId}`,
+      );
+    }
+    await this.wake(runId, approvalId);
+    return (await this.store.get(runId, approvalId)) as ApprovalRecord;
+  }
+
+  approve(runId: string, approvalId: string, by: string, editedArguments: string | null = null) {
+    return this.decide(runId, approvalId, { decision: 'approve', by, arguments: editedArguments });
+  }
+
+  reject(runId: string, approvalId: string, by: string, reason = 'rejected') {
+    return this.decide(runId, approvalId, { decision: 'reject', by, reason });
+  }
+
+  /** Moves a parked step from delayed to waiting; a no-op when it is not parked (yet, or any more). */
+  async wake(runId: string, stepId: string): Promise<void> {
+    const job = await Job.fromId(this.actQueue, jobIds.act(runId, stepId));
+    if (job && (await job.isDelayed())) await job.promote().catch(() => {}); // lost a race with another waker
+  }
+}

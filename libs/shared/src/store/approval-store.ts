@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { ApprovalRecord, type ApprovalStatus } from '../contracts/approval.js';
+import { RunEvent } from '../contracts/run-events.js';
+import { DECIDE_APPROVAL, REQUEST_APPROVAL } from './approval-store.scripts.js';
+import { RunKeys } from './run-keys.js';
+
+export type NewApproval = Omit<
+  ApprovalRecord,
+  'id' | 'argumentsHash' | 'status' | 'decidedBy' | 'decidedAt' | 'reason' | 'editedArguments'
+>;
+
+export interface ApprovalOutcome {
+  status: Exclude<ApprovalStatus, 'pending'>;
+  by: string;
+  reason?: string | null;
+  editedArguments?: string | null;
+}
+
+/** sha256 of a tool call's raw arguments. */
+export const hashArguments = (args: string) => createHash('sha256').update(args).digest('hex');
+
+const NULLABLE = ['decidedBy', 'decidedAt', 'reason', 'editedArguments'] as const;
+
+/** Approval records of gated steps: opened once per step, decided once; every change is a run event. */
+export class ApprovalStore {
+  readonly keys: RunKeys;
+
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+  ) {
+    this.keys = new RunKeys(prefix);
+  }
+
+  /** Opens the gate of a step; returns the record (the existing one when the gate was opened before). */
+  async request(a: NewApproval): Promise<ApprovalRecord> {
+    const record: ApprovalRecord = {
+      ...a,
+      id: a.stepId,
+      argumentsHash: hashArguments(a.arguments),
+      status: 'pending',
+      decidedBy: null,
+      decidedAt: null,
+      reason: null,
+      editedArguments: null,
+    };
+    const event = RunEvent.parse({
+      type: 'approval.requested',
+      iteration: a.iteration,
+      at: a.requestedAt,
+      approvalId: record.id,
+      stepId: a.stepId,
+      tool: a.tool,
+      risk: a.risk,
+      arguments: a.arguments,
+      argumentsHash: record.argumentsHash,
+      expiresAt: a.expiresAt,
+    });
+    await this.redis.eval(
+      REQUEST_APPROVAL,
+      3,
+      this.keys.approval(a.runId, a.stepId),
+      this.keys.pendingApprovals(),
+      this.keys.events(a.runId),
+      encode(record),
+      `${a.runId}/${a.stepId}`,
+      String(a.expiresAt),
+      JSON.stringify(event),
+    );
+    return (await this.get(a.runId, a.stepId)) as ApprovalRecord;
+  }
+
+  /** The approval of a step, or null. */
+  async get(runId: string, stepId: string): Promise<ApprovalRecord | null> {
+    const h = await this.redis.hgetall(this.keys.approval(runId, stepId));
+    if (!h.id) return null;
+    const nullable = Object.fromEntries(NULLABLE.map((k) => [k, h[k] === undefined || h[k] === '' ? null : h[k]]));
+    return ApprovalRecord.parse({
+      ...h,
+      ...nullable,
+      iteration: Number(h.iteration),
+      requestedAt: Number(h.requestedAt),
+      expiresAt: Number(h.expiresAt),
+      decidedAt: nullable.decidedAt === null ? null : Number(nullable.decidedAt),
+    });
+  }
+
+  /** Decides a pending approval; false (and nothing changes) when it was decided before. */
+  async decide(runId: string, stepId: string, outcome: ApprovalOutcome, now = Date.now()): Promise<boolean> {
+    const current = await this.get(runId, stepId);
+    if (!current) return false;
+    const fields = {
+      status: outcome.status,
+      decidedBy: outcome.by,
+      decidedAt: now,
+      reason: outcome.reason ?? null,
+      editedArguments: outcome.editedArguments ?? null,
+    };
+    const event = RunEvent.parse({
+      type: 'approval.decided',
+      iteration: current.iteration,
+      at: now,
+      approvalId: current.id,
+      stepId,
+      status: outcome.status,
+      by: outcome.by,
+      reason: fields.reason,
+      edited: fields.editedArguments !== null,
+    });
+    const res = await this.redis.eval(
+      DECIDE_APPROVAL,
+      3,
+      this.keys.approval(runId, stepId),
+      this.keys.pendingApprovals(),
+      this.keys.events(runId),
+      encode(fields),
+      `${runId}/${stepId}`,
+      JSON.stringify(event),
+    );
+    return res === 1;
+  }
+
+  /** Pending approvals, the soonest to expire first; `runId` narrows to one run. */
+  async listPending(opts: { runId?: string; limit?: number } = {}): Promise<ApprovalRecord[]> {
+    const members = await this.redis.zrange(this.keys.pendingApprovals(), '0', '-1');
+    const wanted = members
+      .map((m) => m.split('/') as [string, string])
+      .filter(([runId]) => !opts.runId || runId === opts.runId)
+      .slice(0, opts.limit ?? 100);
+    const records = await Promise.all(wanted.map(([runId, stepId]) => this.get(runId, stepId)));
+    return records.filter((r): r is ApprovalRecord => r?.status === 'pending');
+  }
+}
+
+// Every field as a string (Lua's cjson would turn big numbers into floats); null as the empty string.
+function encode(fields: Record<string, string | number | null>): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v === null ? '' : String(v)])));
+}
