@@ -1,6 +1,7 @@
 // An executor killed with SIGKILL after its tool acted on a remote system but before the job completed: after
 // recovery the effect happened once (the remote side dedupes by Idempotency-Key) and the run ends well.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { ApprovalStore, Approvals, RunControl, RunFinisher, type StoredRunEvent } from '@triad/shared';
 import { EffectServer } from './support/effect-server.js';
 import { TriadHarness } from './support/triad-harness.js';
 
@@ -11,7 +12,7 @@ beforeAll(async () => {
   effects = await EffectServer.start();
   triad = await TriadHarness.start({
     executors: 1,
-    env: { TRIAD_HTTP_ALLOW_HOSTS: '127.0.0.1' },
+    env: { TRIAD_HTTP_ALLOW_HOSTS: '127.0.0.1', TRIAD_HTTP_TIMEOUT_MS: '120000' },
     scenario: {
       scripts: [
         {
@@ -22,12 +23,28 @@ beforeAll(async () => {
               {
                 content: 'Charge the card once.',
                 toolCalls: [
-                  { id: 'c1', name: 'http_post', arguments: { url: `${effects.url}/charge`, body: '{"amount":42}' } },
+                  {
+                    id: 'c1',
+                    name: 'http_post',
+                    arguments: { url: `${effects.url}/charge`, body: '{"amount":42}', contentType: 'application/json' },
+                  },
                 ],
               },
               { content: 'Charged: HTTP {{tool:c1.data.status}}.' },
             ],
             judge: [{ content: '{"verdict":"accept","critique":""}' }],
+          },
+        },
+        {
+          match: 'goal:hang',
+          turnBy: { planner: 'assistantMessages' },
+          turns: {
+            planner: [
+              {
+                content: 'Wait for the slow system.',
+                toolCalls: [{ id: 'h1', name: 'http_get', arguments: { url: `${effects.url}/hang` } }],
+              },
+            ],
           },
         },
       ],
@@ -60,4 +77,35 @@ it('performs a side effect once when the executor dies between acting and record
   const observations = (await triad.events(runId)).filter((e) => e.type === 'observation');
   expect(observations).toHaveLength(1);
   expect(observations[0]).toMatchObject({ executor: 'executor-2', observation: { ok: true } });
+});
+
+it('aborts the in-flight tool of a cancelled run and ends the run cancelled', async () => {
+  let release: () => void = () => {};
+  effects.onRequest = (req) =>
+    req.path === '/hang'
+      ? new Promise<void>((r) => {
+          release = r;
+        })
+      : undefined;
+  const runId = await triad.submit({ goal: 'goal:hang', runId: 'crash-cancel' });
+  for (let i = 0; i < 200 && !effects.requests.some((r) => r.path === '/hang'); i++)
+    await new Promise((r) => setTimeout(r, 50));
+  const control = new RunControl(
+    triad.redis,
+    triad.store,
+    new RunFinisher(triad.store, triad.queues.results),
+    new Approvals(new ApprovalStore(triad.redis, triad.prefix), triad.queues.act),
+  );
+  expect(await control.cancel(runId, 'ops@example.com', 'taking too long')).toBe(true);
+  const run = await triad.waitForRun(runId);
+  expect(run).toMatchObject({ status: 'cancelled', error: { code: 'cancelled' } });
+  let observation: StoredRunEvent | undefined;
+  for (let i = 0; i < 100 && !observation; i++) {
+    observation = (await triad.events(runId)).find((e) => e.type === 'observation');
+    if (!observation) await new Promise((r) => setTimeout(r, 50));
+  }
+  expect(observation).toMatchObject({ observation: { ok: false, error: { code: 'cancelled' } } });
+  // The remote side has not answered yet and the tool's own timeout is two minutes: only the cancel explains it.
+  release();
+  expect((await triad.queues.results.getJob(`finished-${runId}`))?.data).toMatchObject({ status: 'cancelled' });
 });

@@ -33,6 +33,14 @@ export function renderEvent(e: RunEvent): string[] {
     }
     case 'verdict':
       return [`  judge     ${e.decision}: ${clip(oneLine(e.reason), 200)}`];
+    case 'approval.requested':
+      return [
+        `  gate      ${e.tool} [${e.stepId}] needs approval ${e.approvalId} (${e.risk}), until ${new Date(e.expiresAt).toISOString()}`,
+      ];
+    case 'approval.decided':
+      return [
+        `  gate      ${e.approvalId} ${e.status} by ${e.by}${e.edited ? ' with edited arguments' : ''}${e.reason ? `: ${clip(oneLine(e.reason))}` : ''}`,
+      ];
     case 'status.changed':
       return e.from === null ? [] : [`run ${e.to}${e.reason ? `: ${clip(oneLine(e.reason), 300)}` : ''}`];
   }

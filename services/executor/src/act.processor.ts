@@ -12,7 +12,7 @@ import {
   TRIAD_CONFIG,
   type TriadConfig,
 } from '@triad/shared';
-import type { Job } from 'bullmq';
+import { DelayedError, type Job } from 'bullmq';
 import { ExecutorService } from './executor.service.js';
 
 /** Consumes `act` jobs: one tool call each. Tool failures are observations; only infrastructure errors throw. */
@@ -30,11 +30,12 @@ export class ActProcessor extends WorkerHost implements OnApplicationBootstrap {
     this.worker.concurrency = this.config.concurrency.executor;
   }
 
-  async process(job: Job, _token?: string, signal?: AbortSignal): Promise<StepResult> {
+  async process(job: Job, token?: string, signal?: AbortSignal): Promise<StepResult> {
     const data = parseJob(JOB_NAMES.act, job);
     try {
-      return await this.executor.act(data, signal ?? new AbortController().signal);
+      return await this.executor.act(job, data, token, signal ?? new AbortController().signal);
     } catch (err) {
+      if (err instanceof DelayedError) throw err; // parked at an approval gate: not a failure
       throw await failRunIfFinal(this.finisher, job, data, err);
     }
   }

@@ -3,8 +3,10 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { type TriadConfig, TriadCoreModule } from '@triad/shared';
 import type { Redis } from 'ioredis';
 import { ActProcessor } from './act.processor.js';
+import { ApprovalGate } from './approval-gate.js';
+import { CancelListener } from './cancel-listener.js';
 import { ExecutorService } from './executor.service.js';
-import { builtinTools } from './tools/builtin-tools.js';
+import { createToolRegistry, McpConnections } from './tool-registry.provider.js';
 import { ToolRegistry } from './tools/tool-registry.js';
 import { Workspace } from './tools/workspace.js';
 
@@ -18,7 +20,14 @@ export class ExecutorModule {
       providers: [
         ActProcessor,
         ExecutorService,
-        { provide: ToolRegistry, useValue: new ToolRegistry(builtinTools()) },
+        ApprovalGate,
+        CancelListener,
+        McpConnections,
+        {
+          provide: ToolRegistry,
+          useFactory: (mcp: McpConnections) => createToolRegistry(config, mcp),
+          inject: [McpConnections],
+        },
         {
           provide: Workspace,
           useFactory: async () => {

@@ -1,15 +1,23 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Observation } from '@triad/shared';
 import {
   type ActJob,
+  type Observation,
   observationError,
   PlanDecision,
+  RUN_REDIS,
+  type RunRecord,
   RunStore,
   StepResult,
+  type ToolCall,
   ToolCatalog,
   TRIAD_CONFIG,
   type TriadConfig,
 } from '@triad/shared';
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { ApprovalGate } from './approval-gate.js';
+import { CancelListener } from './cancel-listener.js';
+import { RedisToolMemory } from './tools/memory/redis-tool-memory.js';
 import { ToolRegistry } from './tools/tool-registry.js';
 import { runTool } from './tools/tool-runner.js';
 import { Workspace } from './tools/workspace.js';
@@ -22,6 +30,9 @@ export class ExecutorService implements OnApplicationBootstrap {
     private readonly catalog: ToolCatalog,
     private readonly registry: ToolRegistry,
     private readonly workspace: Workspace,
+    private readonly gate: ApprovalGate,
+    private readonly cancellations: CancelListener,
+    @Inject(RUN_REDIS) private readonly redis: Redis,
     @Inject(TRIAD_CONFIG) private readonly config: TriadConfig,
   ) {}
 
@@ -30,8 +41,9 @@ export class ExecutorService implements OnApplicationBootstrap {
     await this.catalog.publish(this.registry.specs());
   }
 
-  async act(job: ActJob, signal: AbortSignal): Promise<StepResult> {
-    const { runId, iteration, stepId } = job;
+  /** Runs one step; a gated step may instead park its job (the gate throws DelayedError). */
+  async act(job: Job, data: ActJob, token: string | undefined, signal: AbortSignal): Promise<StepResult> {
+    const { runId, iteration, stepId } = data;
     const key = `step:${stepId}`;
     const recorded = await this.store.getOnce(runId, key, StepResult);
     if (recorded) return recorded;
@@ -44,15 +56,7 @@ export class ExecutorService implements OnApplicationBootstrap {
     if (!run || !call) throw new Error(`run ${runId} has no tool call ${stepId}`);
 
     const started = performance.now();
-    let observation: Observation;
-    if (run.status !== 'running') {
-      observation = observationError('cancelled', `the run is ${run.status}; the tool was not run`);
-    } else if (run.request && run.usage.toolCalls >= run.request.budget.maxToolCalls) {
-      observation = observationError('budget_exceeded', `maxToolCalls (${run.request.budget.maxToolCalls}) is used up`);
-    } else {
-      const ctx = { signal, idempotencyKey: `${runId}/${stepId}`, runId, stepId, workspace: this.workspace };
-      observation = await runTool(this.registry, call, ctx, { defaultTimeoutMs: this.config.toolTimeoutMs });
-    }
+    const observation = await this.observe(job, token, run, call, signal);
     const result: StepResult = {
       stepId,
       callId: call.callId,
@@ -62,7 +66,53 @@ export class ExecutorService implements OnApplicationBootstrap {
       observation,
     };
     const event = { type: 'observation' as const, iteration, ...result };
-    const ran = observation.ok || !['cancelled', 'budget_exceeded'].includes(observation.error.code);
+    const ran =
+      observation.ok ||
+      !['cancelled', 'budget_exceeded', 'rejected', 'approval_expired'].includes(observation.error.code);
     return (await this.store.once(runId, key, StepResult, result, [event], { toolCalls: ran ? 1 : 0 })).value;
+  }
+
+  private async observe(
+    job: Job,
+    token: string | undefined,
+    run: RunRecord,
+    call: ToolCall,
+    signal: AbortSignal,
+  ): Promise<Observation> {
+    if (run.status !== 'running')
+      return observationError('cancelled', `the run is ${run.status}; the tool was not run`);
+    const budget = run.request?.budget;
+    if (budget && run.usage.toolCalls >= budget.maxToolCalls) {
+      return observationError('budget_exceeded', `maxToolCalls (${budget.maxToolCalls}) is used up`);
+    }
+    let args = call.arguments;
+    const tool = this.registry.get(call.tool);
+    if (tool && this.gate.requires(tool.risk, run)) {
+      const gate = await this.gate.pass(job, token, run, call, tool.risk);
+      if (!gate.pass) return gate.observation;
+      args = gate.arguments;
+      // The run may have ended while the step waited for its approval.
+      const now = await this.store.get(run.id);
+      if (now?.status !== 'running')
+        return observationError('cancelled', `the run is ${now?.status}; the tool was not run`);
+    }
+    const cancel = new AbortController();
+    const untrack = this.cancellations.track(run.id, cancel);
+    try {
+      const ctx = {
+        signal: AbortSignal.any([signal, cancel.signal]),
+        idempotencyKey: `${run.id}/${call.stepId}`,
+        runId: run.id,
+        stepId: call.stepId,
+        goal: run.request?.goal ?? '',
+        workspace: this.workspace,
+        memory: new RedisToolMemory(this.redis, this.config.prefix, run.id),
+      };
+      return await runTool(this.registry, { tool: call.tool, arguments: args }, ctx, {
+        defaultTimeoutMs: this.config.toolTimeoutMs,
+      });
+    } finally {
+      untrack();
+    }
   }
 }

@@ -7,6 +7,6 @@ export function toolsForRun(catalog: ToolSpec[], allowList: string[] | undefined
     .filter((t) => !allowed || allowed.has(t.name))
     .map((t) => ({
       type: 'function' as const,
-      function: { name: t.name, description: t.description, parameters: t.parameters, strict: true },
+      function: { name: t.name, description: t.description, parameters: t.parameters, strict: t.strict },
     }));
 }

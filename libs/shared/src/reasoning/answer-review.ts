@@ -45,17 +45,17 @@ export function parseReview<S extends z.ZodType>(schema: S, content: string | nu
   return parsed.data;
 }
 
-/** Asks the model to accept a proposed answer to `goal`, or to send it back with a specific critique. */
+/** Asks the model to accept a proposed answer to `goal`, or to send it back with a specific critique (events: the evidence, when known). */
 export async function reviewAnswer(
   model: ReasoningModel,
   modelName: string,
-  req: { goal: string; answer: string; events: RunEvent[]; signal?: AbortSignal },
+  req: { goal: string; answer: string; events: RunEvent[] | null; signal?: AbortSignal },
 ): Promise<{ review: AnswerReview; reply: ChatReply }> {
   const messages: ChatMessage[] = [
     { role: 'system', content: JUDGE_SYSTEM_PROMPT },
     {
       role: 'user',
-      content: `Goal:\n${req.goal}\n\nEvidence:\n${evidence(req.events)}\n\nProposed answer:\n${req.answer}\n\nAccept the answer, or ask for a revision with a specific critique.`,
+      content: `Goal:\n${req.goal}\n\nEvidence:\n${req.events ? evidence(req.events) : '(not available to this check: judge the draft on its own terms)'}\n\nProposed answer:\n${req.answer}\n\nAccept the answer, or ask for a revision with a specific critique.`,
     },
   ];
   const reply = await model.chat({

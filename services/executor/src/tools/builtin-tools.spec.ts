@@ -1,34 +1,48 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { builtinTools } from './builtin-tools.js';
-import type { ToolContext } from './tool.js';
+import { testContext } from './testing/test-context.js';
 import { ToolRegistry } from './tool-registry.js';
 import { runTool } from './tool-runner.js';
 import { Workspace } from './workspace.js';
 
 const EXAMPLE_WORKSPACE = fileURLToPath(new URL('../../../../examples/workspace', import.meta.url));
+const http = { allowHosts: [], timeoutMs: 1_000, maxBytes: 1024 };
 
 describe('builtinTools', () => {
-  it('offers calculator, list_files and read_file, all read-only, with strict specs', () => {
-    const registry = new ToolRegistry(builtinTools());
-    expect(registry.names()).toEqual(['calculator', 'list_files', 'read_file']);
+  it('offers the core tools with their risks and strict specs', () => {
+    const registry = new ToolRegistry(builtinTools({ http }));
+    expect(registry.specs().map((s) => [s.name, s.risk])).toEqual([
+      ['calculator', 'read'],
+      ['list_files', 'read'],
+      ['read_file', 'read'],
+      ['write_file', 'write'],
+      ['http_get', 'read'],
+      ['http_post', 'write'],
+      ['remember', 'write'],
+      ['recall', 'read'],
+    ]);
     for (const spec of registry.specs()) {
-      expect(spec.risk).toBe('read');
+      expect(spec.strict).toBe(true);
       expect(spec.parameters).toMatchObject({ type: 'object', additionalProperties: false });
       expect(spec.parameters.required).toEqual(Object.keys(spec.parameters.properties as object));
     }
   });
 
+  it('adds post_webhook when a webhook URL is set and self_check when a reviewer is given', () => {
+    const review = async () => ({ verdict: 'accept' as const, critique: '' });
+    const all = new ToolRegistry(builtinTools({ http, webhookUrl: 'https://hooks.example.com/triad', review }));
+    expect(all.names().slice(-2)).toEqual(['post_webhook', 'self_check']);
+    expect(all.get('post_webhook')?.risk).toBe('irreversible');
+    expect(new ToolRegistry(builtinTools({ http, review })).names()).not.toContain('post_webhook');
+    expect(new ToolRegistry(builtinTools({ http, webhookUrl: 'https://hooks.example.com/x' })).names()).not.toContain(
+      'self_check',
+    );
+  });
+
   it('answers the demo question on the shipped example workspace', async () => {
-    const registry = new ToolRegistry(builtinTools());
-    const workspace = await Workspace.open(EXAMPLE_WORKSPACE);
-    const ctx: ToolContext = {
-      signal: new AbortController().signal,
-      idempotencyKey: 'k',
-      runId: 'r',
-      stepId: 's',
-      workspace,
-    };
+    const registry = new ToolRegistry(builtinTools({ http }));
+    const ctx = testContext({ workspace: await Workspace.open(EXAMPLE_WORKSPACE) });
     const call = async (tool: string, args: object) => {
       const obs = await runTool(registry, { tool, arguments: JSON.stringify(args) }, ctx);
       if (!obs.ok) throw new Error(obs.error.message);

@@ -1,24 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { calculatorTool } from './calculator.tool.js';
-import type { ToolContext } from './tool.js';
+import { testContext } from './testing/test-context.js';
 import { ToolRegistry } from './tool-registry.js';
 import { runTool } from './tool-runner.js';
-import { Workspace } from './workspace.js';
 
 describe('calculator tool', () => {
   const registry = new ToolRegistry([calculatorTool]);
-  let dir: string;
-  let ctx: ToolContext;
-
-  beforeAll(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'triad-calc-'));
-    const workspace = await Workspace.open(dir);
-    ctx = { signal: new AbortController().signal, idempotencyKey: 'k', runId: 'r', stepId: 's', workspace };
-  });
-  afterAll(() => rm(dir, { recursive: true, force: true }));
+  const ctx = testContext();
 
   const calc = (expression: unknown) =>
     runTool(registry, { tool: 'calculator', arguments: JSON.stringify({ expression }) }, ctx);

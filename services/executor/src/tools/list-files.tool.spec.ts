@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { listFilesTool, MAX_LIST_ENTRIES } from './list-files.tool.js';
+import { testContext } from './testing/test-context.js';
 import type { ToolContext } from './tool.js';
 import { ToolRegistry } from './tool-registry.js';
 import { runTool } from './tool-runner.js';
@@ -29,7 +30,7 @@ describe('list_files tool', () => {
       ),
     );
     const workspace = await Workspace.open(root);
-    ctx = { signal: new AbortController().signal, idempotencyKey: 'k', runId: 'r', stepId: 's', workspace };
+    ctx = testContext({ workspace });
   });
   afterAll(() => rm(base, { recursive: true, force: true }));
 

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MAX_READ_BYTES, readFileTool } from './read-file.tool.js';
+import { testContext } from './testing/test-context.js';
 import type { ToolContext } from './tool.js';
 import { ToolRegistry } from './tool-registry.js';
 import { runTool } from './tool-runner.js';
@@ -25,7 +26,7 @@ describe('read_file tool', () => {
     await writeFile(path.join(base, 'outside', 'secret.txt'), 'secret');
     await symlink(path.join(base, 'outside', 'secret.txt'), path.join(root, 'secret-link.txt'));
     const workspace = await Workspace.open(root);
-    ctx = { signal: new AbortController().signal, idempotencyKey: 'k', runId: 'r', stepId: 's', workspace };
+    ctx = testContext({ workspace });
   });
   afterAll(() => rm(base, { recursive: true, force: true }));
 

@@ -1,13 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
 import { MAX_OBSERVATION_BYTES } from './cap-observation.js';
-import { defineTool, type ToolContext, ToolFailure } from './tool.js';
+import { testContext } from './testing/test-context.js';
+import { defineTool, ToolFailure } from './tool.js';
 import { ToolRegistry } from './tool-registry.js';
 import { runTool } from './tool-runner.js';
-import { Workspace } from './workspace.js';
 
 // Rejects with the abort reason once the signal aborts; never settles otherwise.
 const waitForAbort = (signal: AbortSignal) =>
@@ -75,15 +72,7 @@ const tools = [
 
 describe('runTool', () => {
   const registry = new ToolRegistry(tools);
-  let dir: string;
-  let ctx: ToolContext;
-
-  beforeAll(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'triad-runner-'));
-    const workspace = await Workspace.open(dir);
-    ctx = { signal: new AbortController().signal, idempotencyKey: 'k', runId: 'r', stepId: 's', workspace };
-  });
-  afterAll(() => rm(dir, { recursive: true, force: true }));
+  const ctx = testContext();
 
   const run = (tool: string, args: string, context = ctx, opts = {}) =>
     runTool(registry, { tool, arguments: args }, context, opts);

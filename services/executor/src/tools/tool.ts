@@ -1,6 +1,7 @@
 import type { ToolErrorCode, ToolRisk, ToolSpec } from '@triad/shared';
 import { z } from 'zod';
 import { type JsonSchema, toStrictJsonSchema } from './strict-json-schema.js';
+import type { ToolMemory } from './tool-memory.js';
 import type { Workspace } from './workspace.js';
 
 /** Tool names the model may call: lowercase snake_case, at most 64 characters. */
@@ -14,7 +15,10 @@ export interface ToolContext {
   idempotencyKey: string;
   runId: string;
   stepId: string;
+  /** The run's goal, as the caller stated it. */
+  goal: string;
   workspace: Workspace;
+  memory: ToolMemory;
 }
 
 /** A tool the model can call: validated input, validated output, and how risky it is. */
@@ -25,6 +29,11 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
   readonly output: O;
   readonly risk: ToolRisk;
   readonly timeoutMs?: number;
+  /**
+   * The JSON Schema the model sees, given as is, for tools whose schema comes from elsewhere (MCP). Offered without
+   * strict mode; `input` must still validate the same arguments.
+   */
+  readonly inputSchema?: JsonSchema;
   // Method syntax on purpose: keeps ToolDefinition<Specific> assignable to ToolDefinition in registries.
   run(args: z.output<I>, ctx: ToolContext): Promise<z.input<O>>;
 }
@@ -43,12 +52,19 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodType>(
   if (def.timeoutMs !== undefined && !(Number.isFinite(def.timeoutMs) && def.timeoutMs > 0)) {
     throw new Error(`Tool "${def.name}": timeoutMs must be a positive number`);
   }
+  if (def.inputSchema !== undefined && def.inputSchema.type !== 'object') {
+    throw new Error(`Tool "${def.name}": inputSchema must describe an object`);
+  }
   toolSpec(def); // fail at definition time rather than on the first model call
   return Object.freeze({ ...def });
 }
 
-/** The JSON Schema spec of a tool as the model sees it: all properties required, no extra properties. */
+/** The spec of a tool as the model sees it: a strict JSON Schema (all properties required), or inputSchema as is. */
 export function toolSpec(tool: ToolDefinition): ToolSpec {
+  if (tool.inputSchema !== undefined) {
+    const { name, description, risk } = tool;
+    return { name, description, risk, parameters: structuredClone(tool.inputSchema), strict: false };
+  }
   const raw = z.toJSONSchema(tool.input, { io: 'input' }) as JsonSchema;
   let parameters: JsonSchema;
   try {
@@ -56,7 +72,7 @@ export function toolSpec(tool: ToolDefinition): ToolSpec {
   } catch (err) {
     throw new Error(`Tool "${tool.name}": ${(err as Error).message}`);
   }
-  return { name: tool.name, description: tool.description, risk: tool.risk, parameters };
+  return { name: tool.name, description: tool.description, risk: tool.risk, parameters, strict: true };
 }
 
 /** An expected tool failure whose message is meant for the model; lets the tool choose code and retryability. */

@@ -1,0 +1,87 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  type ApprovalRecord,
+  ApprovalStore,
+  Approvals,
+  type Observation,
+  observationError,
+  type RunRecord,
+  type ToolCall,
+  type ToolRisk,
+  TRIAD_CONFIG,
+  type TriadConfig,
+} from '@triad/shared';
+import { DelayedError, type Job } from 'bullmq';
+
+export type GateResult = { pass: true; arguments: string } | { pass: false; observation: Observation };
+
+/**
+ * The approval gate, enforced here whatever the model or the goal says: the server policy names the risk levels
+ * that need a human, a goal may add levels but never remove any. A gated step waits as a delayed job (no worker
+ * slot held) until a decision promotes it or its deadline passes, which resolves to the safe outcome.
+ */
+@Injectable()
+export class ApprovalGate {
+  constructor(
+    private readonly store: ApprovalStore,
+    private readonly approvals: Approvals,
+    @Inject(TRIAD_CONFIG) private readonly config: TriadConfig,
+  ) {}
+
+  /** Whether a call of this risk needs a human decision in this run. */
+  requires(risk: ToolRisk, run: RunRecord): boolean {
+    return this.config.approval.risks.includes(risk) || (run.request?.requireApproval ?? []).includes(risk);
+  }
+
+  /** Opens the gate (once), parks the job while it is pending, and turns the decision into a go or an observation. */
+  async pass(job: Job, token: string | undefined, run: RunRecord, call: ToolCall, risk: ToolRisk): Promise<GateResult> {
+    const now = Date.now();
+    let approval =
+      (await this.store.get(run.id, call.stepId)) ??
+      (await this.store.request({
+        runId: run.id,
+        iteration: Number(call.stepId.split('-')[0]),
+        stepId: call.stepId,
+        callId: call.callId,
+        tool: call.tool,
+        risk,
+        arguments: call.arguments,
+        requestedBy: 'planner',
+        requestedAt: now,
+        expiresAt: now + Math.min(this.config.approval.timeoutMs, run.request?.approvalTimeoutMs ?? Infinity),
+      }));
+    if (approval.status === 'pending' && Date.now() < approval.expiresAt) await this.park(job, token, approval);
+    if (approval.status === 'pending') {
+      const reason = `no decision within ${Math.round((approval.expiresAt - approval.requestedAt) / 1000)} s`;
+      await this.store.decide(run.id, call.stepId, { status: 'expired', by: 'triad', reason });
+      approval = (await this.store.get(run.id, call.stepId)) as ApprovalRecord;
+    }
+    return outcome(approval, call);
+  }
+
+  // Parks the step until its deadline. A decision that lands between opening the gate and parking would find
+  // nothing to promote, so the gate is read again once parked.
+  private async park(job: Job, token: string | undefined, approval: ApprovalRecord): Promise<never> {
+    await job.moveToDelayed(approval.expiresAt, token);
+    const now = await this.store.get(approval.runId, approval.stepId);
+    if (now && now.status !== 'pending') await this.approvals.wake(approval.runId, approval.stepId);
+    throw new DelayedError(`waiting for approval ${approval.id} until ${new Date(approval.expiresAt).toISOString()}`);
+  }
+}
+
+function outcome(a: ApprovalRecord, call: ToolCall): GateResult {
+  switch (a.status) {
+    case 'approved':
+      return { pass: true, arguments: a.editedArguments ?? call.arguments };
+    case 'rejected':
+      return {
+        pass: false,
+        observation: observationError('rejected', `${a.decidedBy} rejected this call: ${a.reason}`),
+      };
+    default:
+      return {
+        pass: false,
+        observation: observationError('approval_expired', `Approval expired (${a.reason}); the call was not made`),
+      };
+  }
+}

@@ -1,0 +1,44 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { RUN_REDIS, RunStore } from '@triad/shared';
+import type { Redis } from 'ioredis';
+
+/** Aborts the tools in flight of a cancelled run: cancellations arrive on a Redis channel, to every executor. */
+@Injectable()
+export class CancelListener implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(CancelListener.name);
+  private readonly inFlight = new Map<string, Set<AbortController>>();
+  private subscriber: Redis | null = null;
+
+  constructor(
+    @Inject(RUN_REDIS) private readonly redis: Redis,
+    private readonly store: RunStore,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.subscriber = this.redis.duplicate();
+    this.subscriber.on('message', (_channel: string, runId: string) => this.abort(runId));
+    await this.subscriber.subscribe(this.store.keys.cancelChannel());
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
+  }
+
+  /** Registers a step's controller until the returned function is called. */
+  track(runId: string, controller: AbortController): () => void {
+    const set = this.inFlight.get(runId) ?? new Set<AbortController>();
+    set.add(controller);
+    this.inFlight.set(runId, set);
+    return () => {
+      set.delete(controller);
+      if (!set.size) this.inFlight.delete(runId);
+    };
+  }
+
+  private abort(runId: string): void {
+    const set = this.inFlight.get(runId);
+    if (!set) return;
+    this.logger.log(`run ${runId} cancelled: aborting ${set.size} tool call(s)`);
+    for (const c of set) c.abort(new Error('run cancelled'));
+  }
+}

@@ -1,0 +1,213 @@
+import dns from 'node:dns';
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startTestServer, type TestServer } from '../testing/http-test-server.js';
+import { ToolFailure } from '../tool.js';
+import { guardedRequest } from './guarded-request.js';
+import { blockedReason, pinnedLookup, type ResolvedAddress, type Resolver, SsrfGuard } from './ssrf-guard.js';
+
+// A resolver that answers from a table and counts its calls, so no spec depends on (or reaches) real DNS.
+function fakeResolver(table: Record<string, string[] | (() => string[])>) {
+  const calls: string[] = [];
+  const resolve: Resolver = async (host) => {
+    calls.push(host);
+    const entry = table[host];
+    if (!entry) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+    const addresses = typeof entry === 'function' ? entry() : entry;
+    return addresses.map((address): ResolvedAddress => ({ address, family: address.includes(':') ? 6 : 4 }));
+  };
+  return { resolve, calls };
+}
+
+const refusedMessage = async (guard: SsrfGuard, url: string): Promise<string> => {
+  const err = await guard.check(url).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ToolFailure);
+  return (err as ToolFailure).message;
+};
+
+describe('blockedReason', () => {
+  it.each([
+    ['127.0.0.1', 4, 'loopback'],
+    ['127.255.0.9', 4, 'loopback'],
+    ['10.1.2.3', 4, 'private'],
+    ['172.16.0.1', 4, 'private'],
+    ['172.31.255.255', 4, 'private'],
+    ['192.168.1.1', 4, 'private'],
+    ['169.254.169.254', 4, 'link-local'],
+    ['100.64.0.1', 4, 'carrier-grade NAT'],
+    ['100.127.255.255', 4, 'carrier-grade NAT'],
+    ['0.0.0.0', 4, 'unspecified ("this network")'],
+    ['224.0.0.1', 4, 'multicast'],
+    ['255.255.255.255', 4, 'reserved'],
+    ['::1', 6, 'loopback'],
+    ['::', 6, 'unspecified'],
+    ['fc00::1', 6, 'private (unique local)'],
+    ['fd12:3456::1', 6, 'private (unique local)'],
+    ['fe80::1', 6, 'link-local'],
+    ['ff02::1', 6, 'multicast'],
+    ['::ffff:127.0.0.1', 6, 'loopback'],
+    ['::ffff:7f00:1', 6, 'loopback'],
+    ['::ffff:169.254.169.254', 6, 'link-local'],
+    ['::ffff:10.0.0.1', 6, 'private'],
+    ['64:ff9b::a9fe:a9fe', 6, 'NAT64 of 169.254.169.254, link-local'],
+    ['64:ff9b::', 6, 'NAT64 of 0.0.0.0, unspecified ("this network")'],
+  ] as const)('refuses %s as %s', (address, family, reason) => {
+    expect(blockedReason(address, family)).toBe(reason);
+  });
+
+  it.each([
+    ['8.8.8.8', 4],
+    ['172.32.0.1', 4],
+    ['100.128.0.1', 4],
+    ['192.169.0.1', 4],
+    ['2606:4700:4700::1111', 6],
+    ['::ffff:8.8.8.8', 6],
+    ['64:ff9b::808:808', 6],
+  ] as const)('lets the public address %s through', (address, family) => {
+    expect(blockedReason(address, family)).toBeUndefined();
+  });
+});
+
+describe('SsrfGuard.check', () => {
+  it('returns the first resolved address of a public host, to connect to', async () => {
+    const dnsFake = fakeResolver({ 'api.example.com': ['93.184.216.34', '2606:2800:220:1::1'] });
+    const guard = new SsrfGuard([], dnsFake.resolve);
+    const target = await guard.check('https://API.example.com./v1?q=1');
+    expect(target).toMatchObject({ address: '93.184.216.34', family: 4 });
+    expect(target.url.href).toBe('https://api.example.com./v1?q=1');
+    expect(dnsFake.calls).toEqual(['api.example.com']);
+  });
+
+  it('refuses a host when any of its addresses is internal', async () => {
+    const guard = new SsrfGuard([], fakeResolver({ 'mixed.example': ['93.184.216.34', '10.0.0.7'] }).resolve);
+    expect(await refusedMessage(guard, 'http://mixed.example/')).toMatch(/"mixed.example" \(10.0.0.7\): private/);
+  });
+
+  it.each([
+    ['http://169.254.169.254/latest/meta-data/', /"169.254.169.254": link-local/],
+    ['http://127.0.0.1:8080/', /loopback/],
+    ['http://2130706433/', /"127.0.0.1": loopback/],
+    ['http://0x7f.1/', /"127.0.0.1": loopback/],
+    ['http://[::1]/', /"::1": loopback/],
+    ['http://[::ffff:127.0.0.1]/', /loopback/],
+    ['http://[::ffff:a9fe:a9fe]/', /link-local/],
+    ['http://0.0.0.0:22/', /unspecified/],
+    ['http://localhost/', /"localhost" \(127.0.0.1\): loopback/],
+    ['http://LOCALHOST./', /loopback/],
+    ['http://db.localhost/', /loopback/],
+    ['file:///etc/passwd', /Only http and https URLs are allowed, not "file:"/],
+    ['ftp://example.com/x', /Only http and https/],
+    ['http://user:secret@example.com/', /must not contain credentials/],
+    ['http://user@example.com/', /must not contain credentials/],
+    ['not a url', /is not a valid absolute URL/],
+  ])('refuses %s before any connection or DNS query', async (url, message) => {
+    const dnsFake = fakeResolver({});
+    expect(await refusedMessage(new SsrfGuard([], dnsFake.resolve), url)).toMatch(message);
+    expect(dnsFake.calls).toEqual([]);
+  });
+
+  it('lets allowHosts open a host name, an address (in any form) or a CIDR', async () => {
+    const dnsFake = fakeResolver({ 'intranet.corp': ['10.1.2.3'], 'other.corp': ['10.9.9.9'], localhost: ['::1'] });
+    const guard = new SsrfGuard(
+      ['Intranet.Corp', '127.0.0.1', '192.168.0.0/16', '[::1]', 'localhost'],
+      dnsFake.resolve,
+    );
+    await expect(guard.check('http://intranet.corp/')).resolves.toMatchObject({ address: '10.1.2.3' });
+    await expect(guard.check('http://127.0.0.1:9/')).resolves.toMatchObject({ address: '127.0.0.1' });
+    await expect(guard.check('http://[::ffff:127.0.0.1]/')).resolves.toMatchObject({ family: 6 });
+    await expect(guard.check('http://192.168.44.5/')).resolves.toMatchObject({ address: '192.168.44.5' });
+    await expect(guard.check('http://[::1]/')).resolves.toMatchObject({ address: '::1' });
+    await expect(guard.check('http://localhost/')).resolves.toMatchObject({ address: '::1' });
+    // Allowing one internal address or name opens nothing next to it.
+    expect(await refusedMessage(guard, 'http://127.0.0.2/')).toMatch(/loopback/);
+    expect(await refusedMessage(guard, 'http://other.corp/')).toMatch(/private/);
+    expect(await refusedMessage(guard, 'http://10.1.2.3/')).toMatch(/private/);
+  });
+
+  it('refuses an allow-list entry that looks like a CIDR but is not one', () => {
+    expect(() => new SsrfGuard(['10.0.0.0/33'])).toThrow('Invalid CIDR');
+    expect(() => new SsrfGuard(['example.com/8'])).toThrow('Invalid CIDR');
+  });
+
+  it('reports unknown hosts as not found, and resolver hiccups as retryable', async () => {
+    const flaky: Resolver = async () => {
+      throw Object.assign(new Error('temporary failure'), { code: 'EAI_AGAIN' });
+    };
+    expect(await refusedMessage(new SsrfGuard([], fakeResolver({}).resolve), 'http://nope.example/')).toMatch(
+      /"nope.example" was not found/,
+    );
+    await expect(new SsrfGuard([], flaky).check('http://x.example/')).rejects.toMatchObject({ retryable: true });
+  });
+});
+
+describe('pinning the connection to the checked address', () => {
+  let server: TestServer;
+  const hosts: string[] = [];
+  const realLookup = dns.lookup;
+  let systemLookups: string[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer((req, res) => {
+      hosts.push(req.headers.host ?? '');
+      res.end('pinned');
+    });
+    // Node's own resolver, trapped: it must never be asked, and must never reach the network if it is.
+    const trap = (host: string, ...rest: unknown[]) => {
+      systemLookups.push(host);
+      const callback = rest.at(-1) as (err: Error) => void;
+      callback(Object.assign(new Error(`trapped lookup of ${host}`), { code: 'ENOTFOUND' }));
+    };
+    dns.lookup = trap as typeof dns.lookup;
+  });
+  afterAll(async () => {
+    dns.lookup = realLookup;
+    await server.close();
+  });
+
+  it('answers every lookup with the checked address, whatever shape the caller asks for', () => {
+    const lookup = pinnedLookup('203.0.113.9', 4);
+    const results: unknown[] = [];
+    lookup('any.host', { all: true }, (_err, address) => results.push(address));
+    lookup('any.host', {}, (_err, address, family) => results.push([address, family]));
+    expect(results).toEqual([[{ address: '203.0.113.9', family: 4 }], ['203.0.113.9', 4]]);
+  });
+
+  it('connects to the address the guard checked, so a later DNS answer (a rebind) is never used', async () => {
+    systemLookups = [];
+    // Control: without pinning, Node asks its resolver (the trap) for the name.
+    const unpinned = await new Promise<string>((resolve) => {
+      http.get(`http://rebind.test:${server.port}/`, { agent: false }).once('error', (e) => resolve(e.message));
+    });
+    expect(unpinned).toBe('trapped lookup of rebind.test');
+    expect(systemLookups).toEqual(['rebind.test']);
+
+    systemLookups = [];
+    let answers = 0;
+    const dnsFake = fakeResolver({ 'rebind.test': () => (answers++ === 0 ? ['127.0.0.1'] : ['169.254.169.254']) });
+    const guard = new SsrfGuard(['127.0.0.1'], dnsFake.resolve);
+    const policy = { allowHosts: ['127.0.0.1'], timeoutMs: 5_000, maxBytes: 1_000 };
+    const init = { method: 'GET' as const, headers: {}, maxRedirects: 0, readBody: true };
+    const res = await guardedRequest(
+      guard,
+      policy,
+      { ...init, url: `http://rebind.test:${server.port}/` },
+      new AbortController().signal,
+    );
+    expect(res.body.toString()).toBe('pinned');
+    expect(hosts.at(-1)).toBe(`rebind.test:${server.port}`);
+    expect(dnsFake.calls).toEqual(['rebind.test']);
+    expect(systemLookups).toEqual([]);
+    // The next call checks afresh and meets the rebound answer.
+    await expect(
+      guardedRequest(
+        guard,
+        policy,
+        { ...init, url: `http://rebind.test:${server.port}/` },
+        new AbortController().signal,
+      ),
+    ).rejects.toThrow(/link-local/);
+  });
+});
