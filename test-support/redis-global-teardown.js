@@ -1,3 +1,3 @@
 export default async function teardown() {
-  globalThis.__TRIAD_TEST_REDIS__?.kill('SIGTERM');
+  await globalThis.__TRIAD_TEST_REDIS__?.stop();
 }
