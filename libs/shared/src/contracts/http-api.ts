@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { ApprovalRecord } from './approval.js';
+import { RunRecord, RunStatus } from './run-record.js';
+
+// The HTTP API of the gateway (v1), shared by the gateway and the client library so both ends parse the same shapes.
+// Routes: POST /v1/runs, GET /v1/runs, GET /v1/runs/:id, GET /v1/runs/:id/events (SSE), POST /v1/runs/:id/cancel,
+// GET /v1/runs/:id/approvals, GET /v1/approvals, POST /v1/runs/:id/approvals/:approvalId/approve|reject.
+
+/** API key roles; every route names the one it needs (admin implies every other). */
+export const ApiRole = z.enum(['submit', 'read', 'approve', 'admin']);
+export type ApiRole = z.infer<typeof ApiRole>;
+
+/** 202 answer to POST /v1/runs. `created` is false when the runId or Idempotency-Key was seen before. */
+export const SubmitRunResponse = z.object({ runId: z.string(), created: z.boolean(), url: z.string() });
+export type SubmitRunResponse = z.infer<typeof SubmitRunResponse>;
+
+export const ListRunsQuery = z.object({
+  status: RunStatus.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  /** Opaque cursor from the previous page's `nextCursor`. */
+  cursor: z.string().optional(),
+});
+export type ListRunsQuery = z.infer<typeof ListRunsQuery>;
+
+export const ListRunsResponse = z.object({ runs: z.array(RunRecord), nextCursor: z.string().nullable() });
+export type ListRunsResponse = z.infer<typeof ListRunsResponse>;
+
+export const CancelRunRequest = z.strictObject({ reason: z.string().max(2000).optional() });
+export const CancelRunResponse = z.object({ runId: z.string(), cancelled: z.boolean(), status: RunStatus });
+export type CancelRunResponse = z.infer<typeof CancelRunResponse>;
+
+/** Approve as asked, or with edited arguments (a JSON object, or its text), which the tool validates again. */
+export const ApproveRequest = z.strictObject({
+  arguments: z.union([z.record(z.string(), z.unknown()), z.string()]).nullable().optional(),
+});
+export const RejectRequest = z.strictObject({ reason: z.string().min(1).max(2000) });
+export const ApprovalsResponse = z.object({ approvals: z.array(ApprovalRecord) });
+export type ApprovalsResponse = z.infer<typeof ApprovalsResponse>;
+export const ApprovalResponse = z.object({ approval: ApprovalRecord });
+
+/** Every error answer: a stable code, a message, and for validation errors the path of each bad field. */
+export const ApiError = z.object({
+  error: z.object({
+    code: z.enum(['invalid_request', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'payload_too_large', 'internal']),
+    message: z.string(),
+    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  }),
+});
+export type ApiError = z.infer<typeof ApiError>;
