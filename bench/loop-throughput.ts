@@ -3,9 +3,9 @@
 // the real Redis. Prints figures; asserts nothing. Run: `npm run bench -- [runs] [executors]`.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { Queue } from 'bullmq';
 import { createRedisConnection, isTerminal, RunStore } from '@triad/shared';
 import { startScriptedModelServer } from '@triad/testing';
+import { Queue } from 'bullmq';
 import { startServices } from '../cli/dist/stack/service-processes.js';
 
 const RUNS = Number(process.argv[2] ?? 200);
@@ -74,7 +74,9 @@ try {
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
   const rss = await Promise.all(services.map(async (s) => `${s.name} ${await rssMiB(s.child.pid)} MiB`));
   console.log(`runs: ${RUNS} (2 iterations, 2 parallel tool calls, 2 model calls each), executors: ${EXECUTORS}`);
-  console.log(`wall time: ${seconds.toFixed(2)} s · throughput: ${(RUNS / seconds).toFixed(1)} runs/s · ${((RUNS * 6) / seconds).toFixed(0)} jobs/s`);
+  console.log(
+    `wall time: ${seconds.toFixed(2)} s · throughput: ${(RUNS / seconds).toFixed(1)} runs/s · ${((RUNS * 6) / seconds).toFixed(0)} jobs/s`,
+  );
   console.log(`run latency (intake to end): p50 ${pct(50)} ms · p95 ${pct(95)} ms · max ${latencies.at(-1)} ms`);
   console.log(`model requests: ${model.requests.length} · resident memory after: ${rss.join(', ')}`);
 } finally {
