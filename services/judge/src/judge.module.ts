@@ -4,6 +4,8 @@ import { OpenAIReasoningModel, QUEUES, REASONING_MODEL, type TriadConfig, TriadC
 import type { Redis } from 'ioredis';
 import { JudgeProcessor } from './judge.processor.js';
 import { JudgeService } from './judge.service.js';
+import { WebhookProcessor } from './webhooks/webhook.processor.js';
+import { WebhookSender } from './webhooks/webhook-sender.service.js';
 
 /** The judge: the Reflect stage, and the end of every run. */
 @Module({})
@@ -15,6 +17,8 @@ export class JudgeModule {
       providers: [
         JudgeProcessor,
         JudgeService,
+        WebhookProcessor,
+        WebhookSender,
         { provide: REASONING_MODEL, useValue: new OpenAIReasoningModel(config.model) },
       ],
     };

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { ApiRole } from '../contracts/http-api.js';
 import { ToolRisk } from '../contracts/tool-spec.js';
 import { ConfigError } from '../errors/triad-error.js';
 
@@ -33,7 +34,115 @@ export const McpServerConfig = z.union([
 ]);
 export type McpServerConfig = z.infer<typeof McpServerConfig>;
 
+// --- gateway and webhooks ---------------------------------------------------------------------------------------
+
+/** An API key of the HTTP gateway: who (name, recorded as the actor), the secret, and what it may do. */
+export interface ApiKeyConfig {
+  name: string;
+  key: string;
+  roles: ApiRole[];
+}
+
+// `name:key:roles` entries, comma-separated, roles joined with '+'; the key itself may contain ':'.
+const ApiKeys = z.preprocess(
+  (v) =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+          .map((entry) => {
+            const parts = entry.split(':');
+            return { name: parts[0], key: parts.slice(1, -1).join(':'), roles: (parts.at(-1) ?? '').split('+') };
+          })
+      : v,
+  z
+    .array(
+      z.object({
+        name: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/),
+        key: z.string().min(1),
+        roles: z.array(ApiRole).min(1),
+      }),
+    )
+    .refine((keys) => new Set(keys.map((k) => k.name)).size === keys.length, 'key names must be unique')
+    .default([]),
+);
+
+const GatewayEnv = {
+  TRIAD_API_KEYS: ApiKeys,
+  TRIAD_GATEWAY_HOST: z.preprocess(blankAsUndefined, z.string().default('0.0.0.0')),
+  TRIAD_GATEWAY_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  TRIAD_MAX_BODY_BYTES: int(256 * 1024, 1),
+  TRIAD_SSE_KEEPALIVE_MS: int(15_000, 100),
+  TRIAD_WEBHOOK_SECRET: optionalString,
+  TRIAD_WEBHOOK_ATTEMPTS: int(8, 1),
+  TRIAD_WEBHOOK_BACKOFF_MS: int(1_000, 1),
+  TRIAD_WEBHOOK_TIMEOUT_MS: int(10_000, 1),
+};
+
+// --- end of gateway and webhooks --------------------------------------------------------------------------------
+
+// --- telemetry --------------------------------------------------------------------------------------------------
+
+const bool = z.preprocess(
+  (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
+  z.enum(['', 'true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
+);
+
+// The standard OTEL_* variables the SDK reads itself, checked here so a typo stops the service with a clear message.
+const TelemetryEnv = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(blankAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.preprocess(blankAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.preprocess(
+    blankAsUndefined,
+    z.enum(['http/json', 'http/protobuf']).default('http/protobuf'),
+  ),
+  OTEL_SERVICE_NAME: optionalString,
+  TRIAD_TRACE_CONTENT: bool.default(false),
+  TRIAD_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
+  TRIAD_LOG_LEVEL: z.preprocess(
+    blankAsUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
+};
+
+/** Traces, metrics and logs of one service process. */
+export interface TelemetryConfig {
+  /** OTLP/HTTP collector (e.g. Jaeger at http://jaeger:4318); with none, nothing is exported and nothing dialled. */
+  otlpEndpoint: string | undefined;
+  otlpProtocol: 'http/json' | 'http/protobuf';
+  /** OTEL_SERVICE_NAME, else `triad-<role>`. */
+  serviceName: string | undefined;
+  /** Message content, tool arguments and results in spans: off unless TRIAD_TRACE_CONTENT=true. */
+  traceContent: boolean;
+  /** Prometheus text on this port (0: off). */
+  metricsPort: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** Parses only the telemetry variables: the telemetry preload runs before the rest of the configuration is read. */
+export function loadTelemetryConfig(env: NodeJS.ProcessEnv = process.env): TelemetryConfig {
+  const parsed = z.object(TelemetryEnv).safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    otlpProtocol: e.OTEL_EXPORTER_OTLP_PROTOCOL,
+    serviceName: e.OTEL_SERVICE_NAME,
+    traceContent: e.TRIAD_TRACE_CONTENT,
+    metricsPort: e.TRIAD_METRICS_PORT,
+    logLevel: e.TRIAD_LOG_LEVEL,
+  };
+}
+
+// --- end of telemetry -------------------------------------------------------------------------------------------
+
 const EnvSchema = z.object({
+  ...TelemetryEnv,
+  ...GatewayEnv,
   REDIS_URL: z.preprocess(blankAsUndefined, z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379')),
   TRIAD_PREFIX: z.preprocess(
     blankAsUndefined,
@@ -109,6 +218,11 @@ export interface TriadConfig {
   /** Target of the irreversible `post_webhook` tool; the tool is offered only when this is set. */
   webhookUrl: string | undefined;
   mcpServers: McpServerConfig[];
+  /** The HTTP gateway; with no API keys it listens on 127.0.0.1 only and every caller is an anonymous admin. */
+  gateway: { apiKeys: ApiKeyConfig[]; host: string; port: number; maxBodyBytes: number; sseKeepAliveMs: number };
+  /** Signed result webhooks to a goal's `callbackUrl`; unsigned when no secret is set. */
+  resultWebhooks: { secret: string | undefined; attempts: number; backoffMs: number; timeoutMs: number };
+  telemetry: TelemetryConfig;
 }
 
 /** Parses the environment; a bad value throws a ConfigError naming every offending variable. */
@@ -148,5 +262,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
     },
     webhookUrl: e.TRIAD_WEBHOOK_URL,
     mcpServers: e.TRIAD_MCP_SERVERS,
+    gateway: {
+      apiKeys: e.TRIAD_API_KEYS,
+      host: e.TRIAD_GATEWAY_HOST,
+      port: e.TRIAD_GATEWAY_PORT,
+      maxBodyBytes: e.TRIAD_MAX_BODY_BYTES,
+      sseKeepAliveMs: e.TRIAD_SSE_KEEPALIVE_MS,
+    },
+    resultWebhooks: {
+      secret: e.TRIAD_WEBHOOK_SECRET,
+      attempts: e.TRIAD_WEBHOOK_ATTEMPTS,
+      backoffMs: e.TRIAD_WEBHOOK_BACKOFF_MS,
+      timeoutMs: e.TRIAD_WEBHOOK_TIMEOUT_MS,
+    },
+    telemetry: loadTelemetryConfig(env),
   };
 }

@@ -31,7 +31,10 @@ export type CancelRunResponse = z.infer<typeof CancelRunResponse>;
 
 /** Approve as asked, or with edited arguments (a JSON object, or its text), which the tool validates again. */
 export const ApproveRequest = z.strictObject({
-  arguments: z.union([z.record(z.string(), z.unknown()), z.string()]).nullable().optional(),
+  arguments: z
+    .union([z.record(z.string(), z.unknown()), z.string()])
+    .nullable()
+    .optional(),
 });
 export const RejectRequest = z.strictObject({ reason: z.string().min(1).max(2000) });
 export const ApprovalsResponse = z.object({ approvals: z.array(ApprovalRecord) });
@@ -41,7 +44,15 @@ export const ApprovalResponse = z.object({ approval: ApprovalRecord });
 /** Every error answer: a stable code, a message, and for validation errors the path of each bad field. */
 export const ApiError = z.object({
   error: z.object({
-    code: z.enum(['invalid_request', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'payload_too_large', 'internal']),
+    code: z.enum([
+      'invalid_request',
+      'unauthorized',
+      'forbidden',
+      'not_found',
+      'conflict',
+      'payload_too_large',
+      'internal',
+    ]),
     message: z.string(),
     issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   }),

@@ -37,6 +37,10 @@ export const RunFinished = z.object({
 });
 export type RunFinished = z.infer<typeof RunFinished>;
 
+/** Delivers a run's result to the `callbackUrl` of its goal (signed webhook); the run is read from the store. */
+export const WebhookJob = z.strictObject({ runId: RunId });
+export type WebhookJob = z.infer<typeof WebhookJob>;
+
 /** Every job Triad knows, keyed by name: its queue and payload schema. */
 export const JOBS = {
   [JOB_NAMES.goal]: { queue: QUEUES.goals, schema: GoalRequest },
@@ -44,6 +48,7 @@ export const JOBS = {
   [JOB_NAMES.act]: { queue: QUEUES.act, schema: ActJob },
   [JOB_NAMES.judge]: { queue: QUEUES.judge, schema: JudgeJob },
   [JOB_NAMES.runFinished]: { queue: QUEUES.results, schema: RunFinished },
+  [JOB_NAMES.webhook]: { queue: QUEUES.webhooks, schema: WebhookJob },
 } as const satisfies Record<JobName, { queue: QueueName; schema: z.ZodType }>;
 
 export type JobData<N extends JobName> = z.infer<(typeof JOBS)[N]['schema']>;
@@ -54,6 +59,8 @@ export const jobIds = {
   act: (runId: string, stepId: string) => `act-${runId}-${stepId}`,
   judge: (runId: string, iteration: number) => `judge-${runId}-${iteration}`,
   runFinished: (runId: string) => `finished-${runId}`,
+  webhook: (runId: string) => `webhook-${runId}`,
+  goal: (runId: string) => `goal-${runId}`,
 };
 
 /** The step id of the i-th tool call of an iteration. */

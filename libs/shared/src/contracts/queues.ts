@@ -8,6 +8,7 @@ export const QUEUES = {
   act: 'act',
   judge: 'judge',
   results: 'results',
+  webhooks: 'webhooks',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -18,5 +19,6 @@ export const JOB_NAMES = {
   act: 'act',
   judge: 'judge',
   runFinished: 'run.finished',
+  webhook: 'deliver',
 } as const;
 export type JobName = (typeof JOB_NAMES)[keyof typeof JOB_NAMES];

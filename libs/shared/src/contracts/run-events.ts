@@ -78,6 +78,20 @@ export const RunEvent = z.discriminatedUnion('type', [
   }),
   z.object({
     ...base,
+    type: z.literal('webhook.delivered'),
+    url: z.string(),
+    attempts: z.number().int(),
+    status: z.number().int(),
+  }),
+  z.object({
+    ...base,
+    type: z.literal('webhook.failed'),
+    url: z.string(),
+    attempts: z.number().int(),
+    error: z.string(),
+  }),
+  z.object({
+    ...base,
     type: z.literal('status.changed'),
     from: RunStatus.nullable(),
     to: RunStatus,

@@ -50,5 +50,7 @@ export const RunRecord = z.object({
   finishedAt: z.number().int().nullable(),
   answer: z.string().nullable(),
   error: RunError.nullable(),
+  /** W3C traceparent of the run's `invoke_workflow` span: every later span of the run joins this trace. */
+  traceparent: z.string().optional(),
 });
 export type RunRecord = z.infer<typeof RunRecord>;

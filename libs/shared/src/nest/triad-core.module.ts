@@ -11,6 +11,7 @@ import { RunFinisher } from '../runs/run-finisher.js';
 import { ApprovalStore } from '../store/approval-store.js';
 import { RunStore } from '../store/run-store.js';
 import { ToolCatalog } from '../store/tool-catalog.js';
+import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
 import { RUN_REDIS, TRIAD_CONFIG } from './tokens.js';
 
 /**
@@ -29,8 +30,9 @@ export class TriadCoreModule {
           connection: redis,
           prefix: config.prefix,
           defaultJobOptions: defaultJobOptions(config.jobAttempts),
+          telemetry: bullmqTelemetry(),
         }),
-        BullModule.registerQueue({ name: QUEUES.results }, { name: QUEUES.act }),
+        BullModule.registerQueue({ name: QUEUES.results }, { name: QUEUES.act }, { name: QUEUES.webhooks }),
       ],
       providers: [
         { provide: TRIAD_CONFIG, useValue: config },
@@ -39,8 +41,13 @@ export class TriadCoreModule {
         { provide: ToolCatalog, useFactory: (r: Redis) => new ToolCatalog(r, config.prefix), inject: [RUN_REDIS] },
         {
           provide: RunFinisher,
-          useFactory: (store: RunStore, results: Queue) => new RunFinisher(store, results),
-          inject: [RunStore, getQueueToken(QUEUES.results)],
+          useFactory: (store: RunStore, results: Queue, webhooks: Queue) =>
+            new RunFinisher(store, results, {
+              queue: webhooks,
+              attempts: config.resultWebhooks.attempts,
+              backoffMs: config.resultWebhooks.backoffMs,
+            }),
+          inject: [RunStore, getQueueToken(QUEUES.results), getQueueToken(QUEUES.webhooks)],
         },
         { provide: ApprovalStore, useFactory: (r: Redis) => new ApprovalStore(r, config.prefix), inject: [RUN_REDIS] },
         {

@@ -5,11 +5,22 @@ import { isTerminal, type RunError, type RunRecord, type TerminalStatus } from '
 import { addJob } from '../queue/typed-job.js';
 import type { RunStore } from '../store/run-store.js';
 
-/** Ends runs: the terminal compare-and-set on the record, then `run.finished` on the results queue. */
+/** Where and how result webhooks are enqueued (for runs whose goal has a `callbackUrl`). */
+export interface WebhookDispatch {
+  queue: Queue;
+  attempts: number;
+  backoffMs: number;
+}
+
+/**
+ * Ends runs: the terminal compare-and-set on the record, then `run.finished` on the results queue and, when the goal
+ * asked for one, a `deliver` job on the webhooks queue.
+ */
 export class RunFinisher {
   constructor(
     private readonly store: RunStore,
     private readonly results: Queue,
+    private readonly webhooks?: WebhookDispatch,
   ) {}
 
   /** Ends the run if it is still running (true when this call ended it), then makes sure its result is published. */
@@ -30,6 +41,15 @@ export class RunFinisher {
       jobId: jobIds.runFinished(runId),
       removeOnComplete: { age: 7 * 24 * 3600 },
     });
+    if (run.request?.callbackUrl && this.webhooks) {
+      const { queue, attempts, backoffMs } = this.webhooks;
+      await addJob(
+        queue,
+        JOB_NAMES.webhook,
+        { runId },
+        { jobId: jobIds.webhook(runId), attempts, backoff: { type: 'exponential', delay: backoffMs } },
+      );
+    }
   }
 }
 

@@ -1,0 +1,78 @@
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import {
+  type ApprovalDecision,
+  ApprovalNotPendingError,
+  type ApprovalRecord,
+  Approvals,
+  ApprovalsResponse,
+  ApproveRequest,
+  RejectRequest,
+  RunStore,
+} from '@triad/shared';
+import type { z } from 'zod';
+import type { Caller } from '../auth/api-keys.js';
+import { CurrentCaller, Roles } from '../auth/roles.decorator.js';
+import { ApiException, parseOr400 } from '../http/api-exception.js';
+import { findRun } from '../runs/runs.controller.js';
+
+/** Pending approval gates, and the human decisions on them (the caller's key name is recorded as the decider). */
+@Controller('v1')
+export class ApprovalsController {
+  constructor(
+    private readonly approvals: Approvals,
+    private readonly store: RunStore,
+  ) {}
+
+  @Get('approvals')
+  @Roles('read', 'approve')
+  async pending(): Promise<z.infer<typeof ApprovalsResponse>> {
+    return { approvals: await this.approvals.listPending({ limit: 1000 }) };
+  }
+
+  @Get('runs/:id/approvals')
+  @Roles('read', 'approve')
+  async pendingOfRun(@Param('id') id: string): Promise<z.infer<typeof ApprovalsResponse>> {
+    await findRun(this.store, id);
+    return { approvals: await this.approvals.listPending({ runId: id, limit: 1000 }) };
+  }
+
+  @Post('runs/:id/approvals/:approvalId/approve')
+  @HttpCode(200)
+  @Roles('approve')
+  approve(
+    @Param('id') id: string,
+    @Param('approvalId') approvalId: string,
+    @Body() body: unknown,
+    @CurrentCaller() caller: Caller,
+  ): Promise<{ approval: ApprovalRecord }> {
+    const { arguments: args } = parseOr400(ApproveRequest, body ?? {});
+    const edited = args == null ? null : typeof args === 'string' ? args : JSON.stringify(args);
+    return this.decide(id, approvalId, { decision: 'approve', by: caller.name, arguments: edited });
+  }
+
+  @Post('runs/:id/approvals/:approvalId/reject')
+  @HttpCode(200)
+  @Roles('approve')
+  reject(
+    @Param('id') id: string,
+    @Param('approvalId') approvalId: string,
+    @Body() body: unknown,
+    @CurrentCaller() caller: Caller,
+  ): Promise<{ approval: ApprovalRecord }> {
+    const { reason } = parseOr400(RejectRequest, body ?? null);
+    return this.decide(id, approvalId, { decision: 'reject', by: caller.name, reason });
+  }
+
+  private async decide(runId: string, approvalId: string, d: ApprovalDecision): Promise<{ approval: ApprovalRecord }> {
+    await findRun(this.store, runId);
+    if (!(await this.approvals.get(runId, approvalId))) {
+      throw new ApiException('not_found', `no approval ${approvalId} in run ${runId}`);
+    }
+    try {
+      return { approval: await this.approvals.decide(runId, approvalId, d) };
+    } catch (err) {
+      if (err instanceof ApprovalNotPendingError) throw new ApiException('conflict', err.message);
+      throw err;
+    }
+  }
+}

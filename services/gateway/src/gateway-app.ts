@@ -1,0 +1,24 @@
+import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { SwaggerModule } from '@nestjs/swagger';
+import type { TriadConfig } from '@triad/shared';
+import type { Redis } from 'ioredis';
+import { mountQueueDashboard } from './admin/queue-dashboard.js';
+import { ApiKeys } from './auth/api-keys.js';
+import { buildOpenApiDocument } from './openapi/openapi-document.js';
+
+/**
+ * What the gateway adds to the Nest app before it listens: the JSON body parser with the size limit, the OpenAPI
+ * document (/openapi.json) and its UI (/docs), and the queue dashboard (/admin/queues). Returns a closer.
+ */
+export function configureGateway(app: INestApplication, config: TriadConfig, redis: Redis): () => Promise<unknown> {
+  const express = app as NestExpressApplication;
+  express.useBodyParser('json', { limit: config.gateway.maxBodyBytes });
+  express.disable('x-powered-by');
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(), {
+    jsonDocumentUrl: 'openapi.json',
+    yamlDocumentUrl: 'openapi.yaml',
+    customSiteTitle: 'Triad gateway',
+  });
+  return mountQueueDashboard(app, new ApiKeys(config.gateway.apiKeys), redis, config.prefix);
+}

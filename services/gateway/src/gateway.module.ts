@@ -1,0 +1,40 @@
+import { BullModule } from '@nestjs/bullmq';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { QUEUES, type TriadConfig, TriadCoreModule } from '@triad/shared';
+import type { Redis } from 'ioredis';
+import { ApprovalsController } from './approvals/approvals.controller.js';
+import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { ApiKeys } from './auth/api-keys.js';
+import { HealthController } from './health/health.controller.js';
+import { ApiExceptionFilter } from './http/api-exception.filter.js';
+import { RunEventStream } from './runs/run-event-stream.service.js';
+import { RunEventsController } from './runs/run-events.controller.js';
+import { RunListingService } from './runs/run-listing.service.js';
+import { RunSubmissionService } from './runs/run-submission.service.js';
+import { RunsController } from './runs/runs.controller.js';
+
+/** The HTTP gateway: stateless, any number of replicas; everything it does goes through Redis and the queues. */
+@Module({})
+export class GatewayModule {
+  static forRoot(config: TriadConfig, redis: Redis): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [
+        TriadCoreModule.forRoot(config, redis),
+        BullModule.registerQueue({ name: QUEUES.goals }),
+        TerminusModule.forRoot({ logger: false }),
+      ],
+      controllers: [RunsController, RunEventsController, ApprovalsController, HealthController],
+      providers: [
+        RunSubmissionService,
+        RunListingService,
+        RunEventStream,
+        { provide: ApiKeys, useValue: new ApiKeys(config.gateway.apiKeys) },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+      ],
+    };
+  }
+}

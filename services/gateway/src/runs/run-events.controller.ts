@@ -1,0 +1,40 @@
+import { Controller, Get, Headers, Param, Query, Req, Res } from '@nestjs/common';
+import { RUN_ID_PATTERN, RunStore } from '@triad/shared';
+import type { Request, Response } from 'express';
+import { Roles } from '../auth/roles.decorator.js';
+import { ApiException } from '../http/api-exception.js';
+import { RunEventStream } from './run-event-stream.service.js';
+import { RunSubmissionService } from './run-submission.service.js';
+
+const STREAM_ID = /^[0-9]+-[0-9]+$/;
+
+/** A run's event stream as Server-Sent Events, resumable with Last-Event-ID. */
+@Controller('v1/runs')
+export class RunEventsController {
+  constructor(
+    private readonly store: RunStore,
+    private readonly submission: RunSubmissionService,
+    private readonly stream: RunEventStream,
+  ) {}
+
+  @Get(':id/events')
+  @Roles('read')
+  async events(
+    @Param('id') id: string,
+    @Headers('last-event-id') lastEventIdHeader: string | undefined,
+    @Query('lastEventId') lastEventIdQuery: string | undefined,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const after = lastEventIdHeader || lastEventIdQuery || '0';
+    if (after !== '0' && !STREAM_ID.test(after)) {
+      throw new ApiException('invalid_request', 'Last-Event-ID is not an event id of this API', [
+        { path: 'Last-Event-ID', message: 'expected <ms>-<seq>' },
+      ]);
+    }
+    // A run just submitted is not in the store until a planner takes it in: stream it all the same.
+    const known = RUN_ID_PATTERN.test(id) && ((await this.store.get(id)) || (await this.submission.isPending(id)));
+    if (!known) throw new ApiException('not_found', `no run ${id}`);
+    await this.stream.pipe(id, after, req, res);
+  }
+}

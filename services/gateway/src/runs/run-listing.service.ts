@@ -1,0 +1,62 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type ListRunsQuery, type ListRunsResponse, RUN_REDIS, type RunRecord, RunStore } from '@triad/shared';
+import type { Redis } from 'ioredis';
+import { ApiException } from '../http/api-exception.js';
+
+/** How many run ids one page request looks at, at most, when a status filter skips most of them. */
+const SCAN_BUDGET = 2_000;
+const BATCH = 100;
+
+interface Cursor {
+  /** Offset in the newest-first index where the next page starts. */
+  o: number;
+  /** The last run id looked at: new runs shift offsets, so the page resumes after this id when it still exists. */
+  id: string;
+}
+
+const encode = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
+
+function decode(cursor: string): Cursor {
+  try {
+    const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Cursor;
+    if (Number.isInteger(c.o) && c.o >= 0 && typeof c.id === 'string') return c;
+  } catch {}
+  throw new ApiException('invalid_request', 'invalid cursor', [
+    { path: 'cursor', message: 'not a cursor of this API' },
+  ]);
+}
+
+/** Pages over the run index (newest first), filtering by status. */
+@Injectable()
+export class RunListingService {
+  constructor(
+    private readonly store: RunStore,
+    @Inject(RUN_REDIS) private readonly redis: Redis,
+  ) {}
+
+  async list(q: ListRunsQuery): Promise<ListRunsResponse> {
+    let offset = q.cursor ? await this.resume(decode(q.cursor)) : 0;
+    const runs: RunRecord[] = [];
+    let lastId: string | null = null;
+    let scanned = 0;
+    while (runs.length < q.limit && scanned < SCAN_BUDGET) {
+      const ids = await this.store.list(offset, Math.min(BATCH, q.status ? BATCH : q.limit - runs.length));
+      if (!ids.length) return { runs, nextCursor: null };
+      for (const id of ids) {
+        offset++;
+        scanned++;
+        lastId = id;
+        const run = await this.store.get(id);
+        if (run && (!q.status || run.status === q.status)) runs.push(run);
+        if (runs.length === q.limit) break;
+      }
+    }
+    const more = lastId !== null && (await this.store.list(offset, 1)).length > 0;
+    return { runs, nextCursor: more && lastId ? encode({ o: offset, id: lastId }) : null };
+  }
+
+  private async resume(c: Cursor): Promise<number> {
+    const rank = await this.redis.zrevrank(this.store.keys.index(), c.id);
+    return rank === null ? c.o : rank + 1;
+  }
+}

@@ -1,0 +1,59 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger } from '@nestjs/common';
+import {
+  describeError,
+  isFinalFailure,
+  isTerminal,
+  JOB_NAMES,
+  LOCK_DURATION_MS,
+  parseJob,
+  QUEUES,
+  RunStore,
+  STALLED_INTERVAL_MS,
+  toRunFinished,
+  WebhookOutcome,
+} from '@triad/shared';
+import type { Job } from 'bullmq';
+import { WebhookSender } from './webhook-sender.service.js';
+
+const OUTCOME_KEY = 'webhook';
+
+/** Consumes `deliver` jobs: POSTs the finished run to its goal's `callbackUrl`; BullMQ retries with backoff. */
+@Processor(QUEUES.webhooks, { stalledInterval: STALLED_INTERVAL_MS, lockDuration: LOCK_DURATION_MS })
+export class WebhookProcessor extends WorkerHost {
+  private readonly logger = new Logger('Webhooks');
+
+  constructor(
+    private readonly store: RunStore,
+    private readonly sender: WebhookSender,
+  ) {
+    super();
+  }
+
+  async process(job: Job, _token?: string, signal?: AbortSignal): Promise<string> {
+    const { runId } = parseJob(JOB_NAMES.webhook, job);
+    const run = await this.store.get(runId);
+    const url = run?.request?.callbackUrl;
+    if (!run || !url || !isTerminal(run.status)) return 'nothing to deliver';
+    // A redelivered job after a recorded success (or final failure) must not post again.
+    const done = await this.store.getOnce(runId, OUTCOME_KEY, WebhookOutcome);
+    if (done) return done.delivered ? 'delivered' : 'failed';
+    const attempts = job.attemptsMade + 1;
+    try {
+      const status = await this.sender.send(url, runId, JSON.stringify(toRunFinished(run)), signal);
+      await this.store.once(runId, OUTCOME_KEY, WebhookOutcome, { delivered: true, attempts }, [
+        { type: 'webhook.delivered', iteration: run.iteration, url, attempts, status },
+      ]);
+      return 'delivered';
+    } catch (err) {
+      if (isFinalFailure(job, err)) {
+        const error = describeError(err);
+        this.logger.warn(`webhook of run ${runId} failed for good after ${attempts} attempts: ${error}`);
+        await this.store.once(runId, OUTCOME_KEY, WebhookOutcome, { delivered: false, attempts }, [
+          { type: 'webhook.failed', iteration: run.iteration, url, attempts, error },
+        ]);
+      }
+      throw err;
+    }
+  }
+}
