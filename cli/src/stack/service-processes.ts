@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 /** The repository root, the same from cli/src/stack (tests) and cli/dist/stack (built). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-export type ServiceRole = 'planner' | 'executor' | 'judge';
+export type ServiceRole = 'planner' | 'executor' | 'judge' | 'gateway';
 
 export interface ServiceProcess {
   role: ServiceRole;
@@ -32,7 +32,9 @@ export interface SpawnServiceOptions {
 export async function spawnService(opts: SpawnServiceOptions): Promise<ServiceProcess> {
   const name = opts.name ?? opts.role;
   const entry = `${REPO_ROOT}services/${opts.role}/dist/main.js`;
-  const child = spawn(process.execPath, ['--enable-source-maps', entry], {
+  // Tracing starts before the service's own imports, so ioredis and http can be instrumented.
+  const telemetry = `${REPO_ROOT}libs/shared/dist/telemetry/register.js`;
+  const child = spawn(process.execPath, ['--enable-source-maps', '--import', telemetry, entry], {
     env: { ...opts.env, TRIAD_EXECUTOR_ID: opts.env.TRIAD_EXECUTOR_ID ?? name, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -7,11 +7,15 @@ import {
   RUN_REDIS,
   type RunRecord,
   RunStore,
+  type TraceSpan as Span,
   StepResult,
   type ToolCall,
   ToolCatalog,
   TRIAD_CONFIG,
   type TriadConfig,
+  telemetryState,
+  triadMetrics,
+  withRunSpan,
 } from '@triad/shared';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -54,9 +58,25 @@ export class ExecutorService implements OnApplicationBootstrap {
     ]);
     const call = decision?.toolCalls.find((c) => c.stepId === stepId);
     if (!run || !call) throw new Error(`run ${runId} has no tool call ${stepId}`);
+    const span = { runId, traceparent: run.traceparent, iteration, stepId, attributes: toolSpanAttributes(call) };
+    return withRunSpan(`execute_tool ${call.tool}`, span, (s) =>
+      this.actTraced(s, job, token, run, iteration, call, signal),
+    );
+  }
 
+  private async actTraced(
+    span: Span,
+    job: Job,
+    token: string | undefined,
+    run: RunRecord,
+    iteration: number,
+    call: ToolCall,
+    signal: AbortSignal,
+  ): Promise<StepResult> {
+    const [runId, stepId, key] = [run.id, call.stepId, `step:${call.stepId}`];
     const started = performance.now();
     const observation = await this.observe(job, token, run, call, signal);
+    recordToolOutcome(span, call.tool, observation, (performance.now() - started) / 1000);
     const result: StepResult = {
       stepId,
       callId: call.callId,
@@ -115,4 +135,21 @@ export class ExecutorService implements OnApplicationBootstrap {
       untrack();
     }
   }
+}
+
+function toolSpanAttributes(call: ToolCall) {
+  return {
+    'gen_ai.operation.name': 'execute_tool',
+    'gen_ai.tool.name': call.tool,
+    'gen_ai.tool.call.id': call.callId,
+    // Arguments may carry anything the model saw: only with content capture on.
+    ...(telemetryState().traceContent ? { 'gen_ai.tool.call.arguments': call.arguments } : {}),
+  };
+}
+
+function recordToolOutcome(span: Span, tool: string, observation: Observation, seconds: number): void {
+  const errorType = observation.ok ? undefined : observation.error.code;
+  if (errorType) span.setAttribute('error.type', errorType);
+  if (telemetryState().traceContent) span.setAttribute('gen_ai.tool.call.result', JSON.stringify(observation));
+  triadMetrics.toolCalled(tool, seconds, errorType);
 }

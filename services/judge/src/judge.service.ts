@@ -18,13 +18,19 @@ import {
   reviewAnswer,
   StepResult,
   TRIAD_CONFIG,
+  type TraceSpan,
   type TriadConfig,
+  telemetryState,
+  triadMetrics,
   Verdict,
+  withRunSpan,
 } from '@triad/shared';
 import type { Queue } from 'bullmq';
 import { IterationReview, iterationReviewMessages, iterationReviewSchema } from './judge-prompts.js';
 import { reflectionChecks } from './reflection-checks.js';
 import { verdictAfterObservations, verdictOnAnswer } from './verdict-rules.js';
+
+const JUDGE_SPAN = { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'judge' };
 
 interface Review {
   critique: string | null;
@@ -61,8 +67,15 @@ export class JudgeService {
     if (run.iteration !== iteration || (run.phase !== 'act' && run.phase !== 'judge')) {
       return `duplicate: run is at ${run.iteration}/${run.phase}`;
     }
+    const span = { runId, traceparent: run.traceparent, iteration, attributes: JUDGE_SPAN };
+    return withRunSpan('invoke_agent judge', span, (s) => this.judgeTraced(s, run, job, signal));
+  }
+
+  private async judgeTraced(span: TraceSpan, run: RunRecord, job: JudgeJob, signal?: AbortSignal): Promise<string> {
+    const { runId, iteration } = job;
     const verdict =
       (await this.store.getOnce(runId, `verdict:${iteration}`, Verdict)) ?? (await this.decide(run, job, signal));
+    recordVerdict(span, verdict);
     if (verdict.next === 'finish') {
       await this.finisher.finish(runId, { ...verdict, iteration, error: errorOf(verdict) });
       return `run ${verdict.status}: ${verdict.reason}`;
@@ -99,6 +112,9 @@ export class JudgeService {
       verdict = verdictAfterObservations({ ...facts, critique: review.critique });
     }
     const events = verdictEvents(iteration, job.kind, verdict, review);
+    const started = iterationStart(history, iteration);
+    const label = verdict.next === 'finish' ? verdict.status : 'continue';
+    if (started !== null) triadMetrics.iterationFinished((Date.now() - started) / 1000, label);
     const usage = {
       inputTokens: review.inputTokens,
       outputTokens: review.outputTokens,
@@ -194,4 +210,26 @@ function verdictEvents(iteration: number, kind: JudgeJob['kind'], v: Verdict, re
     { type: 'reflection', iteration, text, checks: v.checks, model: review.model },
     { type: 'verdict', iteration, decision, reason },
   ];
+}
+
+/** The verdict as a GenAI evaluation event; the critique is model text, so only with content capture on. */
+function recordVerdict(span: TraceSpan, v: Verdict): void {
+  const label = v.next === 'finish' ? v.status : 'continue';
+  span.addEvent('gen_ai.evaluation.result', {
+    'gen_ai.evaluation.name': 'triad.verdict',
+    'gen_ai.evaluation.score.label': label,
+    ...(v.next === 'finish' ? { 'triad.run.status': v.status } : {}),
+    ...(telemetryState().traceContent
+      ? { 'gen_ai.evaluation.explanation': v.next === 'finish' ? v.reason : (v.critique ?? '') }
+      : {}),
+  });
+  span.setAttribute('triad.verdict', label);
+}
+
+/** When an iteration began: the previous iteration's verdict, or the goal's arrival for the first. */
+function iterationStart(history: RunEvent[], iteration: number): number | null {
+  const mark = history.findLast((e) =>
+    iteration === 1 ? e.type === 'goal.received' : e.type === 'verdict' && e.iteration === iteration - 1,
+  );
+  return mark?.at ?? null;
 }

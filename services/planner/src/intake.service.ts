@@ -1,6 +1,18 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
-import { addJob, GoalRequest, JOB_NAMES, jobIds, QUEUES, RUN_ID_PATTERN, RunFinisher, RunStore } from '@triad/shared';
+import {
+  addJob,
+  GoalRequest,
+  JOB_NAMES,
+  jobIds,
+  QUEUES,
+  RUN_ID_PATTERN,
+  RunFinisher,
+  RunStore,
+  traceparentOf,
+  triadMetrics,
+  withRunSpan,
+} from '@triad/shared';
 import { type Job, type Queue, UnrecoverableError } from 'bullmq';
 
 /** A goal job's data may not exceed this, serialized: it is kept in Redis with the run. */
@@ -21,14 +33,22 @@ export class IntakeService {
     const request = this.validate(job);
     if (typeof request === 'string') return this.reject(job, request);
     const runId = request.runId ?? `run-${job.id}`;
-    const created = await this.store.create(runId, request);
-    const run = await this.store.get(runId);
-    // Re-adding plan 1 is harmless (deterministic job id) and covers a crash between create and add.
-    if (run?.status === 'running' && run.iteration === 1 && run.phase === 'plan') {
-      await addJob(this.planQueue, JOB_NAMES.plan, { runId, iteration: 1 }, { jobId: jobIds.plan(runId, 1) });
-    }
-    if (created) this.logger.log(`run ${runId} accepted`);
-    return { runId, created };
+    // The run's trace starts here; its traceparent is stored with the run so every later span joins it.
+    const workflow = { 'gen_ai.operation.name': 'invoke_workflow', 'gen_ai.workflow.name': 'triad' };
+    return withRunSpan('invoke_workflow triad', { runId, traceparent: null, attributes: workflow }, async (span) => {
+      const created = await this.store.create(runId, request, Date.now(), traceparentOf());
+      span.setAttribute('triad.run.created', created);
+      const run = await this.store.get(runId);
+      // Re-adding plan 1 is harmless (deterministic job id) and covers a crash between create and add.
+      if (run?.status === 'running' && run.iteration === 1 && run.phase === 'plan') {
+        await addJob(this.planQueue, JOB_NAMES.plan, { runId, iteration: 1 }, { jobId: jobIds.plan(runId, 1) });
+      }
+      if (created) {
+        triadMetrics.runStarted();
+        this.logger.log(`run ${runId} accepted`);
+      }
+      return { runId, created };
+    });
   }
 
   /** The parsed request, or the reason it was refused. */

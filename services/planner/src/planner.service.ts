@@ -21,12 +21,14 @@ import {
   TRIAD_CONFIG,
   type TriadConfig,
   TriadError,
+  withRunSpan,
 } from '@triad/shared';
 import type { FlowProducer, Queue } from 'bullmq';
 import { buildConversation } from './conversation.js';
 import { toolsForRun } from './planner-tools.js';
 
 export const FLOW_PRODUCER = 'triad-flows';
+const PLAN_SPAN = { 'gen_ai.operation.name': 'plan', 'gen_ai.agent.name': 'planner' };
 
 /** One planner iteration: decide (once, by asking the model), hand the decision on, move the run. */
 @Injectable()
@@ -56,7 +58,12 @@ export class PlannerService {
       return `duplicate: run is at ${run.iteration}/${run.phase}`;
     }
     if (run.iteration !== iteration) return `duplicate: run is at ${run.iteration}/${run.phase}`;
+    const span = { runId, traceparent: run.traceparent, iteration, attributes: PLAN_SPAN };
+    return withRunSpan('plan planner', span, () => this.planIteration(run, iteration, signal));
+  }
 
+  private async planIteration(run: RunRecord, iteration: number, signal?: AbortSignal): Promise<string> {
+    const runId = run.id;
     let decision = await this.store.getOnce(runId, `plan:${iteration}`, PlanDecision);
     if (!decision) {
       const exhausted = budgetExhausted(run);

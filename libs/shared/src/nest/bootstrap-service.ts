@@ -1,56 +1,64 @@
 import 'reflect-metadata';
-import { type INestApplicationContext, Logger, type Type } from '@nestjs/common';
+import { type DynamicModule, type INestApplicationContext, Logger, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { loadConfig, type TriadConfig } from '../config/triad-config.js';
+import { QUEUES } from '../contracts/queues.js';
 import { ConfigError, describeError } from '../errors/triad-error.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
 import { assertRedisSafeForQueues } from '../queue/redis-policy.js';
+import { JsonNestLogger, jsonLogger } from '../telemetry/json-logger.js';
+import { telemetryState } from '../telemetry/telemetry-state.js';
+import { observeQueueDepth } from '../telemetry/triad-metrics.js';
 
-export type ServiceModuleFactory = (
-  config: TriadConfig,
-  redis: Redis,
-) => Type<unknown> | import('@nestjs/common').DynamicModule;
+export type ServiceModuleFactory = (config: TriadConfig, redis: Redis) => Type<unknown> | DynamicModule;
 
 /**
  * Starts one Triad service: parses the configuration (a bad value stops it with a clear message), checks Redis,
- * builds the Nest application and, on SIGTERM or SIGINT, lets in-flight jobs finish before closing Redis.
+ * builds the Nest application with JSON logs and, on SIGTERM or SIGINT, lets in-flight jobs finish, then flushes
+ * telemetry and closes Redis. Tracing itself starts earlier, in the `--import` preload (telemetry/register.ts).
  */
 export async function bootstrapService(
   role: string,
   moduleFor: ServiceModuleFactory,
 ): Promise<INestApplicationContext> {
-  const logger = new Logger(role);
   let config: TriadConfig;
   try {
     config = loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
-      console.error(`triad ${role}: ${err.message}`);
+      jsonLogger().fatal(`triad ${role}: ${err.message}`);
       process.exit(2);
     }
     throw err;
   }
+  const nestLogger = new JsonNestLogger(jsonLogger(config.telemetry.logLevel));
+  Logger.overrideLogger(nestLogger);
+  const logger = new Logger(role);
   const redis = createRedisConnection(config.redisUrl, `triad-${role}`);
   try {
     await assertRedisSafeForQueues(redis);
   } catch (err) {
-    console.error(`triad ${role}: ${describeError(err)}`);
+    logger.fatal(`triad ${role}: ${describeError(err)}`);
     redis.disconnect();
     process.exit(2);
   }
   // A stray rejection must not take a worker down with jobs in flight; it is logged and the job retried by BullMQ.
   process.on('unhandledRejection', (reason) => logger.error(`unhandled rejection: ${describeError(reason)}`));
 
-  const app = await NestFactory.createApplicationContext(moduleFor(config, redis), {
-    logger: ['error', 'warn', 'log'],
-  });
+  const app = await NestFactory.createApplicationContext(moduleFor(config, redis), { logger: nestLogger });
+  const stopDepth = queueDepthGauge(config, redis);
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     logger.log(`${signal}: finishing in-flight jobs`);
     await app.close();
+    await stopDepth();
+    await telemetryState()
+      .shutdown()
+      .catch((err) => logger.warn(`telemetry did not flush: ${describeError(err)}`));
     await redis.quit().catch(() => redis.disconnect());
     process.exit(0);
   };
@@ -58,4 +66,15 @@ export async function bootstrapService(
   process.once('SIGINT', () => void shutdown('SIGINT'));
   logger.log(`ready (prefix "${config.prefix}")`);
   return app;
+}
+
+// Job counts are read from Redis only when someone collects metrics (OTLP export or a Prometheus scrape).
+function queueDepthGauge(config: TriadConfig, redis: Redis): () => Promise<void> {
+  if (!config.telemetry.otlpEndpoint && !config.telemetry.metricsPort) return async () => {};
+  const queues = Object.values(QUEUES).map((name) => new Queue(name, { connection: redis, prefix: config.prefix }));
+  const stop = observeQueueDepth(queues);
+  return async () => {
+    stop();
+    await Promise.all(queues.map((q) => q.close()));
+  };
 }

@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { TriadConfig } from '../config/triad-config.js';
 import { BadModelReplyError, ModelCallError } from '../errors/triad-error.js';
+import { traceChat } from '../telemetry/gen-ai-spans.js';
 
 export type ChatMessage = ChatCompletionMessageParam;
 export type ChatTool = ChatCompletionTool;
@@ -43,7 +44,12 @@ export class OpenAIReasoningModel implements ReasoningModel {
     });
   }
 
-  async chat(req: ChatRequest): Promise<ChatReply> {
+  /** One chat turn, traced as a `chat {model}` span under the caller's span. */
+  chat(req: ChatRequest): Promise<ChatReply> {
+    return traceChat('openai', req, () => this.complete(req));
+  }
+
+  private async complete(req: ChatRequest): Promise<ChatReply> {
     let completion: OpenAI.Chat.Completions.ChatCompletion;
     try {
       completion = await this.client.chat.completions.create(

@@ -11,6 +11,7 @@ import {
   type Usage,
 } from '../contracts/run-record.js';
 import { TriadError } from '../errors/triad-error.js';
+import { triadMetrics } from '../telemetry/triad-metrics.js';
 import { RunKeys } from './run-keys.js';
 import { CREATE_RUN, FINISH, ONCE, TRANSITION } from './run-store.scripts.js';
 
@@ -40,8 +41,9 @@ export class RunStore {
   }
 
   /** Creates a running run at iteration 1; returns false (and changes nothing) if the id exists. */
-  async create(id: string, request: GoalRequest, now = Date.now()): Promise<boolean> {
+  async create(id: string, request: GoalRequest, now = Date.now(), traceparent?: string): Promise<boolean> {
     const fields: Fields = { ...this.baseFields(id, now), status: 'running', request: JSON.stringify(request) };
+    if (traceparent) fields.traceparent = traceparent;
     const events: NewRunEvent[] = [
       { type: 'goal.received', iteration: 0, request },
       { type: 'status.changed', iteration: 0, from: null, to: 'running', reason: null },
@@ -83,6 +85,7 @@ export class RunStore {
       finishedAt: h.finishedAt ? Number(h.finishedAt) : null,
       answer: h.answer ?? null,
       error: h.error ? JSON.parse(h.error) : null,
+      ...(h.traceparent ? { traceparent: h.traceparent } : {}),
     });
     if (!parsed.success) throw new TriadError('internal_error', `run ${id} is corrupt: ${parsed.error.message}`, false);
     return parsed.data;
@@ -134,6 +137,7 @@ export class RunStore {
       encodeFields(fields),
       this.encodeEvents([event]),
     );
+    if (res === 1) triadMetrics.runFinished(end.status);
     return res === 1;
   }
 
