@@ -15,7 +15,7 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
-    '^@triad/(shared|testing)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@triad/(shared|testing|client)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testEnvironment: 'node',

@@ -89,7 +89,13 @@ describe('approval gates', () => {
     const runId = await triad.submit({ goal: 'goal:approve', runId: 'gate-approve' });
     const [gate] = await pendingGates(runId);
     expect(gate).toMatchObject({ tool: 'post_webhook', risk: 'irreversible', status: 'pending', stepId: '1-0' });
-    expect(await triad.queues.act.getJobState(`act-${runId}-1-0`)).toBe('delayed'); // no worker slot held
+    // Parked as a delayed job, holding no worker slot (the gate opens a moment before the job is moved).
+    let state = await triad.queues.act.getJobState(`act-${runId}-1-0`);
+    for (let i = 0; i < 100 && state === 'active'; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      state = await triad.queues.act.getJobState(`act-${runId}-1-0`);
+    }
+    expect(state).toBe('delayed');
     expect(hookEffects('approve-me')).toHaveLength(0);
 
     await approvals.approve(runId, gate.id, 'alice@example.com');

@@ -8,15 +8,10 @@ import {
   RunStore,
   type TriadConfig,
 } from '@triad/shared';
-import { loadScenarioFile, type ScriptedModelServer, startScriptedModelServer } from '@triad/testing';
 import { Queue } from 'bullmq';
 import { followRun } from './client/follow-run.js';
 import { renderEvent } from './render/event-line.js';
-import { ensureRedis, type RedisHandle } from './stack/local-redis.js';
-import { REPO_ROOT, type ServiceProcess, startServices } from './stack/service-processes.js';
-
-export const DEMO_GOAL = 'Which city in the example data has the highest population density, and what is it?';
-const DEMO_SCENARIO = `${REPO_ROOT}examples/demo/scenario.json`;
+import { DEMO_GOAL, type LocalStack, startLocalStack } from './stack/local-stack.js';
 
 /**
  * The main job: a local Redis if none answers, the offline scripted model when no model is configured, planner,
@@ -32,52 +27,22 @@ async function main(): Promise<number> {
     throw err;
   }
   const goal = process.argv.slice(2).join(' ').trim() || DEMO_GOAL;
-  const cleanup: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    for (const step of cleanup.reverse()) await step().catch(() => {});
-    cleanup.length = 0;
-  };
   const interrupted = new AbortController();
   process.once('SIGINT', () => interrupted.abort());
   process.once('SIGTERM', () => interrupted.abort());
 
+  let stack: LocalStack | undefined;
   try {
-    const redis: RedisHandle = await ensureRedis(config.redisUrl);
-    cleanup.push(() => redis.stop());
-    say(redis.started ? `started a private redis-server at ${redis.url}` : `using Redis at ${redis.url}`);
-
-    const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: redis.url };
-    if (!config.model.apiKey && !config.model.baseUrl) {
-      const model: ScriptedModelServer = await startScriptedModelServer({
-        scenario: await loadScenarioFile(DEMO_SCENARIO),
-      });
-      cleanup.push(() => model.close());
-      Object.assign(env, {
-        OPENAI_BASE_URL: `${model.url}/v1`,
-        TRIAD_PLANNER_MODEL: 'planner',
-        TRIAD_JUDGE_MODEL: 'judge',
-      });
-      banner(goal === DEMO_GOAL);
-    } else {
-      say(`model: ${config.model.plannerModel} (planner), ${config.model.judgeModel} (judge)`);
+    stack = await startLocalStack({ config, executors: 2, say });
+    if (stack.offlineModel && goal !== DEMO_GOAL) {
+      say('note: the offline demo model only knows the demo goal; other goals will fail.');
     }
-
-    const services: ServiceProcess[] = await startServices(env, {
-      executors: 2,
-      onLine: (line, name) =>
-        /\b(ERROR|WARN)\b/.test(line) && say(`[${name}] ${line.replace(/^.*?(ERROR|WARN)/, '$1')}`),
-    });
-    cleanup.push(async () => {
-      await Promise.all(services.map((s) => s.stop()));
-    });
-    say(`started ${services.map((s) => `${s.name} (pid ${s.child.pid})`).join(', ')}\n`);
-
-    const status = await submitAndFollow(config, redis.url, goal, interrupted.signal);
+    const status = await submitAndFollow(config, stack.redis.url, goal, interrupted.signal);
     return status === 'succeeded' ? 0 : 1;
   } catch (err) {
     return fail((err as Error).message, 1);
   } finally {
-    await stopAll();
+    await stack?.stop();
   }
 }
 
@@ -122,15 +87,6 @@ async function submitAndFollow(config: TriadConfig, redisUrl: string, goal: stri
     blocking.disconnect();
     await connection.quit();
   }
-}
-
-function banner(isDemoGoal: boolean): void {
-  say('┌──────────────────────────────────────────────────────────────────────┐');
-  say('│ offline demo model: no OPENAI_API_KEY set, so a scripted model       │');
-  say('│ replays examples/demo/scenario.json. Tools, queues and the judge are │');
-  say('│ real. Set OPENAI_API_KEY (and OPENAI_BASE_URL) for a real model.     │');
-  say('└──────────────────────────────────────────────────────────────────────┘');
-  if (!isDemoGoal) say('note: the offline demo model only knows the demo goal; other goals will fail.');
 }
 
 function say(line: string): void {

@@ -41,6 +41,10 @@ export function renderEvent(e: RunEvent): string[] {
       return [
         `  gate      ${e.approvalId} ${e.status} by ${e.by}${e.edited ? ' with edited arguments' : ''}${e.reason ? `: ${clip(oneLine(e.reason))}` : ''}`,
       ];
+    case 'webhook.delivered':
+      return [`  webhook   delivered to ${e.url} (HTTP ${e.status}, attempt ${e.attempts})`];
+    case 'webhook.failed':
+      return [`  webhook   to ${e.url} failed after ${e.attempts} attempts: ${clip(oneLine(e.error))}`];
     case 'status.changed':
       return e.from === null ? [] : [`run ${e.to}${e.reason ? `: ${clip(oneLine(e.reason), 300)}` : ''}`];
   }

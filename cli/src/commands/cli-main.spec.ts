@@ -1,0 +1,81 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from '@jest/globals';
+import { runCli } from './cli-main.js';
+
+async function triad(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, {
+    env,
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    signal: new AbortController().signal,
+  });
+  return { code, stdout, stderr };
+}
+
+describe('triad argument handling', () => {
+  it('prints the command list for --help (exit 0) and without a command (exit 2)', async () => {
+    const help = await triad(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^ {2}submit +submit a goal/m);
+    expect(help.stdout).toMatch(/^ {2}up +start the local stack/m);
+    const none = await triad([]);
+    expect(none).toMatchObject({ code: 2, stdout: '' });
+    expect(none.stderr).toMatch(/Usage: triad <command>/);
+  });
+
+  it("prints a command's help with its options", async () => {
+    for (const argv of [
+      ['reject', '--help'],
+      ['help', 'reject'],
+      ['--url', 'http://x', 'reject', '-h'],
+    ]) {
+      const r = await triad(argv);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: triad reject <runId> <approvalId> --reason <text>/);
+    }
+  });
+
+  it('answers wrong usage with one line and exit 2', async () => {
+    expect(await triad(['frobnicate'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'triad: unknown command frobnicate (see triad --help)\n',
+    });
+    expect((await triad(['status'])).stderr).toBe('triad: missing <runId> (see triad status --help)\n');
+    expect((await triad(['status', 'a', 'b'])).stderr).toBe('triad: unexpected argument b (see triad status --help)\n');
+    expect((await triad(['submit', 'x', '--max-iterations', 'lots'])).code).toBe(2);
+    expect((await triad(['approve', 'r', 'a', '--args', '[1]'])).stderr).toMatch(/--args must be a JSON object/);
+    const unknown = await triad(['list', '--colour']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.split('\n')).toHaveLength(2);
+  });
+
+  it('takes the gateway and key from options before or after the command, else from the environment', async () => {
+    const seen: { url?: string; auth?: string }[] = [];
+    const server = createServer((req, res) => {
+      seen.push({ url: req.url, auth: req.headers.authorization });
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{"error":{"code":"not_found","message":"no run r9"}}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const r = await triad(['--url', url, 'status', 'r9', '--key', 'k1']);
+      expect(r).toEqual({ code: 1, stdout: '', stderr: 'triad: no run r9\n' });
+      await triad(['status', 'r9'], { TRIAD_URL: url, TRIAD_API_KEY: 'k2' });
+      expect(seen).toEqual([
+        { url: '/v1/runs/r9', auth: 'Bearer k1' },
+        { url: '/v1/runs/r9', auth: 'Bearer k2' },
+      ]);
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -1,0 +1,91 @@
+import type { TriadConfig } from '@triad/shared';
+import { loadScenarioFile, startScriptedModelServer } from '@triad/testing';
+import { ensureRedis, type RedisHandle } from './local-redis.js';
+import { REPO_ROOT, type ServiceProcess, spawnService, startServices } from './service-processes.js';
+
+export const DEMO_GOAL = 'Which city in the example data has the highest population density, and what is it?';
+const DEMO_SCENARIO = `${REPO_ROOT}examples/demo/scenario.json`;
+
+export interface LocalStackOptions {
+  config: TriadConfig;
+  executors?: number;
+  /** Also start the HTTP gateway, listening on this port. */
+  gatewayPort?: number;
+  /** Progress lines for the terminal. */
+  say: (line: string) => void;
+}
+
+export interface LocalStack {
+  redis: RedisHandle;
+  /** The environment the services run with (Redis and model settings filled in). */
+  env: NodeJS.ProcessEnv;
+  services: ServiceProcess[];
+  /** Where the gateway answers, when one was started. */
+  gatewayUrl: string | null;
+  /** True when the scripted demo model stands in for a real one. */
+  offlineModel: boolean;
+  /** Stops everything this stack started, in reverse order. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the local stack: the Redis at REDIS_URL or a private one, the offline scripted model when no model is
+ * configured, planner, executors and judge (and the gateway when asked) as separate processes.
+ */
+export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
+  const { config, say } = opts;
+  const cleanup: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const step of cleanup.reverse()) await step().catch(() => {});
+    cleanup.length = 0;
+  };
+  try {
+    const redis = await ensureRedis(config.redisUrl);
+    cleanup.push(() => redis.stop());
+    say(redis.started ? `started a private redis-server at ${redis.url}` : `using Redis at ${redis.url}`);
+
+    const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: redis.url };
+    const offlineModel = !config.model.apiKey && !config.model.baseUrl;
+    if (offlineModel) {
+      const model = await startScriptedModelServer({ scenario: await loadScenarioFile(DEMO_SCENARIO) });
+      cleanup.push(() => model.close());
+      Object.assign(env, {
+        OPENAI_BASE_URL: `${model.url}/v1`,
+        TRIAD_PLANNER_MODEL: 'planner',
+        TRIAD_JUDGE_MODEL: 'judge',
+      });
+      for (const line of offlineModelBanner()) say(line);
+    } else {
+      say(`model: ${config.model.plannerModel} (planner), ${config.model.judgeModel} (judge)`);
+    }
+
+    const onLine = (line: string, name: string) =>
+      /\b(ERROR|WARN)\b/.test(line) && say(`[${name}] ${line.replace(/^.*?(ERROR|WARN)/, '$1')}`);
+    const services = await startServices(env, { executors: opts.executors ?? 2, onLine });
+    cleanup.push(async () => {
+      await Promise.all(services.map((s) => s.stop()));
+    });
+    let gatewayUrl: string | null = null;
+    if (opts.gatewayPort !== undefined) {
+      const gatewayEnv = { ...env, TRIAD_GATEWAY_PORT: String(opts.gatewayPort) };
+      services.push(await spawnService({ role: 'gateway', env: gatewayEnv, onLine }));
+      gatewayUrl = `http://127.0.0.1:${opts.gatewayPort}`;
+    }
+    say(`started ${services.map((s) => `${s.name} (pid ${s.child.pid})`).join(', ')}\n`);
+    return { redis, env, services, gatewayUrl, offlineModel, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** The notice shown when the offline scripted model stands in for a real one. */
+export function offlineModelBanner(): string[] {
+  return [
+    '┌──────────────────────────────────────────────────────────────────────┐',
+    '│ offline demo model: no OPENAI_API_KEY set, so a scripted model       │',
+    '│ replays examples/demo/scenario.json. Tools, queues and the judge are │',
+    '│ real. Set OPENAI_API_KEY (and OPENAI_BASE_URL) for a real model.     │',
+    '└──────────────────────────────────────────────────────────────────────┘',
+  ];
+}

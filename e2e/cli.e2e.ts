@@ -1,0 +1,225 @@
+// The `triad` CLI as a real binary against a real gateway, planner, executor and judge with the scripted model:
+// a followed run to its answer, an approval gate released by a second CLI call, JSON output, and clear errors.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { RunRecord, StoredRunEvent } from '@triad/shared';
+import type { Scenario, Turn } from '@triad/testing';
+import { Redis } from 'ioredis';
+import { freePort } from '../cli/src/stack/local-redis.js';
+import { REPO_ROOT } from '../cli/src/stack/service-processes.js';
+import { EffectServer } from './support/effect-server.js';
+import { REDIS_URL, TriadHarness } from './support/triad-harness.js';
+
+const accept = { content: '{"verdict":"accept","critique":""}' };
+const script = (name: string, planner: Turn[]) => ({
+  name,
+  match: `goal:${name}`,
+  turnBy: { planner: 'assistantMessages' as const },
+  turns: { planner, judge: [accept, accept] },
+});
+const scenario: Scenario = {
+  scripts: [
+    script('calc', [
+      { content: 'Add.', toolCalls: [{ id: 'c1', name: 'calculator', arguments: { expression: '2+3' } }] },
+      { content: 'The sum is {{tool:c1.data.result}}.' },
+    ]),
+    script('quick', [{ content: 'Done at once.' }]),
+    script('gated', [
+      {
+        content: 'Notify.',
+        toolCalls: [
+          { id: 'g1', name: 'post_webhook', arguments: { subject: 'cli-gate', message: 'from the CLI test' } },
+        ],
+      },
+      { content: 'Sent: {{tool:g1.ok}}.' },
+    ]),
+  ],
+};
+
+const KEY = 'k-cli-admin';
+let triad: TriadHarness;
+let effects: EffectServer;
+let url: string;
+
+beforeAll(async () => {
+  effects = await EffectServer.start();
+  triad = await TriadHarness.start({ scenario, executors: 1, env: { TRIAD_WEBHOOK_URL: `${effects.url}/hook` } });
+  const port = await freePort();
+  await triad.spawn('gateway', 'gateway', {
+    TRIAD_GATEWAY_PORT: String(port),
+    TRIAD_GATEWAY_HOST: '127.0.0.1',
+    TRIAD_API_KEYS: `cli-admin:${KEY}:admin`,
+  });
+  url = `http://127.0.0.1:${port}`;
+});
+afterAll(async () => {
+  await triad?.stop();
+  await effects?.close();
+});
+
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node cli/dist/triad.js ...args` against the test gateway. */
+function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
+  return collectOutput(startCli(args, env));
+}
+
+function startCli(args: string[], env: Record<string, string | undefined>) {
+  return spawn(process.execPath, [`${REPO_ROOT}cli/dist/triad.js`, ...args], {
+    env: { PATH: process.env.PATH, TRIAD_URL: url, TRIAD_API_KEY: KEY, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function collectOutput(child: ReturnType<typeof startCli>, onOut: (text: string) => void = () => {}): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => {
+    stdout += c;
+    onOut(stdout);
+  });
+  child.stderr.on('data', (c) => {
+    stderr += c;
+  });
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < 300; i++) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('triad CLI', () => {
+  it('submit --follow shows the loop live and ends with the answer, exit 0', async () => {
+    const r = await cli(['submit', '--follow', '--run-id', 'cli-calc', 'goal:calc']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toMatch(/^submitted run cli-calc$/m);
+    expect(r.stdout).toMatch(/── iteration 1 · interpret/);
+    expect(r.stdout).toMatch(/act {7}calculator\(\{"expression":"2\+3"\}\) {2}\[1-0\]/);
+    expect(r.stdout).toMatch(/observe {3}calculator \[1-0\] .* ok .*"result":5/);
+    expect(r.stdout).toMatch(/── iteration 2 · /);
+    expect(r.stdout).toMatch(/^run cli-calc succeeded in .* 2 iterations · 1 tool calls/m);
+    expect(r.stdout).toMatch(/^answer: The sum is 5\.$/m);
+  });
+
+  it('prints machine-readable JSON with --json', async () => {
+    const waited = await cli(['submit', '--wait', '--json', '--run-id', 'cli-wait', 'goal:quick']);
+    expect(waited.code).toBe(0);
+    expect(JSON.parse(waited.stdout) as RunRecord).toMatchObject({ id: 'cli-wait', status: 'succeeded' });
+
+    const status = await cli(['status', 'cli-calc', '--json']);
+    expect(JSON.parse(status.stdout) as RunRecord).toMatchObject({ status: 'succeeded', answer: 'The sum is 5.' });
+
+    const list = await cli(['--json', 'list', '--status', 'succeeded']);
+    const ids = (JSON.parse(list.stdout) as { runs: RunRecord[] }).runs.map((run) => run.id);
+    expect(ids).toEqual(expect.arrayContaining(['cli-calc', 'cli-wait']));
+
+    const events = await cli(['events', 'cli-calc', '--json']);
+    const lines = events.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as StoredRunEvent);
+    expect(lines[0].type).toBe('goal.received');
+    expect(lines.map((e) => e.type)).toEqual(expect.arrayContaining(['thought', 'tool.called', 'observation']));
+    expect(lines.at(-1)).toMatchObject({ type: 'status.changed', to: 'succeeded' });
+    expect(new Set(lines.map((e) => e.id)).size).toBe(lines.length);
+  });
+
+  it('releases a gated call with a second CLI call: approvals, then approve', async () => {
+    const follow = cli(['submit', '--follow', '--run-id', 'cli-gate', 'goal:gated']);
+    const approvalId = await until('a pending approval', async () => {
+      const r = await cli(['approvals', 'cli-gate', '--json']);
+      if (r.code !== 0) return undefined; // the run is not in the store yet
+      const { approvals } = JSON.parse(r.stdout) as { approvals: { id: string; tool: string }[] };
+      return approvals[0]?.tool === 'post_webhook' ? approvals[0].id : undefined;
+    });
+    expect(effects.effectsOn('/hook')).toHaveLength(0);
+
+    const table = await cli(['approvals']);
+    expect(table.stdout).toMatch(new RegExp(`cli-gate +${approvalId} +post_webhook +irreversible`));
+
+    const approved = await cli(['approve', 'cli-gate', approvalId]);
+    expect(approved).toMatchObject({ code: 0, stdout: `approved ${approvalId} of run cli-gate (post_webhook)\n` });
+
+    const followed = await follow;
+    expect(followed.code).toBe(0);
+    expect(followed.stdout).toMatch(new RegExp(`gate {6}post_webhook \\[1-0\\] needs approval ${approvalId}`));
+    expect(followed.stdout).toMatch(new RegExp(`gate {6}${approvalId} approved by cli-admin`));
+    expect(followed.stdout).toMatch(/^answer: Sent: true\.$/m);
+    expect(effects.effectsOn('/hook')).toHaveLength(1);
+
+    const again = await cli(['approve', 'cli-gate', approvalId]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^triad: .*already approved.*\n$/);
+  });
+
+  it('reports an unknown run as one line on stderr with exit 1', async () => {
+    for (const args of [
+      ['status', 'no-such-run'],
+      ['events', 'no-such-run'],
+      ['cancel', 'no-such-run'],
+    ]) {
+      const r = await cli(args);
+      expect(r).toEqual({ code: 1, stdout: '', stderr: 'triad: no run no-such-run\n' });
+    }
+  });
+
+  it('reports a refused key and wrong usage as one line, with exit 1 and 2', async () => {
+    const refused = await cli(['list'], { TRIAD_API_KEY: 'wrong' });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.split('\n')).toHaveLength(2);
+    expect(refused.stderr).toMatch(/^triad: /);
+
+    const usage = await cli(['reject', 'cli-gate', '1-0']);
+    expect(usage).toEqual({ code: 2, stdout: '', stderr: 'triad: --reason is required (see triad reject --help)\n' });
+  });
+});
+
+describe('triad up', () => {
+  it('runs the local stack with a gateway until Ctrl-C; the offline demo goal succeeds through it', async () => {
+    const prefix = `up${randomBytes(3).toString('hex')}`;
+    const port = await freePort();
+    const up = startCli(['up', '--executors', '1', '--port', String(port)], {
+      HOME: process.env.HOME,
+      REDIS_URL,
+      TRIAD_PREFIX: prefix,
+      TRIAD_URL: undefined,
+      TRIAD_API_KEY: undefined,
+    });
+    let ready: () => void = () => {};
+    const gatewayUp = new Promise<void>((r) => {
+      ready = r;
+    });
+    const upDone = collectOutput(up, (out) => out.includes(`gateway: http://127.0.0.1:${port}`) && ready());
+    try {
+      await Promise.race([gatewayUp, upDone.then((r) => Promise.reject(new Error(`up ended: ${JSON.stringify(r)}`)))]);
+      const goal = 'Which city in the example data has the highest population density, and what is it?';
+      const run = await cli(['submit', '--follow', goal], {
+        TRIAD_URL: `http://127.0.0.1:${port}`,
+        TRIAD_API_KEY: undefined,
+      });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^answer: Porto has the highest population density/m);
+    } finally {
+      up.kill('SIGINT');
+      const ended = await upDone;
+      const redis = new Redis(REDIS_URL);
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length) await redis.del(...keys);
+      await redis.quit();
+      expect(ended.code).toBe(0);
+      expect(ended.stdout).toMatch(/offline demo model/);
+      expect(ended.stdout).toMatch(/started planner .*executor-1 .*judge .*gateway \(pid/);
+      expect(ended.stdout).toMatch(/stopping…/);
+    }
+  });
+});
