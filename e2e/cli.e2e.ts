@@ -111,6 +111,16 @@ describe('triad CLI', () => {
     expect(r.stdout).toMatch(/^answer: The sum is 5\.$/m);
   });
 
+  it('trace shows the loop as a tree under the run’s trace id, with a Jaeger link', async () => {
+    const r = await cli(['trace', 'cli-calc', '--jaeger', 'http://jaeger.example:16686/']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const traceId = /^trace ([0-9a-f]{32})$/m.exec(r.stdout)?.[1];
+    expect(traceId).toBeDefined();
+    expect(r.stdout).toContain(`jaeger http://jaeger.example:16686/trace/${traceId}`);
+    expect(r.stdout).toMatch(/calculator/);
+    expect(r.stdout).toMatch(/iteration 2/);
+  });
+
   it('prints machine-readable JSON with --json', async () => {
     const waited = await cli(['submit', '--wait', '--json', '--run-id', 'cli-wait', 'goal:quick']);
     expect(waited.code).toBe(0);
