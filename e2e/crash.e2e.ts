@@ -5,6 +5,7 @@ import { ApprovalStore, Approvals, RunControl, RunFinisher, type StoredRunEvent 
 import { EffectServer } from './support/effect-server.js';
 import { TriadHarness } from './support/triad-harness.js';
 
+const SECRET = 'sk-canary-5e1c0b7a9d';
 let triad: TriadHarness;
 let effects: EffectServer;
 
@@ -36,13 +37,31 @@ beforeAll(async () => {
           },
         },
         {
+          match: 'goal:secret',
+          turnBy: { planner: 'assistantMessages' },
+          turns: {
+            planner: [
+              {
+                content: 'Read the private page.',
+                toolCalls: [
+                  { id: 's1', name: 'http_get', arguments: { url: `${effects.url}/private`, bearerToken: SECRET } },
+                ],
+              },
+              { content: 'Read it: HTTP {{tool:s1.data.status}}.' },
+            ],
+            judge: [{ content: '{"verdict":"accept","critique":""}' }],
+          },
+        },
+        {
           match: 'goal:hang',
           turnBy: { planner: 'assistantMessages' },
           turns: {
             planner: [
               {
                 content: 'Wait for the slow system.',
-                toolCalls: [{ id: 'h1', name: 'http_get', arguments: { url: `${effects.url}/hang` } }],
+                toolCalls: [
+                  { id: 'h1', name: 'http_get', arguments: { url: `${effects.url}/hang`, bearerToken: null } },
+                ],
               },
             ],
           },
@@ -108,4 +127,20 @@ it('aborts the in-flight tool of a cancelled run and ends the run cancelled', as
   // The remote side has not answered yet and the tool's own timeout is two minutes: only the cancel explains it.
   release();
   expect((await triad.queues.results.getJob(`finished-${runId}`))?.data).toMatchObject({ status: 'cancelled' });
+});
+
+it('uses a secret-marked argument but keeps it out of the run events and the model’s replay', async () => {
+  const run = await triad.waitForRun(await triad.submit({ goal: 'goal:secret', runId: 'crash-secret' }));
+  expect(run).toMatchObject({ status: 'succeeded', answer: 'Read it: HTTP 200.' });
+  expect(effects.requests.find((r) => r.path === '/private')?.authorization).toBe(`Bearer ${SECRET}`);
+  const events = await triad.events(run.id);
+  expect(JSON.stringify(events)).not.toContain(SECRET);
+  expect(events.find((e) => e.type === 'tool.called')).toMatchObject({
+    arguments: expect.stringContaining('[redacted]'),
+  });
+  const replay = triad.model.requests.filter(
+    (r) => r.script !== null && JSON.stringify(r.body).includes('goal:secret'),
+  );
+  expect(replay.length).toBeGreaterThanOrEqual(2);
+  expect(JSON.stringify(replay.slice(1).map((r) => r.body))).not.toContain(SECRET);
 });

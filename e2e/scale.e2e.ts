@@ -38,7 +38,7 @@ beforeAll(async () => {
                 toolCalls: Array.from({ length: CALLS }, (_, i) => ({
                   id: `g${i}`,
                   name: 'http_get',
-                  arguments: { url: `${slow.url}/page/${i}` },
+                  arguments: { url: `${slow.url}/page/${i}`, bearerToken: null },
                 })),
               },
               { content: 'Fetched.' },

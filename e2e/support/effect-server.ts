@@ -5,6 +5,7 @@ export interface EffectRequest {
   path: string;
   method: string;
   idempotencyKey: string | null;
+  authorization: string | null;
   body: string;
 }
 
@@ -53,6 +54,7 @@ export class EffectServer {
       path: req.url ?? '/',
       method: req.method ?? 'GET',
       idempotencyKey: typeof key === 'string' ? key : null,
+      authorization: req.headers.authorization ?? null,
       body,
     };
     this.requests.push(r);

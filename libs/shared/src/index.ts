@@ -23,6 +23,7 @@ export * from './reasoning/reasoning-model.js';
 export * from './runs/approvals.js';
 export * from './runs/budget.js';
 export * from './runs/job-failure.js';
+export * from './runs/redact-arguments.js';
 export * from './runs/run-control.js';
 export * from './runs/run-finisher.js';
 export * from './store/approval-store.js';

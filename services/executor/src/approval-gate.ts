@@ -6,6 +6,7 @@ import {
   type Observation,
   observationError,
   type RunRecord,
+  redactArguments,
   type ToolCall,
   type ToolRisk,
   TRIAD_CONFIG,
@@ -34,7 +35,14 @@ export class ApprovalGate {
   }
 
   /** Opens the gate (once), parks the job while it is pending, and turns the decision into a go or an observation. */
-  async pass(job: Job, token: string | undefined, run: RunRecord, call: ToolCall, risk: ToolRisk): Promise<GateResult> {
+  async pass(
+    job: Job,
+    token: string | undefined,
+    run: RunRecord,
+    call: ToolCall,
+    tool: { risk: ToolRisk; secretArguments: string[] },
+  ): Promise<GateResult> {
+    const { risk, secretArguments } = tool;
     const now = Date.now();
     let approval =
       (await this.store.get(run.id, call.stepId)) ??
@@ -45,7 +53,8 @@ export class ApprovalGate {
         callId: call.callId,
         tool: call.tool,
         risk,
-        arguments: call.arguments,
+        // What the approver sees: secret arguments redacted (the call itself still gets them).
+        arguments: redactArguments(call.arguments, secretArguments),
         requestedBy: 'planner',
         requestedAt: now,
         expiresAt: now + Math.min(this.config.approval.timeoutMs, run.request?.approvalTimeoutMs ?? Infinity),

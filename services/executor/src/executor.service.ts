@@ -22,6 +22,7 @@ import type { Redis } from 'ioredis';
 import { ApprovalGate } from './approval-gate.js';
 import { CancelListener } from './cancel-listener.js';
 import { RedisToolMemory } from './tools/memory/redis-tool-memory.js';
+import { secretArguments } from './tools/tool.js';
 import { ToolRegistry } from './tools/tool-registry.js';
 import { runTool } from './tools/tool-runner.js';
 import { Workspace } from './tools/workspace.js';
@@ -108,7 +109,10 @@ export class ExecutorService implements OnApplicationBootstrap {
     let args = call.arguments;
     const tool = this.registry.get(call.tool);
     if (tool && this.gate.requires(tool.risk, run)) {
-      const gate = await this.gate.pass(job, token, run, call, tool.risk);
+      const gate = await this.gate.pass(job, token, run, call, {
+        risk: tool.risk,
+        secretArguments: secretArguments(tool.input),
+      });
       if (!gate.pass) return gate.observation;
       args = gate.arguments;
       // The run may have ended while the step waited for its approval.

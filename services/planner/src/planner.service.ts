@@ -16,8 +16,10 @@ import {
   RunFinisher,
   type RunRecord,
   RunStore,
+  redactArguments,
   stepIdOf,
   ToolCatalog,
+  type ToolSpec,
   TRIAD_CONFIG,
   type TriadConfig,
   TriadError,
@@ -113,7 +115,7 @@ export class PlannerService {
       `plan:${iteration}`,
       PlanDecision,
       decision,
-      decisionEvents(decision),
+      decisionEvents(decision, secretsOf(catalog)),
       {
         inputTokens: decision.inputTokens,
         outputTokens: decision.outputTokens,
@@ -147,7 +149,10 @@ export class PlannerService {
   }
 }
 
-function decisionEvents(d: PlanDecision): NewRunEvent[] {
+/** Secret argument names per tool, for redacting them from the run's events. */
+const secretsOf = (catalog: ToolSpec[]) => new Map(catalog.map((t) => [t.name, t.secretArguments]));
+
+function decisionEvents(d: PlanDecision, secrets: Map<string, string[]>): NewRunEvent[] {
   const stage = d.iteration === 1 ? 'interpret' : 'plan';
   const thoughtText = d.thought ?? (d.toolCalls.length ? '' : 'proposing an answer');
   const events: NewRunEvent[] = [
@@ -161,7 +166,11 @@ function decisionEvents(d: PlanDecision): NewRunEvent[] {
       outputTokens: d.outputTokens,
     },
   ];
-  for (const c of d.toolCalls) events.push({ type: 'tool.called', iteration: d.iteration, ...c });
+  for (const c of d.toolCalls) {
+    // The decision keeps the raw arguments for the executor; the event log, the model's replay and traces do not.
+    const args = redactArguments(c.arguments, secrets.get(c.tool) ?? []);
+    events.push({ type: 'tool.called', iteration: d.iteration, ...c, arguments: args });
+  }
   if (d.answer !== null) events.push({ type: 'answer.proposed', iteration: d.iteration, answer: d.answer });
   return events;
 }

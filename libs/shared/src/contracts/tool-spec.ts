@@ -11,5 +11,7 @@ export const ToolSpec = z.object({
   parameters: z.record(z.string(), z.unknown()),
   /** False for schemas Triad did not write (MCP tools): OpenAI strict mode would refuse many of them. */
   strict: z.boolean().default(true),
+  /** Top-level arguments marked secret: redacted from run events, approval records and traces. */
+  secretArguments: z.array(z.string()).default([]),
 });
 export type ToolSpec = z.infer<typeof ToolSpec>;

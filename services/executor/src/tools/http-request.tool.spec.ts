@@ -88,7 +88,7 @@ describe('http_get and http_post tools', () => {
   const allowed = registryFor();
   const ctx = testContext({ idempotencyKey: 'run-1:step-7' });
   const get = (url: string, registry = allowed, context = ctx) =>
-    runTool(registry, { tool: 'http_get', arguments: JSON.stringify({ url }) }, context);
+    runTool(registry, { tool: 'http_get', arguments: JSON.stringify({ url, bearerToken: null }) }, context);
   const post = (url: string, body: string, contentType = 'application/json') =>
     runTool(allowed, { tool: 'http_post', arguments: JSON.stringify({ url, body, contentType }) }, ctx);
   const bodyOf = (obs: Observation): string => {

@@ -42,12 +42,23 @@ export function httpTools(policy: HttpPolicy): ToolDefinition[] {
     description:
       `Fetch a URL with HTTP GET and return status, a few headers and the body as text. ${limits}. ` +
       'Private, loopback and cloud-metadata addresses are refused. HTTP errors (404, 500) are returned, not raised.',
-    input: z.object({ url: Url }),
+    input: z.object({
+      url: Url,
+      bearerToken: z.string().max(4096).nullable().meta({
+        secret: true,
+        description: 'A token to send as "Authorization: Bearer"; null for none. Redirects are not followed with it.',
+      }),
+    }),
     output: HttpResult,
     risk: 'read',
     timeoutMs,
-    async run({ url }, ctx) {
-      return textResult(await guardedRequest(guard, policy, request('GET', url, ctx), ctx.signal));
+    async run({ url, bearerToken }, ctx) {
+      const init = request('GET', url, ctx);
+      // A token must not follow a redirect to another host: with one, a redirect comes back as it is.
+      const authed = bearerToken
+        ? { ...init, headers: { ...init.headers, authorization: `Bearer ${bearerToken}` }, maxRedirects: 0 }
+        : init;
+      return textResult(await guardedRequest(guard, policy, authed, ctx.signal));
     },
   });
 

@@ -93,3 +93,20 @@ describe('ToolFailure', () => {
     expect([busy.code, busy.retryable]).toEqual(['timeout', true]);
   });
 });
+
+describe('secret arguments', () => {
+  it('are listed in the spec and their marker is kept out of the JSON Schema', () => {
+    const tool = defineTool({
+      name: 'with_secret',
+      description: 'd',
+      input: z.object({ user: z.string(), token: z.string().nullable().meta({ secret: true, description: 'a token' }) }),
+      output: z.object({}),
+      risk: 'read',
+      run: async () => ({}),
+    });
+    const spec = toolSpec(tool);
+    expect(spec.secretArguments).toEqual(['token']);
+    expect(JSON.stringify(spec.parameters)).not.toContain('"secret"');
+    expect(JSON.stringify(spec.parameters)).toContain('a token');
+  });
+});

@@ -63,7 +63,14 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodType>(
 export function toolSpec(tool: ToolDefinition): ToolSpec {
   if (tool.inputSchema !== undefined) {
     const { name, description, risk } = tool;
-    return { name, description, risk, parameters: structuredClone(tool.inputSchema), strict: false };
+    return {
+      name,
+      description,
+      risk,
+      parameters: structuredClone(tool.inputSchema),
+      strict: false,
+      secretArguments: [],
+    };
   }
   const raw = z.toJSONSchema(tool.input, { io: 'input' }) as JsonSchema;
   let parameters: JsonSchema;
@@ -72,7 +79,19 @@ export function toolSpec(tool: ToolDefinition): ToolSpec {
   } catch (err) {
     throw new Error(`Tool "${tool.name}": ${(err as Error).message}`);
   }
-  return { name: tool.name, description: tool.description, risk: tool.risk, parameters, strict: true };
+  const { name, description, risk } = tool;
+  const secrets = secretArguments(tool.input);
+  // Our own marker, not a JSON Schema keyword: strict mode would refuse it.
+  const properties = (parameters.properties ?? {}) as Record<string, Record<string, unknown>>;
+  for (const key of secrets) delete properties[key]?.secret;
+  return { name, description, risk, parameters, strict: true, secretArguments: secrets };
+}
+
+/** Input properties marked `.meta({ secret: true })` (put the meta call last: zod does not carry it over). */
+export function secretArguments(input: z.ZodObject): string[] {
+  return Object.entries(input.shape).flatMap(([key, field]) =>
+    (field as z.ZodType).meta()?.secret === true ? [key] : [],
+  );
 }
 
 /** An expected tool failure whose message is meant for the model; lets the tool choose code and retryability. */

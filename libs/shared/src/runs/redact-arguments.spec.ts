@@ -1,0 +1,22 @@
+import { describe, expect, it } from '@jest/globals';
+import { REDACTED, redactArguments } from './redact-arguments.js';
+
+describe('redactArguments', () => {
+  it('replaces secret values, keeps the rest and leaves nulls visible', () => {
+    const raw = JSON.stringify({ url: 'https://x', bearerToken: 'sk-1', other: null });
+    expect(JSON.parse(redactArguments(raw, ['bearerToken', 'other']))).toEqual({
+      url: 'https://x',
+      bearerToken: REDACTED,
+      other: null,
+    });
+  });
+
+  it('returns the arguments untouched when nothing is secret', () => {
+    expect(redactArguments('{"a":"sk-1"}', [])).toBe('{"a":"sk-1"}');
+  });
+
+  it('withholds arguments it cannot read when something is secret', () => {
+    expect(redactArguments('{"bearerToken": "sk-1', ['bearerToken'])).not.toContain('sk-1');
+    expect(redactArguments('["sk-1"]', ['bearerToken'])).not.toContain('sk-1');
+  });
+});

@@ -1,0 +1,21 @@
+/** What a secret argument's value is replaced with in events and records. */
+export const REDACTED = '[redacted]';
+
+/**
+ * A tool call's raw JSON arguments with the named top-level properties replaced by `[redacted]`. Arguments that
+ * are not a JSON object cannot be checked, so they are withheld whole when the tool has any secret argument.
+ */
+export function redactArguments(raw: string, secretKeys: readonly string[]): string {
+  if (!secretKeys.length) return raw;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return `${REDACTED} (arguments are not JSON)`;
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    return `${REDACTED} (arguments are not an object)`;
+  const out = { ...(parsed as Record<string, unknown>) };
+  for (const key of secretKeys) if (key in out && out[key] !== null) out[key] = REDACTED;
+  return JSON.stringify(out);
+}
