@@ -5,42 +5,39 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ApprovalRecord, ApprovalStore, Approvals, type ChatMessage } from '@triad/shared';
-import type { Scenario, Turn } from '@triad/testing';
+import type { Scenario } from '@triad/testing';
 import { startServices } from '../cli/src/stack/service-processes.js';
 import { EffectServer } from './support/effect-server.js';
+import { acceptedScript } from './support/scripts.js';
 import { TriadHarness } from './support/triad-harness.js';
 
-const accept = { content: '{"verdict":"accept","critique":""}' };
 const hook = (id: string, subject: string) => ({
   id,
   name: 'post_webhook',
   arguments: { subject, message: `about ${subject}` },
 });
-const script = (name: string, planner: Turn[]) => ({
-  name,
-  match: `goal:${name}`,
-  turnBy: { planner: 'assistantMessages' as const },
-  turns: { planner, judge: [accept, accept] },
-});
 
 const scenario: Scenario = {
   scripts: [
-    script('approve', [{ content: 'Notify.', toolCalls: [hook('h1', 'approve-me')] }, { content: 'Sent.' }]),
-    script('reject', [
+    acceptedScript('approve', [{ content: 'Notify.', toolCalls: [hook('h1', 'approve-me')] }, { content: 'Sent.' }]),
+    acceptedScript('reject', [
       { content: 'Notify.', toolCalls: [hook('h2', 'reject-me')] },
       { content: 'Not sent: {{tool:h2.error.message}}' },
     ]),
-    script('edit', [{ content: 'Notify.', toolCalls: [hook('h3', 'original')] }, { content: 'Sent.' }]),
-    script('expire', [{ content: 'Notify.', toolCalls: [hook('h4', 'nobody-answers')] }, { content: 'Gave up.' }]),
-    script('parallel', [
+    acceptedScript('edit', [{ content: 'Notify.', toolCalls: [hook('h3', 'original')] }, { content: 'Sent.' }]),
+    acceptedScript('expire', [
+      { content: 'Notify.', toolCalls: [hook('h4', 'nobody-answers')] },
+      { content: 'Gave up.' },
+    ]),
+    acceptedScript('parallel', [
       { content: 'Two notices.', toolCalls: [hook('p1', 'first'), hook('p2', 'second')] },
       { content: 'One of two sent.' },
     ]),
-    script('restart', [
+    acceptedScript('restart', [
       { content: 'Notify.', toolCalls: [hook('r1', 'after-restart')] },
       { content: 'Sent after restart.' },
     ]),
-    script('injection', [
+    acceptedScript('injection', [
       { content: 'Read the note.', toolCalls: [{ id: 'n1', name: 'read_file', arguments: { path: 'note.txt' } }] },
       // A model that obeys the injected instruction in the file it just read.
       { content: 'The note says to notify.', toolCalls: [hook('n2', 'exfiltrate')] },

@@ -4,28 +4,22 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunRecord, StoredRunEvent } from '@triad/shared';
-import type { Scenario, Turn } from '@triad/testing';
+import type { Scenario } from '@triad/testing';
 import { Redis } from 'ioredis';
 import { freePort } from '../cli/src/stack/local-redis.js';
 import { REPO_ROOT } from '../cli/src/stack/service-processes.js';
 import { EffectServer } from './support/effect-server.js';
+import { acceptedScript } from './support/scripts.js';
 import { REDIS_URL, TriadHarness } from './support/triad-harness.js';
 
-const accept = { content: '{"verdict":"accept","critique":""}' };
-const script = (name: string, planner: Turn[]) => ({
-  name,
-  match: `goal:${name}`,
-  turnBy: { planner: 'assistantMessages' as const },
-  turns: { planner, judge: [accept, accept] },
-});
 const scenario: Scenario = {
   scripts: [
-    script('calc', [
+    acceptedScript('calc', [
       { content: 'Add.', toolCalls: [{ id: 'c1', name: 'calculator', arguments: { expression: '2+3' } }] },
       { content: 'The sum is {{tool:c1.data.result}}.' },
     ]),
-    script('quick', [{ content: 'Done at once.' }]),
-    script('gated', [
+    acceptedScript('quick', [{ content: 'Done at once.' }]),
+    acceptedScript('gated', [
       {
         content: 'Notify.',
         toolCalls: [

@@ -43,18 +43,21 @@ export interface ApiKeyConfig {
   roles: ApiRole[];
 }
 
+/** The non-empty, trimmed items of a comma-separated list. */
+const csv = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
 // `name:key:roles` entries, comma-separated, roles joined with '+'; the key itself may contain ':'.
 const ApiKeys = z.preprocess(
   (v) =>
     typeof v === 'string'
-      ? v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean)
-          .map((entry) => {
-            const parts = entry.split(':');
-            return { name: parts[0], key: parts.slice(1, -1).join(':'), roles: (parts.at(-1) ?? '').split('+') };
-          })
+      ? csv(v).map((entry) => {
+          const parts = entry.split(':');
+          return { name: parts[0], key: parts.slice(1, -1).join(':'), roles: (parts.at(-1) ?? '').split('+') };
+        })
       : v,
   z
     .array(
@@ -167,26 +170,11 @@ const EnvSchema = z.object({
   TRIAD_TOOL_TIMEOUT_MS: int(30_000, 1),
   TRIAD_JOB_ATTEMPTS: int(5, 1),
   TRIAD_APPROVAL_RISKS: z.preprocess(
-    (v) =>
-      typeof v === 'string'
-        ? v
-            .split(',')
-            .map((s) => s.trim())
-            .filter((s) => s && s !== 'none')
-        : v,
+    (v) => (typeof v === 'string' ? csv(v).filter((s) => s !== 'none') : v),
     z.array(ToolRisk).default(['irreversible']),
   ),
   TRIAD_APPROVAL_TIMEOUT_MS: int(3_600_000, 1_000),
-  TRIAD_HTTP_ALLOW_HOSTS: z.preprocess(
-    (v) =>
-      typeof v === 'string'
-        ? v
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean)
-        : v,
-    z.array(z.string()).default([]),
-  ),
+  TRIAD_HTTP_ALLOW_HOSTS: z.preprocess((v) => (typeof v === 'string' ? csv(v) : v), z.array(z.string()).default([])),
   TRIAD_HTTP_TIMEOUT_MS: int(10_000, 1),
   TRIAD_HTTP_MAX_BYTES: int(1024 * 1024, 1),
   TRIAD_WEBHOOK_URL: z.preprocess(blankAsUndefined, z.url({ protocol: /^https?$/ }).optional()),

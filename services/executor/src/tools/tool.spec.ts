@@ -99,7 +99,10 @@ describe('secret arguments', () => {
     const tool = defineTool({
       name: 'with_secret',
       description: 'd',
-      input: z.object({ user: z.string(), token: z.string().nullable().meta({ secret: true, description: 'a token' }) }),
+      input: z.object({
+        user: z.string(),
+        token: z.string().nullable().meta({ secret: true, description: 'a token' }),
+      }),
       output: z.object({}),
       risk: 'read',
       run: async () => ({}),
