@@ -16,6 +16,7 @@ const common = {
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
     '^@triad/(shared|testing|client)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@triad/shared/contracts$': '<rootDir>/libs/shared/src/contracts/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testEnvironment: 'node',

@@ -1,4 +1,4 @@
-import { RunStatus } from '@triad/shared';
+import { RunStatus } from '@triad/shared/contracts';
 import { runsTable } from '../render/run-view.js';
 import { type Command, intOption, printJson, stringOption, UsageError } from './command.js';
 

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '@triad/shared';
+import type { TriadConfig } from '@triad/shared';
 import { type Command, intOption, UsageError } from './command.js';
 
 /** `triad up`: the whole stack on this machine, until Ctrl-C. */
@@ -17,7 +17,9 @@ Options:
   options: { executors: { type: 'string' }, port: { type: 'string' } },
   async run(ctx) {
     if (ctx.args.length) throw new UsageError(`unexpected argument ${ctx.args[0]}`);
-    let config: ReturnType<typeof loadConfig>;
+    // Loaded here only: the other commands need nothing of the services' plumbing.
+    const { ConfigError, loadConfig } = await import('@triad/shared');
+    let config: TriadConfig;
     try {
       config = loadConfig();
     } catch (err) {

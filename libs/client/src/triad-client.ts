@@ -10,7 +10,7 @@ import {
   type RunStatus,
   type StoredRunEvent,
   SubmitRunResponse,
-} from '@triad/shared';
+} from '@triad/shared/contracts';
 import type { z } from 'zod';
 import { TriadApiError, TriadConnectionError, TriadTimeoutError } from './client-errors.js';
 import { type EventSource, type EventStreamOptions, runEvents } from './run-event-stream.js';
