@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { ApprovalStore, Approvals, RunControl, RunFinisher, type StoredRunEvent } from '@triad/shared';
 import { EffectServer } from './support/effect-server.js';
+import { ACCEPT, acceptedScript } from './support/scripts.js';
 import { TriadHarness } from './support/triad-harness.js';
 
 const SECRET = 'sk-canary-5e1c0b7a9d';
@@ -16,56 +17,46 @@ beforeAll(async () => {
     env: { TRIAD_HTTP_ALLOW_HOSTS: '127.0.0.1', TRIAD_HTTP_TIMEOUT_MS: '120000' },
     scenario: {
       scripts: [
-        {
-          match: 'goal:charge',
-          turnBy: { planner: 'assistantMessages' },
-          turns: {
-            planner: [
-              {
-                content: 'Charge the card once.',
-                toolCalls: [
-                  {
-                    id: 'c1',
-                    name: 'http_post',
-                    arguments: { url: `${effects.url}/charge`, body: '{"amount":42}', contentType: 'application/json' },
-                  },
-                ],
-              },
-              { content: 'Charged: HTTP {{tool:c1.data.status}}.' },
-            ],
-            judge: [{ content: '{"verdict":"accept","critique":""}' }],
-          },
-        },
-        {
-          match: 'goal:secret',
-          turnBy: { planner: 'assistantMessages' },
-          turns: {
-            planner: [
-              {
-                content: 'Read the private page.',
-                toolCalls: [
-                  { id: 's1', name: 'http_get', arguments: { url: `${effects.url}/private`, bearerToken: SECRET } },
-                ],
-              },
-              { content: 'Read it: HTTP {{tool:s1.data.status}}.' },
-            ],
-            judge: [{ content: '{"verdict":"accept","critique":""}' }],
-          },
-        },
-        {
-          match: 'goal:hang',
-          turnBy: { planner: 'assistantMessages' },
-          turns: {
-            planner: [
-              {
-                content: 'Wait for the slow system.',
-                toolCalls: [
-                  { id: 'h1', name: 'http_get', arguments: { url: `${effects.url}/hang`, bearerToken: null } },
-                ],
-              },
-            ],
-          },
-        },
+        acceptedScript(
+          'charge',
+          [
+            {
+              content: 'Charge the card once.',
+              toolCalls: [
+                {
+                  id: 'c1',
+                  name: 'http_post',
+                  arguments: { url: `${effects.url}/charge`, body: '{"amount":42}', contentType: 'application/json' },
+                },
+              ],
+            },
+            { content: 'Charged: HTTP {{tool:c1.data.status}}.' },
+          ],
+          [ACCEPT],
+        ),
+        acceptedScript(
+          'secret',
+          [
+            {
+              content: 'Read the private page.',
+              toolCalls: [
+                { id: 's1', name: 'http_get', arguments: { url: `${effects.url}/private`, bearerToken: SECRET } },
+              ],
+            },
+            { content: 'Read it: HTTP {{tool:s1.data.status}}.' },
+          ],
+          [ACCEPT],
+        ),
+        acceptedScript(
+          'hang',
+          [
+            {
+              content: 'Wait for the slow system.',
+              toolCalls: [{ id: 'h1', name: 'http_get', arguments: { url: `${effects.url}/hang`, bearerToken: null } }],
+            },
+          ],
+          [],
+        ),
       ],
     },
   });

@@ -2,42 +2,34 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Scenario } from '@triad/testing';
 import type { Job } from 'bullmq';
+import { ACCEPT, acceptedScript } from './support/scripts.js';
 import { TriadHarness } from './support/triad-harness.js';
 
-const accept = { content: '{"verdict":"accept","critique":""}' };
 const scenario: Scenario = {
   scripts: [
-    {
-      name: 'simple',
-      match: 'goal:simple',
-      turnBy: { planner: 'assistantMessages' },
-      turns: {
-        planner: [
-          { content: 'Add.', toolCalls: [{ id: 'a', name: 'calculator', arguments: { expression: '20 + 22' } }] },
-          { content: 'It is {{tool:a.data.result}}.' },
-        ],
-        judge: [accept, accept, accept],
-      },
-    },
-    {
-      name: 'slow',
-      match: 'goal:slow',
-      turnBy: { planner: 'assistantMessages' },
-      turns: {
-        planner: [
-          {
-            content: 'Two sums.',
-            toolCalls: [
-              { id: 'x', name: 'calculator', arguments: { expression: '1 + 1' } },
-              { id: 'y', name: 'calculator', arguments: { expression: '2 + 2' } },
-            ],
-          },
-          // The planner's second call takes a while: the window in which the duplicates below arrive.
-          { content: 'Sums are {{tool:x.data.result}} and {{tool:y.data.result}}.', delayMs: 2_500 },
-        ],
-        judge: [accept],
-      },
-    },
+    acceptedScript(
+      'simple',
+      [
+        { content: 'Add.', toolCalls: [{ id: 'a', name: 'calculator', arguments: { expression: '20 + 22' } }] },
+        { content: 'It is {{tool:a.data.result}}.' },
+      ],
+      [ACCEPT, ACCEPT, ACCEPT],
+    ),
+    acceptedScript(
+      'slow',
+      [
+        {
+          content: 'Two sums.',
+          toolCalls: [
+            { id: 'x', name: 'calculator', arguments: { expression: '1 + 1' } },
+            { id: 'y', name: 'calculator', arguments: { expression: '2 + 2' } },
+          ],
+        },
+        // The planner's second call takes a while: the window in which the duplicates below arrive.
+        { content: 'Sums are {{tool:x.data.result}} and {{tool:y.data.result}}.', delayMs: 2_500 },
+      ],
+      [ACCEPT],
+    ),
   ],
 };
 

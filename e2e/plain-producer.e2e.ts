@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { RunFinished } from '@triad/shared';
+import { ACCEPT, acceptedScript } from './support/scripts.js';
 import { REDIS_URL, TriadHarness } from './support/triad-harness.js';
 
 let triad: TriadHarness;
@@ -10,20 +11,17 @@ beforeAll(async () => {
     executors: 1,
     scenario: {
       scripts: [
-        {
-          match: 'goal:plain',
-          turnBy: { planner: 'assistantMessages' },
-          turns: {
-            planner: [
-              {
-                content: 'Multiply.',
-                toolCalls: [{ id: 'm', name: 'calculator', arguments: { expression: '6 * 7' } }],
-              },
-              { content: '6 times 7 is {{tool:m.data.result}}.' },
-            ],
-            judge: [{ content: '{"verdict":"accept","critique":""}' }],
-          },
-        },
+        acceptedScript(
+          'plain',
+          [
+            {
+              content: 'Multiply.',
+              toolCalls: [{ id: 'm', name: 'calculator', arguments: { expression: '6 * 7' } }],
+            },
+            { content: '6 times 7 is {{tool:m.data.result}}.' },
+          ],
+          [ACCEPT],
+        ),
       ],
     },
   });

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { REPO_ROOT } from '../cli/src/stack/service-processes.js';
 import { EffectServer } from './support/effect-server.js';
+import { ACCEPT, acceptedScript } from './support/scripts.js';
 import { TriadHarness } from './support/triad-harness.js';
 
 let triad: TriadHarness;
@@ -28,38 +29,32 @@ beforeAll(async () => {
     },
     scenario: {
       scripts: [
-        {
-          match: 'goal:fan-out',
-          turnBy: { planner: 'assistantMessages' },
-          turns: {
-            planner: [
-              {
-                content: 'Fetch all pages at once.',
-                toolCalls: Array.from({ length: CALLS }, (_, i) => ({
-                  id: `g${i}`,
-                  name: 'http_get',
-                  arguments: { url: `${slow.url}/page/${i}`, bearerToken: null },
-                })),
-              },
-              { content: 'Fetched.' },
-            ],
-            judge: [{ content: '{"verdict":"accept","critique":""}' }],
-          },
-        },
-        {
-          match: 'goal:mcp',
-          turnBy: { planner: 'assistantMessages' },
-          turns: {
-            planner: [
-              {
-                content: 'Use the MCP adder.',
-                toolCalls: [{ id: 'm1', name: 'mcp_fixture_add', arguments: { a: 2, b: 3 } }],
-              },
-              { content: 'The MCP server says {{tool:m1.data.content}}.' },
-            ],
-            judge: [{ content: '{"verdict":"accept","critique":""}' }],
-          },
-        },
+        acceptedScript(
+          'fan-out',
+          [
+            {
+              content: 'Fetch all pages at once.',
+              toolCalls: Array.from({ length: CALLS }, (_, i) => ({
+                id: `g${i}`,
+                name: 'http_get',
+                arguments: { url: `${slow.url}/page/${i}`, bearerToken: null },
+              })),
+            },
+            { content: 'Fetched.' },
+          ],
+          [ACCEPT],
+        ),
+        acceptedScript(
+          'mcp',
+          [
+            {
+              content: 'Use the MCP adder.',
+              toolCalls: [{ id: 'm1', name: 'mcp_fixture_add', arguments: { a: 2, b: 3 } }],
+            },
+            { content: 'The MCP server says {{tool:m1.data.content}}.' },
+          ],
+          [ACCEPT],
+        ),
       ],
     },
   });

@@ -10,48 +10,40 @@ import type { Scenario } from '@triad/testing';
 import { startServices } from '../cli/src/stack/service-processes.js';
 import { EffectServer } from './support/effect-server.js';
 import { OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.js';
+import { ACCEPT, acceptedScript } from './support/scripts.js';
 import { TriadHarness } from './support/triad-harness.js';
 
 const CANARY = 'sk-canary-7f3a9c2e51d84b06';
-const accept = { content: '{"verdict":"accept","critique":""}' };
 const scenario: Scenario = {
   scripts: [
-    {
-      name: 'two',
-      match: 'goal:two',
-      turnBy: { planner: 'assistantMessages' },
-      turns: {
-        planner: [
-          {
-            content: 'Work it out.',
-            toolCalls: [
-              { id: 'c1', name: 'calculator', arguments: { expression: '6 * 7' } },
-              // A tool argument carrying the secret: the tool refuses it, and the refusal quotes it back.
-              { id: 'c2', name: 'calculator', arguments: { expression: `${CANARY} + 1` } },
-              // A tool result carrying it: BullMQ would put the job's return value on its span.
-              { id: 'c3', name: 'read_file', arguments: { path: 'secret.txt' } },
-            ],
-          },
-          { content: 'It is {{tool:c1.data.result}}.' },
-        ],
-        judge: [accept],
-      },
-    },
-    {
-      name: 'gated',
-      match: 'goal:gated',
-      turnBy: { planner: 'assistantMessages' },
-      turns: {
-        planner: [
-          {
-            content: 'Notify.',
-            toolCalls: [{ id: 'g1', name: 'post_webhook', arguments: { subject: 'traced', message: 'hello' } }],
-          },
-          { content: 'Sent.' },
-        ],
-        judge: [accept],
-      },
-    },
+    acceptedScript(
+      'two',
+      [
+        {
+          content: 'Work it out.',
+          toolCalls: [
+            { id: 'c1', name: 'calculator', arguments: { expression: '6 * 7' } },
+            // A tool argument carrying the secret: the tool refuses it, and the refusal quotes it back.
+            { id: 'c2', name: 'calculator', arguments: { expression: `${CANARY} + 1` } },
+            // A tool result carrying it: BullMQ would put the job's return value on its span.
+            { id: 'c3', name: 'read_file', arguments: { path: 'secret.txt' } },
+          ],
+        },
+        { content: 'It is {{tool:c1.data.result}}.' },
+      ],
+      [ACCEPT],
+    ),
+    acceptedScript(
+      'gated',
+      [
+        {
+          content: 'Notify.',
+          toolCalls: [{ id: 'g1', name: 'post_webhook', arguments: { subject: 'traced', message: 'hello' } }],
+        },
+        { content: 'Sent.' },
+      ],
+      [ACCEPT],
+    ),
   ],
 };
 

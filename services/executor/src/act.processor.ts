@@ -12,7 +12,7 @@ import {
   TRIAD_CONFIG,
   type TriadConfig,
 } from '@triad/shared';
-import { DelayedError, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import { ExecutorService } from './executor.service.js';
 
 /** Consumes `act` jobs: one tool call each. Tool failures are observations; only infrastructure errors throw. */
@@ -35,7 +35,6 @@ export class ActProcessor extends WorkerHost implements OnApplicationBootstrap {
     try {
       return await this.executor.act(job, data, token, signal ?? new AbortController().signal);
     } catch (err) {
-      if (err instanceof DelayedError) throw err; // parked at an approval gate: not a failure
       throw await failRunIfFinal(this.finisher, job, data, err);
     }
   }

@@ -1,4 +1,4 @@
-import { type Job, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { RunErrorCode } from '../contracts/run-record.js';
 import { describeError, TriadError } from '../errors/triad-error.js';
 import type { RunFinisher } from './run-finisher.js';
@@ -21,7 +21,8 @@ export async function failRunIfFinal(
   run: { runId: string; iteration: number },
   err: unknown,
 ): Promise<Error> {
-  if (!isFinalFailure(job, err)) return err instanceof Error ? err : new Error(String(err));
+  // A parked job (an approval gate) is not a failure: BullMQ keeps it delayed.
+  if (err instanceof DelayedError || !isFinalFailure(job, err)) return err instanceof Error ? err : new Error(String(err));
   const code: RunErrorCode = err instanceof TriadError ? err.code : 'internal_error';
   const message = `${job.name} step failed: ${describeError(err)}`;
   await finisher.finish(run.runId, {

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { ApprovalRecord, type ApprovalStatus } from '../contracts/approval.js';
 import { RunEvent } from '../contracts/run-events.js';
 import { DECIDE_APPROVAL, REQUEST_APPROVAL } from './approval-store.scripts.js';
+import { type LuaCommand, luaCommand } from './lua-command.js';
 import { RunKeys } from './run-keys.js';
 
 export type NewApproval = Omit<
@@ -25,12 +26,17 @@ const NULLABLE = ['decidedBy', 'decidedAt', 'reason', 'editedArguments'] as cons
 /** Approval records of gated steps: opened once per step, decided once; every change is a run event. */
 export class ApprovalStore {
   readonly keys: RunKeys;
+  private readonly lua: Record<'request' | 'decide', LuaCommand>;
 
   constructor(
     private readonly redis: Redis,
     prefix: string,
   ) {
     this.keys = new RunKeys(prefix);
+    this.lua = {
+      request: luaCommand(redis, 'triad_requestApproval', 3, REQUEST_APPROVAL),
+      decide: luaCommand(redis, 'triad_decideApproval', 3, DECIDE_APPROVAL),
+    };
   }
 
   /** Opens the gate of a step; returns the record (the existing one when the gate was opened before). */
@@ -57,9 +63,7 @@ export class ApprovalStore {
       argumentsHash: record.argumentsHash,
       expiresAt: a.expiresAt,
     });
-    await this.redis.eval(
-      REQUEST_APPROVAL,
-      3,
+    await this.lua.request(
       this.keys.approval(a.runId, a.stepId),
       this.keys.pendingApprovals(),
       this.keys.events(a.runId),
@@ -108,9 +112,7 @@ export class ApprovalStore {
       reason: fields.reason,
       edited: fields.editedArguments !== null,
     });
-    const res = await this.redis.eval(
-      DECIDE_APPROVAL,
-      3,
+    const res = await this.lua.decide(
       this.keys.approval(runId, stepId),
       this.keys.pendingApprovals(),
       this.keys.events(runId),

@@ -12,6 +12,7 @@ import {
 } from '../contracts/run-record.js';
 import { TriadError } from '../errors/triad-error.js';
 import { triadMetrics } from '../telemetry/triad-metrics.js';
+import { type LuaCommand, luaCommand } from './lua-command.js';
 import { RunKeys } from './run-keys.js';
 import { CREATE_RUN, FINISH, ONCE, TRANSITION } from './run-store.scripts.js';
 
@@ -32,12 +33,19 @@ const USAGE_FIELDS = ['inputTokens', 'outputTokens', 'modelCalls', 'toolCalls'] 
 /** The run record and its append-only event stream in Redis; every state change is a compare-and-set. */
 export class RunStore {
   readonly keys: RunKeys;
+  private readonly lua: Record<'createRun' | 'transition' | 'finish' | 'once', LuaCommand>;
 
   constructor(
     private readonly redis: Redis,
     prefix: string,
   ) {
     this.keys = new RunKeys(prefix);
+    this.lua = {
+      createRun: luaCommand(redis, 'triad_createRun', 3, CREATE_RUN),
+      transition: luaCommand(redis, 'triad_transition', 2, TRANSITION),
+      finish: luaCommand(redis, 'triad_finish', 2, FINISH),
+      once: luaCommand(redis, 'triad_once', 3, ONCE),
+    };
   }
 
   /** Creates a running run at iteration 1; returns false (and changes nothing) if the id exists. */
@@ -100,9 +108,7 @@ export class RunStore {
   ): Promise<boolean> {
     const fields: Fields = { phase: to.phase, updatedAt: Date.now() };
     if (to.iteration !== undefined) fields.iteration = to.iteration;
-    const res = await this.redis.eval(
-      TRANSITION,
-      2,
+    const res = await this.lua.transition(
       this.keys.run(id),
       this.keys.events(id),
       encodeFields(fields),
@@ -129,9 +135,7 @@ export class RunStore {
       to: end.status,
       reason: end.reason,
     };
-    const res = await this.redis.eval(
-      FINISH,
-      2,
+    const res = await this.lua.finish(
       this.keys.run(id),
       this.keys.events(id),
       encodeFields(fields),
@@ -153,9 +157,7 @@ export class RunStore {
     events: NewRunEvent[] = [],
     usage: Partial<Usage> = {},
   ): Promise<{ value: z.infer<S>; recorded: boolean }> {
-    const [recorded, raw] = (await this.redis.eval(
-      ONCE,
-      3,
+    const [recorded, raw] = (await this.lua.once(
       this.keys.once(runId, key),
       this.keys.run(runId),
       this.keys.events(runId),
@@ -193,9 +195,7 @@ export class RunStore {
   }
 
   private async createWith(id: string, fields: Fields, events: NewRunEvent[], now: number): Promise<boolean> {
-    const res = await this.redis.eval(
-      CREATE_RUN,
-      3,
+    const res = await this.lua.createRun(
       this.keys.run(id),
       this.keys.events(id),
       this.keys.index(),
