@@ -189,7 +189,8 @@ describe('servers that cannot be used', () => {
         stdioFixture(),
         stdioFixture(),
       ],
-      { timeoutMs: 1_000 },
+      // Long enough for a node process to start on a busy machine; the silent server uses all of it.
+      { timeoutMs: 5_000 },
     );
     try {
       expect(mcp.tools.map((t) => t.name)).toContain('mcp_fixture_add');
