@@ -61,7 +61,7 @@ export function runDetails(run: RunRecord): string[] {
     ['finished', run.finishedAt ? `${time(run.finishedAt)} (${seconds(run.finishedAt - run.createdAt)})` : null],
     [
       'usage',
-      `${u.modelCalls} model calls · ${u.toolCalls} tool calls · ${u.inputTokens} in + ${u.outputTokens} out tokens`,
+      `${u.modelCalls} model calls · ${u.toolCalls} tool calls · ${u.inputTokens} in + ${u.outputTokens} out tokens${u.costUsd ? ` · $${u.costUsd.toFixed(4)}` : ''}`,
     ],
     ['answer', run.answer],
     ['error', run.error ? `${run.error.code}: ${run.error.message}` : null],

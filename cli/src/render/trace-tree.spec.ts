@@ -10,7 +10,7 @@ const run: RunRecord = {
   phase: 'done',
   iteration: 2,
   request: { goal: 'g', budget: { maxIterations: 6, maxToolCalls: 20 } } as RunRecord['request'],
-  usage: { inputTokens: 120, outputTokens: 30, modelCalls: 3, toolCalls: 2 },
+  usage: { inputTokens: 120, outputTokens: 30, modelCalls: 3, toolCalls: 2, costUsd: 0 },
   createdAt: 1,
   updatedAt: 2,
   finishedAt: 2,

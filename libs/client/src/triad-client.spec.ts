@@ -11,7 +11,7 @@ const run = (status: RunRecord['status'], id = 'r1'): RunRecord => ({
   phase: status === 'running' ? 'plan' : 'done',
   iteration: 1,
   request: null,
-  usage: { inputTokens: 1, outputTokens: 2, modelCalls: 1, toolCalls: 0 },
+  usage: { inputTokens: 1, outputTokens: 2, modelCalls: 1, toolCalls: 0, costUsd: 0 },
   createdAt: 1,
   updatedAt: 2,
   finishedAt: status === 'running' ? null : 3,

@@ -15,6 +15,7 @@ export * from './nest/bootstrap-service.js';
 export * from './nest/tokens.js';
 export * from './nest/triad-core.module.js';
 export * from './queue/job-options.js';
+export * from './queue/model-rate-limit.js';
 export * from './queue/redis-connection.js';
 export * from './queue/redis-policy.js';
 export * from './queue/typed-job.js';

@@ -1,10 +1,12 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import {
   type ActJob,
+  budgetExhausted,
   type Observation,
   observationError,
   PlanDecision,
   RUN_REDIS,
+  RunFinisher,
   type RunRecord,
   RunStore,
   type TraceSpan as Span,
@@ -32,6 +34,7 @@ import { Workspace } from './tools/workspace.js';
 export class ExecutorService implements OnApplicationBootstrap {
   constructor(
     private readonly store: RunStore,
+    private readonly finisher: RunFinisher,
     private readonly catalog: ToolCatalog,
     private readonly registry: ToolRegistry,
     private readonly workspace: Workspace,
@@ -100,12 +103,8 @@ export class ExecutorService implements OnApplicationBootstrap {
     call: ToolCall,
     signal: AbortSignal,
   ): Promise<Observation> {
-    if (run.status !== 'running')
-      return observationError('cancelled', `the run is ${run.status}; the tool was not run`);
-    const budget = run.request?.budget;
-    if (budget && run.usage.toolCalls >= budget.maxToolCalls) {
-      return observationError('budget_exceeded', `maxToolCalls (${budget.maxToolCalls}) is used up`);
-    }
+    const refused = await this.refusal(run, call);
+    if (refused) return refused;
     let args = call.arguments;
     const tool = this.registry.get(call.tool);
     if (tool && this.gate.requires(tool.risk, run)) {
@@ -115,10 +114,10 @@ export class ExecutorService implements OnApplicationBootstrap {
       });
       if (!gate.pass) return gate.observation;
       args = gate.arguments;
-      // The run may have ended while the step waited for its approval.
+      // The run may have ended, or run out of time, while the step waited for its approval.
       const now = await this.store.get(run.id);
-      if (now?.status !== 'running')
-        return observationError('cancelled', `the run is ${now?.status}; the tool was not run`);
+      const late = now ? await this.refusal(now, call) : observationError('cancelled', 'the run is gone');
+      if (late) return late;
     }
     const cancel = new AbortController();
     const untrack = this.cancellations.track(run.id, cancel);
@@ -138,6 +137,25 @@ export class ExecutorService implements OnApplicationBootstrap {
     } finally {
       untrack();
     }
+  }
+  /** Why the call must not run (the run ended, or its budget is used up, which ends it), or null. */
+  private async refusal(run: RunRecord, call: ToolCall): Promise<Observation | null> {
+    if (run.status !== 'running')
+      return observationError('cancelled', `the run is ${run.status}; the tool was not run`);
+    const budget = run.request?.budget;
+    if (budget && run.usage.toolCalls >= budget.maxToolCalls) {
+      // The judge ends the run once the iteration's observations are in.
+      return observationError('budget_exceeded', `maxToolCalls (${budget.maxToolCalls}) is used up`);
+    }
+    const exhausted = budgetExhausted(run);
+    if (!exhausted) return null;
+    await this.finisher.finish(run.id, {
+      status: 'budget_exceeded',
+      iteration: run.iteration,
+      reason: exhausted,
+      error: { code: 'budget_exceeded', message: exhausted },
+    });
+    return observationError('budget_exceeded', `${exhausted}; ${call.tool} was not run`);
   }
 }
 

@@ -4,7 +4,9 @@ import {
   failRunIfFinal,
   JOB_NAMES,
   LOCK_DURATION_MS,
+  limitModelCalls,
   parseJob,
+  pauseQueueOnRateLimit,
   QUEUES,
   RunFinisher,
   STALLED_INTERVAL_MS,
@@ -27,6 +29,7 @@ export class JudgeProcessor extends WorkerHost implements OnApplicationBootstrap
 
   onApplicationBootstrap(): void {
     this.worker.concurrency = this.config.concurrency.judge;
+    limitModelCalls(this.worker, this.config.model.rateLimit);
   }
 
   async process(job: Job, _token?: string, signal?: AbortSignal): Promise<string> {
@@ -34,7 +37,7 @@ export class JudgeProcessor extends WorkerHost implements OnApplicationBootstrap
     try {
       return await this.judge.judge(data, signal);
     } catch (err) {
-      throw await failRunIfFinal(this.finisher, job, data, err);
+      throw (await pauseQueueOnRateLimit(this.worker, err)) ?? (await failRunIfFinal(this.finisher, job, data, err));
     }
   }
 }

@@ -2,9 +2,11 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   addJob,
+  budgetExhausted,
   JOB_NAMES,
   type JudgeJob,
   jobIds,
+  modelCostUsd,
   type NewRunEvent,
   PlanDecision,
   parseReview,
@@ -28,7 +30,7 @@ import {
 import type { Queue } from 'bullmq';
 import { IterationReview, iterationReviewMessages, iterationReviewSchema } from './judge-prompts.js';
 import { reflectionChecks } from './reflection-checks.js';
-import { verdictAfterObservations, verdictOnAnswer } from './verdict-rules.js';
+import { verdictAfterObservations, verdictOnAnswer, verdictOnExhaustedBudget } from './verdict-rules.js';
 
 const JUDGE_SPAN = { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'judge' };
 
@@ -103,7 +105,12 @@ export class JudgeService {
 
     let review: Review;
     let verdict: Verdict;
-    if (job.kind === 'answer') {
+    const exhausted = budgetExhausted(run);
+    if (exhausted) {
+      // Checked before the judge's own model call, like before every other model or tool call.
+      review = noModel(null, false);
+      verdict = verdictOnExhaustedBudget(exhausted, checks);
+    } else if (job.kind === 'answer') {
       const answer = decision.answer ?? '';
       review = await this.reviewAnswer(request.goal, answer, history, signal);
       verdict = verdictOnAnswer({ ...facts, critique: review.critique, answer, accepted: review.accepted });
@@ -119,6 +126,13 @@ export class JudgeService {
       inputTokens: review.inputTokens,
       outputTokens: review.outputTokens,
       modelCalls: review.model ? 1 : 0,
+      costUsd: review.model
+        ? modelCostUsd(
+            this.config.model.prices,
+            { requested: this.config.model.judgeModel, replied: review.model },
+            review,
+          )
+        : 0,
     };
     return (await this.store.once(run.id, `verdict:${iteration}`, Verdict, verdict, events, usage)).value;
   }

@@ -43,6 +43,11 @@ export function verdictOnAnswer(f: IterationFacts & { answer: string; accepted: 
   return { next: 'plan', critique, checks: f.checks };
 }
 
+/** A budget limit used up before the judge's own model call: the run ends, naming the limit. */
+export function verdictOnExhaustedBudget(reason: string, checks: string[]): Verdict {
+  return { next: 'finish', status: 'budget_exceeded', answer: null, reason, checks };
+}
+
 function finish(status: 'budget_exceeded' | 'failed', reason: string, f: IterationFacts): Verdict {
   return { next: 'finish', status, answer: null, reason, checks: f.checks };
 }

@@ -4,7 +4,9 @@ import {
   failRunIfFinal,
   JOB_NAMES,
   LOCK_DURATION_MS,
+  limitModelCalls,
   parseJob,
+  pauseQueueOnRateLimit,
   QUEUES,
   RunFinisher,
   STALLED_INTERVAL_MS,
@@ -27,6 +29,7 @@ export class PlanProcessor extends WorkerHost implements OnApplicationBootstrap 
 
   onApplicationBootstrap(): void {
     this.worker.concurrency = this.config.concurrency.planner;
+    limitModelCalls(this.worker, this.config.model.rateLimit);
   }
 
   async process(job: Job, _token?: string, signal?: AbortSignal): Promise<string> {
@@ -34,7 +37,10 @@ export class PlanProcessor extends WorkerHost implements OnApplicationBootstrap 
     try {
       return await this.planner.plan(runId, iteration, signal);
     } catch (err) {
-      throw await failRunIfFinal(this.finisher, job, { runId, iteration }, err);
+      throw (
+        (await pauseQueueOnRateLimit(this.worker, err)) ??
+        (await failRunIfFinal(this.finisher, job, { runId, iteration }, err))
+      );
     }
   }
 }

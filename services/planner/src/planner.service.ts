@@ -8,6 +8,7 @@ import {
   JOB_NAMES,
   JudgeJob,
   jobIds,
+  modelCostUsd,
   type NewRunEvent,
   PlanDecision,
   QUEUES,
@@ -70,7 +71,12 @@ export class PlannerService {
     if (!decision) {
       const exhausted = budgetExhausted(run);
       if (exhausted) {
-        await this.finisher.finish(runId, { status: 'budget_exceeded', iteration, reason: exhausted });
+        await this.finisher.finish(runId, {
+          status: 'budget_exceeded',
+          iteration,
+          reason: exhausted,
+          error: { code: 'budget_exceeded', message: exhausted },
+        });
         return exhausted;
       }
       decision = await this.decide(run, iteration, signal);
@@ -120,6 +126,11 @@ export class PlannerService {
         inputTokens: decision.inputTokens,
         outputTokens: decision.outputTokens,
         modelCalls: 1,
+        costUsd: modelCostUsd(
+          this.config.model.prices,
+          { requested: this.config.model.plannerModel, replied: reply.model },
+          reply,
+        ),
       },
     );
     return value;

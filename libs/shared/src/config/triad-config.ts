@@ -34,6 +34,13 @@ export const McpServerConfig = z.union([
 ]);
 export type McpServerConfig = z.infer<typeof McpServerConfig>;
 
+/** USD per million tokens, by model name: what `maxCostUsd` budgets are counted in. */
+export const ModelPrices = z.record(
+  z.string().min(1),
+  z.strictObject({ inputPerMTok: z.number().nonnegative(), outputPerMTok: z.number().nonnegative() }),
+);
+export type ModelPrices = z.infer<typeof ModelPrices>;
+
 // --- gateway and webhooks ---------------------------------------------------------------------------------------
 
 /** An API key of the HTTP gateway: who (name, recorded as the actor), the secret, and what it may do. */
@@ -162,6 +169,19 @@ const EnvSchema = z.object({
   TRIAD_JUDGE_POLICY: z.preprocess(blankAsUndefined, z.enum(['checks', 'answers', 'always']).default('answers')),
   TRIAD_MODEL_TIMEOUT_MS: int(60_000, 1),
   TRIAD_MODEL_MAX_RETRIES: int(2),
+  TRIAD_MODEL_PRICES: z.preprocess(parseJson, ModelPrices.default({})),
+  TRIAD_MODEL_RATE_LIMIT: z.preprocess(
+    blankAsUndefined,
+    z
+      .string()
+      .regex(/^\d+\/\d+$/, 'must be <max calls>/<per milliseconds>, e.g. 60/1000')
+      .transform((v) => {
+        const [max, durationMs] = v.split('/').map(Number);
+        return { max: max as number, durationMs: durationMs as number };
+      })
+      .refine((l) => l.max >= 1 && l.durationMs >= 1, 'both numbers must be at least 1')
+      .optional(),
+  ),
   TRIAD_WORKSPACE: z.preprocess(blankAsUndefined, z.string().default('examples/workspace')),
   TRIAD_EXECUTOR_ID: optionalString,
   TRIAD_EXECUTOR_CONCURRENCY: int(8, 1),
@@ -192,6 +212,10 @@ export interface TriadConfig {
     judgeModel: string;
     timeoutMs: number;
     maxRetries: number;
+    /** Prices of the models, for run cost; a model without a price costs nothing in `usage.costUsd`. */
+    prices: ModelPrices;
+    /** Model-calling jobs (plan, judge) started per time window, per queue, over every replica. */
+    rateLimit: { max: number; durationMs: number } | undefined;
   };
   /** checks: no model call; answers: the model verifies proposed answers; always: it also reflects on each iteration. */
   judgePolicy: 'checks' | 'answers' | 'always';
@@ -231,6 +255,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
       judgeModel: e.TRIAD_JUDGE_MODEL ?? e.TRIAD_MODEL,
       timeoutMs: e.TRIAD_MODEL_TIMEOUT_MS,
       maxRetries: e.TRIAD_MODEL_MAX_RETRIES,
+      prices: e.TRIAD_MODEL_PRICES,
+      rateLimit: e.TRIAD_MODEL_RATE_LIMIT,
     },
     judgePolicy: e.TRIAD_JUDGE_POLICY,
     workspace: resolve(e.TRIAD_WORKSPACE),

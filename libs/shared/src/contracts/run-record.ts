@@ -18,14 +18,17 @@ export const Usage = z.object({
   outputTokens: z.number().int().nonnegative(),
   modelCalls: z.number().int().nonnegative(),
   toolCalls: z.number().int().nonnegative(),
+  /** Model cost in USD, for models with a price in TRIAD_MODEL_PRICES; 0 when none has one. */
+  costUsd: z.number().nonnegative().default(0),
 });
 export type Usage = z.infer<typeof Usage>;
-export const emptyUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0, modelCalls: 0, toolCalls: 0 });
+export const emptyUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0, modelCalls: 0, toolCalls: 0, costUsd: 0 });
 
 export const RunErrorCode = z.enum([
   'invalid_goal',
   'model_error',
   'bad_model_reply',
+  'model_refused',
   'answer_rejected',
   'internal_error',
   'budget_exceeded',

@@ -34,6 +34,27 @@ export class ModelCallError extends TriadError {
   }
 }
 
+/**
+ * The model server said 429: slow down. Not retried inside the client: the processor pauses its whole queue for
+ * `retryAfterMs` (every replica), then the step runs again without using up an attempt.
+ */
+export class ModelRateLimitedError extends ModelCallError {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, true, options);
+  }
+}
+
+/** The model declined to answer (`message.refusal`). The same conversation would be declined again. */
+export class ModelRefusalError extends TriadError {
+  constructor(refusal: string) {
+    super('model_refused', `the model refused: ${refusal.slice(0, 500)}`, false);
+  }
+}
+
 /** The configuration is unusable; the service must not start. */
 export class ConfigError extends Error {
   override name = 'ConfigError';

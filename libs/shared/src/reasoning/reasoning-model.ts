@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { TriadConfig } from '../config/triad-config.js';
-import { BadModelReplyError, ModelCallError } from '../errors/triad-error.js';
+import { BadModelReplyError, ModelCallError, ModelRateLimitedError, ModelRefusalError } from '../errors/triad-error.js';
 import { traceChat } from '../telemetry/gen-ai-spans.js';
 
 export type ChatMessage = ChatCompletionMessageParam;
@@ -41,6 +41,7 @@ export class OpenAIReasoningModel implements ReasoningModel {
       baseURL: config.baseUrl,
       timeout: config.timeoutMs,
       maxRetries: config.maxRetries,
+      fetch: fetchLeaving429ToTheQueue,
     });
   }
 
@@ -68,12 +69,13 @@ export class OpenAIReasoningModel implements ReasoningModel {
     }
     const choice = completion.choices?.[0];
     if (!choice?.message) throw new BadModelReplyError(`model ${req.model} returned no choices`);
+    if (choice.message.refusal) throw new ModelRefusalError(choice.message.refusal);
     const toolCalls = (choice.message.tool_calls ?? []).flatMap((c) =>
       c.type === 'function' ? [{ id: c.id, name: c.function.name, arguments: c.function.arguments }] : [],
     );
     return {
       model: completion.model || req.model,
-      content: choice.message.content ?? choice.message.refusal ?? null,
+      content: choice.message.content ?? null,
       toolCalls,
       finishReason: choice.finish_reason ?? 'unknown',
       inputTokens: completion.usage?.prompt_tokens ?? 0,
@@ -82,8 +84,37 @@ export class OpenAIReasoningModel implements ReasoningModel {
   }
 }
 
+/**
+ * The client's own retries cover 5xx and timeouts, but not a 429: a 429 must slow every replica, which the processor
+ * does through its queue's rate limit. `x-should-retry: false` is how the openai client is told not to retry.
+ */
+const fetchLeaving429ToTheQueue: typeof fetch = async (input, init) => {
+  const res = await fetch(input, init);
+  if (res.status !== 429) return res;
+  const headers = new Headers(res.headers);
+  headers.set('x-should-retry', 'false');
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+};
+
+/** Retry-After (seconds or an HTTP date) or retry-after-ms, in ms; 1 s when the server gave none. */
+function retryAfterMs(headers: Headers | undefined): number {
+  const ms = Number(headers?.get('retry-after-ms'));
+  if (ms > 0) return ms;
+  const value = headers?.get('retry-after');
+  const seconds = Number(value);
+  if (value && Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = value ? Date.parse(value) - Date.now() : Number.NaN;
+  return Number.isFinite(date) && date > 0 ? date : 1_000;
+}
+
 function toModelError(err: unknown): Error {
   if (err instanceof OpenAI.APIUserAbortError) return err;
+  if (err instanceof OpenAI.RateLimitError) {
+    const wait = retryAfterMs(err.headers);
+    return new ModelRateLimitedError(`model rate limited (HTTP 429), retry after ${wait} ms: ${err.message}`, wait, {
+      cause: err,
+    });
+  }
   if (err instanceof OpenAI.APIError) {
     const status = err.status;
     // The client has already retried 408/409/429/5xx; the job's own retries may still help with those.

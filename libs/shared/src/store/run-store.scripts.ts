@@ -36,6 +36,9 @@ return 1`;
 export const ONCE = `${applyFieldsAndEvents}
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return {0, redis.call('GET', KEYS[1])} end
 apply(KEYS[2], KEYS[3], '{}', ARGV[2])
-for k, v in pairs(cjson.decode(ARGV[3])) do redis.call('HINCRBY', KEYS[2], 'usage.' .. k, string.format('%d', v)) end
+for k, v in pairs(cjson.decode(ARGV[3])) do
+  if k == 'costUsd' then redis.call('HINCRBYFLOAT', KEYS[2], 'usage.costUsd', string.format('%.10f', v))
+  else redis.call('HINCRBY', KEYS[2], 'usage.' .. k, string.format('%d', v)) end
+end
 redis.call('HSET', KEYS[2], 'updatedAt', ARGV[4])
 return {1, ARGV[1]}`;

@@ -28,7 +28,7 @@ export type NewRunEvent = RunEvent extends infer E
 const encodeFields = (fields: Fields) =>
   JSON.stringify(Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, String(v)])));
 
-const USAGE_FIELDS = ['inputTokens', 'outputTokens', 'modelCalls', 'toolCalls'] as const;
+const USAGE_FIELDS = ['inputTokens', 'outputTokens', 'modelCalls', 'toolCalls', 'costUsd'] as const;
 
 /** The run record and its append-only event stream in Redis; every state change is a compare-and-set. */
 export class RunStore {

@@ -20,7 +20,7 @@ export interface ChatCompletionBody {
     message: {
       role: 'assistant';
       content: string | null;
-      refusal: null;
+      refusal: string | null;
       tool_calls?: { id: string; type: 'function'; function: { name: string; arguments: string } }[];
     };
     finish_reason: string;
@@ -45,7 +45,8 @@ export function buildCompletion(turn: Turn, body: ChatBody, at: TurnContext): Ch
     },
   }));
   const replyChars =
-    (content ?? '').length + toolCalls.reduce((n, c) => n + c.function.name.length + c.function.arguments.length, 0);
+    (content ?? turn.refusal ?? '').length +
+    toolCalls.reduce((n, c) => n + c.function.name.length + c.function.arguments.length, 0);
   const prompt_tokens = turn.usage?.prompt_tokens ?? estimateTokens(JSON.stringify(body.messages).length);
   const completion_tokens = turn.usage?.completion_tokens ?? estimateTokens(replyChars);
   return {
@@ -59,7 +60,7 @@ export function buildCompletion(turn: Turn, body: ChatBody, at: TurnContext): Ch
         message: {
           role: 'assistant',
           content,
-          refusal: null,
+          refusal: turn.refusal ?? null,
           ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
         },
         finish_reason: turn.finishReason ?? (toolCalls.length ? 'tool_calls' : 'stop'),

@@ -20,11 +20,15 @@ export const Fault = z.union([
   }),
   z.strictObject({ kind: z.literal('truncated-json') }),
   z.strictObject({ kind: z.literal('empty-choices') }),
+  /** No answer at all: the connection is held for `ms` (longer than the client's timeout), then dropped. */
+  z.strictObject({ kind: z.literal('stall'), ms: z.number().int().positive().default(60_000) }),
 ]);
 export type Fault = z.infer<typeof Fault>;
 
 export const Turn = z.strictObject({
   content: z.string().nullable().optional(),
+  /** The model declines: `message.refusal` carries this text and `content` is null. */
+  refusal: z.string().min(1).optional(),
   toolCalls: z.array(ToolCallScript).optional(),
   usage: z
     .strictObject({ prompt_tokens: z.number().int().nonnegative(), completion_tokens: z.number().int().nonnegative() })

@@ -15,6 +15,8 @@ export interface RecordedRequest {
   script: string | null;
   /** The parsed JSON body. */
   body: Record<string, unknown>;
+  /** When the request arrived (ms since the epoch), by the server's clock. */
+  at: number;
 }
 
 export interface ScriptedModelServerOptions {
@@ -121,9 +123,15 @@ class ScriptedModel {
       return sendError(res, 400, 'scripted model: stream: true is not supported', 'unsupported_parameter');
     }
     const pick = this.book.pick(body);
-    this.requests.push({ model: body.model, role: pick.role, script: pick.script, body });
+    this.requests.push({ model: body.model, role: pick.role, script: pick.script, body, at: Date.now() });
     if (!pick.turn) return sendError(res, 500, pick.message, 'scripted_model_exhausted', NO_RETRY);
     if (pick.turn.delayMs) await this.delay(pick.turn.delayMs);
+    const fault = pick.turn.fault;
+    if (fault && 'kind' in fault && fault.kind === 'stall') {
+      await this.delay(fault.ms);
+      res.destroy();
+      return;
+    }
     this.play(pick, body, res);
   }
 

@@ -1,0 +1,92 @@
+// Model rate limits across replicas: two planner processes share one BullMQ limiter, and a 429 from the model
+// pauses both of them, not just the one that met it. Times are the scripted server's own request clock.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Scenario } from '@triad/testing';
+import { ACCEPT, acceptedScript } from './support/scripts.js';
+import { TriadHarness } from './support/triad-harness.js';
+
+const RETRY_AFTER_S = 2;
+
+const scenario: Scenario = {
+  scripts: [
+    acceptedScript('slow-down', [
+      { fault: { status: 429, message: 'rate limit reached', retryAfterSeconds: RETRY_AFTER_S } },
+      { content: 'Done after waiting.' },
+    ]),
+    acceptedScript('meanwhile', [{ content: 'Done.' }], Array(6).fill(ACCEPT)),
+    acceptedScript('limited', [{ content: 'Done within the limit.' }], Array(6).fill(ACCEPT)),
+  ],
+};
+
+const plannerCalls = (triad: TriadHarness, script: string) =>
+  triad.model.requestsFor('planner').filter((r) => r.script === script);
+
+async function waitFor(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('a 429 from the model', () => {
+  let triad: TriadHarness;
+  beforeAll(async () => {
+    // With the client's own retries on: a 429 must still go to the queue, not be retried inside one process.
+    triad = await TriadHarness.start({ scenario, executors: 1, env: { TRIAD_MODEL_MAX_RETRIES: '2' } });
+    await triad.spawn('planner', 'planner-2');
+  });
+  afterAll(async () => {
+    await triad?.stop();
+  });
+
+  it('pauses every planner replica for the Retry-After, then the run goes on without losing an attempt', async () => {
+    const limited = await triad.submit({ goal: 'goal:slow-down', runId: 'rl-429' });
+    await waitFor(() => plannerCalls(triad, 'slow-down').length === 1, 'the 429');
+    const hitAt = plannerCalls(triad, 'slow-down')[0]?.at ?? 0;
+    // Goals sent right after the 429: both planners are idle and free, yet neither may call the model yet.
+    const others = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map((i) => triad.submit({ goal: 'goal:meanwhile', runId: `rl-meanwhile-${i}` })),
+    );
+    const runs = await Promise.all([limited, ...others].map((id) => triad.waitForRun(id)));
+    expect(runs.map((r) => r.status)).toEqual(Array(7).fill('succeeded'));
+
+    const after = triad.model.requestsFor('planner').filter((r) => r.at > hitAt);
+    expect(after).toHaveLength(7);
+    // Allow the server's clock granularity, nothing more: the pause is set by the planner before it lets go of the job.
+    const earliest = Math.min(...after.map((r) => r.at));
+    expect(earliest - hitAt).toBeGreaterThanOrEqual(RETRY_AFTER_S * 1000 - 50);
+    // The 429 did not use up an attempt: the job shows what a job served at once shows.
+    const [job, plain] = await Promise.all(
+      ['plan-rl-429-1', 'plan-rl-meanwhile-1-1'].map((id) => triad.queues.plan.getJob(id)),
+    );
+    expect(job?.attemptsMade).toBe(plain?.attemptsMade);
+    expect(job?.stacktrace).toEqual([]);
+  });
+});
+
+describe('TRIAD_MODEL_RATE_LIMIT', () => {
+  let triad: TriadHarness;
+  beforeAll(async () => {
+    triad = await TriadHarness.start({ scenario, executors: 1, env: { TRIAD_MODEL_RATE_LIMIT: '2/1000' } });
+    await triad.spawn('planner', 'planner-2', { TRIAD_MODEL_RATE_LIMIT: '2/1000' });
+  });
+  afterAll(async () => {
+    await triad?.stop();
+  });
+
+  it('holds two planner replicas together to 2 model calls a second', async () => {
+    const ids = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map((i) => triad.submit({ goal: 'goal:limited', runId: `rl-limited-${i}` })),
+    );
+    const runs = await Promise.all(ids.map((id) => triad.waitForRun(id)));
+    expect(runs.map((r) => r.status)).toEqual(Array(6).fill('succeeded'));
+    const at = plannerCalls(triad, 'limited')
+      .map((r) => r.at)
+      .sort((a, b) => a - b);
+    expect(at).toHaveLength(6);
+    // Six calls at two per window need three windows: the fifth call cannot start before the third window opens,
+    // at least a full window after the first call's window began.
+    expect((at[4] ?? 0) - (at[0] ?? 0)).toBeGreaterThanOrEqual(1000 - 50);
+  });
+});
