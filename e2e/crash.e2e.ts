@@ -1,5 +1,6 @@
-// An executor killed with SIGKILL after its tool acted on a remote system but before the job completed: after
-// recovery the effect happened once (the remote side dedupes by Idempotency-Key) and the run ends well.
+// Executors that die or are stopped mid-step: killed after a tool acted on a remote system (the effect still
+// happens once), stopped with SIGTERM (the step finishes first), killed by every delivery of a poison step (its
+// run fails with the reason), and a run cancelled mid-tool.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { ApprovalStore, Approvals, RunControl, RunFinisher, type StoredRunEvent } from '@triad/shared';
 import { EffectServer } from './support/effect-server.js';
@@ -46,6 +47,39 @@ beforeAll(async () => {
             { content: 'Read it: HTTP {{tool:s1.data.status}}.' },
           ],
           [ACCEPT],
+        ),
+        acceptedScript(
+          'drain',
+          [
+            {
+              content: 'Call the slow system.',
+              toolCalls: [
+                {
+                  id: 'd1',
+                  name: 'http_post',
+                  arguments: { url: `${effects.url}/slow`, body: '{}', contentType: 'application/json' },
+                },
+              ],
+            },
+            { content: 'Drained: HTTP {{tool:d1.data.status}}.' },
+          ],
+          [ACCEPT],
+        ),
+        acceptedScript(
+          'poison',
+          [
+            {
+              content: 'Call the system that takes workers down.',
+              toolCalls: [
+                {
+                  id: 'p1',
+                  name: 'http_post',
+                  arguments: { url: `${effects.url}/poison`, body: '{}', contentType: 'application/json' },
+                },
+              ],
+            },
+          ],
+          [],
         ),
         acceptedScript(
           'hang',
@@ -135,3 +169,49 @@ it('uses a secret-marked argument but keeps it out of the run events and the mod
   expect(replay.length).toBeGreaterThanOrEqual(2);
   expect(JSON.stringify(replay.slice(1).map((r) => r.body))).not.toContain(SECRET);
 });
+
+const liveExecutors = () =>
+  triad.services.filter((s) => s.role === 'executor' && s.child.exitCode === null && s.child.signalCode === null);
+
+it('lets the in-flight step finish on SIGTERM before the executor exits', async () => {
+  const [victim] = liveExecutors();
+  let stopping: Promise<void> | undefined;
+  effects.onRequest = async (req) => {
+    if (req.path !== '/slow') return;
+    stopping = victim.stop(30_000); // SIGTERM while the call is in flight...
+    await new Promise((r) => setTimeout(r, 1_500)); // ...which takes a while longer to answer
+  };
+  const runId = await triad.submit({ goal: 'goal:drain', runId: 'crash-sigterm' });
+  while (!stopping) await new Promise((r) => setTimeout(r, 50));
+  await stopping;
+  expect(await victim.exited).toBe(0);
+  // The stopped executor recorded the step it had started; no other executor ran it again.
+  const observations = (await triad.events(runId)).filter((e) => e.type === 'observation');
+  expect(observations).toEqual([
+    expect.objectContaining({ executor: victim.name, observation: { ok: true, data: expect.anything() } }),
+  ]);
+  await triad.spawn('executor', 'executor-3');
+  expect(await triad.waitForRun(runId)).toMatchObject({ status: 'succeeded', answer: 'Drained: HTTP 200.' });
+  expect(effects.requests.filter((r) => r.path === '/slow')).toHaveLength(1);
+});
+
+it('fails the run of a step that takes down every executor running it, after three deliveries', async () => {
+  let deliveries = 0;
+  effects.onRequest = async (req) => {
+    if (req.path !== '/poison') return;
+    deliveries++;
+    for (const executor of liveExecutors()) await executor.kill();
+    await triad.spawn('executor', `executor-poisoned-${deliveries}`);
+  };
+  const runId = await triad.submit({ goal: 'goal:poison', runId: 'crash-poison' });
+  const run = await triad.waitForRun(runId, 150_000);
+  expect(run).toMatchObject({
+    status: 'failed',
+    error: {
+      code: 'internal_error',
+      message: expect.stringMatching(/^act step failed: job stalled more than allowable limit/),
+    },
+  });
+  expect(deliveries).toBe(3); // the first delivery and two more after stalls, then no more
+  expect((await triad.queues.results.getJob(`finished-${runId}`))?.data).toMatchObject({ status: 'failed' });
+}, 200_000);

@@ -24,6 +24,8 @@ export interface HarnessOptions {
   scenario: Scenario;
   executors?: number;
   env?: Record<string, string>;
+  /** The Redis for the services and the harness; the shared one by default. */
+  redisUrl?: string;
 }
 
 /**
@@ -41,7 +43,8 @@ export class TriadHarness {
     readonly redis: Redis,
     public services: ServiceProcess[],
   ) {
-    const q = (name: string) => new Queue(name, { connection: redis, prefix });
+    // The services report Redis outages; the harness's own queues would only repeat them (a restart test).
+    const q = (name: string) => new Queue(name, { connection: redis, prefix }).on('error', () => {});
     this.queues = {
       goals: q(QUEUES.goals),
       act: q(QUEUES.act),
@@ -55,10 +58,11 @@ export class TriadHarness {
   static async start(opts: HarnessOptions): Promise<TriadHarness> {
     const prefix = `t${randomBytes(4).toString('hex')}`;
     const model = await startScriptedModelServer({ scenario: opts.scenario });
+    const redisUrl = opts.redisUrl ?? REDIS_URL;
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
-      REDIS_URL,
+      REDIS_URL: redisUrl,
       TRIAD_PREFIX: prefix,
       OPENAI_BASE_URL: `${model.url}/v1`,
       OPENAI_API_KEY: 'test-key',
@@ -69,7 +73,7 @@ export class TriadHarness {
       ...opts.env,
     };
     const services = await startServices(env, { executors: opts.executors ?? 2 });
-    return new TriadHarness(prefix, env, model, createRedisConnection(REDIS_URL, 'triad-e2e'), services);
+    return new TriadHarness(prefix, env, model, createRedisConnection(redisUrl, 'triad-e2e'), services);
   }
 
   /** Adds a goal job the way any producer would; returns the run id (given, or derived from the job id). */

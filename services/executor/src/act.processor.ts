@@ -1,22 +1,22 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, type OnApplicationBootstrap } from '@nestjs/common';
 import {
   failRunIfFinal,
+  failRunOfAbandonedStep,
   JOB_NAMES,
-  LOCK_DURATION_MS,
   parseJob,
   QUEUES,
   RunFinisher,
-  STALLED_INTERVAL_MS,
   type StepResult,
   TRIAD_CONFIG,
   type TriadConfig,
+  WORKER_OPTIONS,
 } from '@triad/shared';
 import type { Job } from 'bullmq';
 import { ExecutorService } from './executor.service.js';
 
 /** Consumes `act` jobs: one tool call each. Tool failures are observations; only infrastructure errors throw. */
-@Processor(QUEUES.act, { stalledInterval: STALLED_INTERVAL_MS, lockDuration: LOCK_DURATION_MS })
+@Processor(QUEUES.act, WORKER_OPTIONS)
 export class ActProcessor extends WorkerHost implements OnApplicationBootstrap {
   constructor(
     private readonly executor: ExecutorService,
@@ -37,5 +37,10 @@ export class ActProcessor extends WorkerHost implements OnApplicationBootstrap {
     } catch (err) {
       throw await failRunIfFinal(this.finisher, job, data, err);
     }
+  }
+
+  @OnWorkerEvent('failed')
+  onFailed(job: Job | undefined, err: Error): Promise<void> {
+    return failRunOfAbandonedStep(this.finisher, JOB_NAMES.act, job, err);
   }
 }

@@ -1,23 +1,23 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, type OnApplicationBootstrap } from '@nestjs/common';
 import {
   failRunIfFinal,
+  failRunOfAbandonedStep,
   JOB_NAMES,
-  LOCK_DURATION_MS,
   limitModelCalls,
   parseJob,
   pauseQueueOnRateLimit,
   QUEUES,
   RunFinisher,
-  STALLED_INTERVAL_MS,
   TRIAD_CONFIG,
   type TriadConfig,
+  WORKER_OPTIONS,
 } from '@triad/shared';
 import type { Job } from 'bullmq';
 import { JudgeService } from './judge.service.js';
 
 /** Consumes `judge` jobs: the fan-in parent of an iteration's tool calls, or a proposed answer. */
-@Processor(QUEUES.judge, { stalledInterval: STALLED_INTERVAL_MS, lockDuration: LOCK_DURATION_MS })
+@Processor(QUEUES.judge, WORKER_OPTIONS)
 export class JudgeProcessor extends WorkerHost implements OnApplicationBootstrap {
   constructor(
     private readonly judge: JudgeService,
@@ -39,5 +39,10 @@ export class JudgeProcessor extends WorkerHost implements OnApplicationBootstrap
     } catch (err) {
       throw (await pauseQueueOnRateLimit(this.worker, err)) ?? (await failRunIfFinal(this.finisher, job, data, err));
     }
+  }
+
+  @OnWorkerEvent('failed')
+  onFailed(job: Job | undefined, err: Error): Promise<void> {
+    return failRunOfAbandonedStep(this.finisher, JOB_NAMES.judge, job, err);
   }
 }

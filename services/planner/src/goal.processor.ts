@@ -1,10 +1,10 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { LOCK_DURATION_MS, QUEUES, STALLED_INTERVAL_MS } from '@triad/shared';
+import { QUEUES, WORKER_OPTIONS } from '@triad/shared';
 import type { Job } from 'bullmq';
 import { IntakeService } from './intake.service.js';
 
 /** Consumes `goal` jobs from other systems; the job's return value is the run id. */
-@Processor(QUEUES.goals, { stalledInterval: STALLED_INTERVAL_MS, lockDuration: LOCK_DURATION_MS })
+@Processor(QUEUES.goals, WORKER_OPTIONS)
 export class GoalProcessor extends WorkerHost {
   constructor(private readonly intake: IntakeService) {
     super();

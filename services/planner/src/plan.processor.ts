@@ -1,23 +1,23 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, type OnApplicationBootstrap } from '@nestjs/common';
 import {
   failRunIfFinal,
+  failRunOfAbandonedStep,
   JOB_NAMES,
-  LOCK_DURATION_MS,
   limitModelCalls,
   parseJob,
   pauseQueueOnRateLimit,
   QUEUES,
   RunFinisher,
-  STALLED_INTERVAL_MS,
   TRIAD_CONFIG,
   type TriadConfig,
+  WORKER_OPTIONS,
 } from '@triad/shared';
 import type { Job } from 'bullmq';
 import { PlannerService } from './planner.service.js';
 
 /** Consumes `plan` jobs: one planner iteration each. */
-@Processor(QUEUES.plan, { stalledInterval: STALLED_INTERVAL_MS, lockDuration: LOCK_DURATION_MS })
+@Processor(QUEUES.plan, WORKER_OPTIONS)
 export class PlanProcessor extends WorkerHost implements OnApplicationBootstrap {
   constructor(
     private readonly planner: PlannerService,
@@ -42,5 +42,10 @@ export class PlanProcessor extends WorkerHost implements OnApplicationBootstrap 
         (await failRunIfFinal(this.finisher, job, { runId, iteration }, err))
       );
     }
+  }
+
+  @OnWorkerEvent('failed')
+  onFailed(job: Job | undefined, err: Error): Promise<void> {
+    return failRunOfAbandonedStep(this.finisher, JOB_NAMES.plan, job, err);
   }
 }

@@ -14,3 +14,15 @@ export function defaultJobOptions(attempts: number): JobsOptions {
 export const STALLED_INTERVAL_MS = 5_000;
 /** Lock duration of a job; a worker that dies loses its jobs to a stalled check within about this long. */
 export const LOCK_DURATION_MS = 15_000;
+/**
+ * Deliveries of a job whose worker died with it, beyond the first, before BullMQ fails it: a step that takes
+ * down every worker that runs it (a poison step) must end its run, not the whole fleet one process at a time.
+ */
+export const MAX_STALLED_COUNT = 2;
+
+/** Worker options of every Triad queue. */
+export const WORKER_OPTIONS = {
+  stalledInterval: STALLED_INTERVAL_MS,
+  lockDuration: LOCK_DURATION_MS,
+  maxStalledCount: MAX_STALLED_COUNT,
+} as const;

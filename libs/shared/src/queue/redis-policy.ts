@@ -1,25 +1,62 @@
 import type { Redis } from 'ioredis';
 
 const SAFE_POLICIES = new Set(['noeviction']);
+/** Errors no retry can mend: wrong credentials, or a user the server does not know. */
+const AUTH_ERROR = /WRONGPASS|NOAUTH|invalid password|invalid username/i;
 
 /**
- * Refuses a Redis that could evict keys under memory pressure: BullMQ jobs and run records would vanish.
- * Some managed Redis forbid CONFIG; then the check is skipped with the server's word for it.
+ * Refuses a Redis that could evict keys under memory pressure (BullMQ jobs and run records would vanish), and
+ * turns an unreachable Redis or wrong credentials into one clear error instead of endless reconnecting.
+ * The policy is read from INFO, which managed Redis and restricted ACL users allow where CONFIG is refused.
  */
 export async function assertRedisSafeForQueues(redis: Redis, timeoutMs = 10_000): Promise<void> {
-  const reply = await Promise.race([
-    redis.config('GET', 'maxmemory-policy').catch((err: Error) => err),
-    new Promise<Error>((r) => setTimeout(() => r(new Error(`no answer from Redis within ${timeoutMs} ms`)), timeoutMs)),
-  ]);
+  let lastError: Error | undefined;
+  let rejectOnAuth: (err: Error) => void = () => {};
+  const authFailed = new Promise<never>((_, reject) => {
+    rejectOnAuth = reject;
+  });
+  const onError = (err: Error) => {
+    lastError = err;
+    if (AUTH_ERROR.test(err.message)) rejectOnAuth(new Error(`Redis refused the credentials: ${err.message}`));
+  };
+  redis.on('error', onError);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const policy = await Promise.race([
+      evictionPolicy(redis),
+      authFailed,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const why = lastError ? `: ${lastError.message}` : '';
+          reject(new Error(`cannot reach Redis: no answer within ${timeoutMs} ms${why}`));
+        }, timeoutMs);
+      }),
+    ]);
+    if (policy !== null && !SAFE_POLICIES.has(policy)) {
+      throw new Error(
+        `Redis maxmemory-policy is "${policy}": it may evict queued jobs. Set it to "noeviction" ` +
+          '(redis-cli CONFIG SET maxmemory-policy noeviction, or in redis.conf).',
+      );
+    }
+  } finally {
+    clearTimeout(timer);
+    redis.off('error', onError);
+  }
+}
+
+/** The server's maxmemory-policy, or null when neither INFO nor CONFIG may be read. */
+async function evictionPolicy(redis: Redis): Promise<string | null> {
+  const info = await redis.info('memory').catch((err: Error) => err);
+  if (typeof info === 'string') {
+    const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+    if (policy) return policy;
+  } else if (AUTH_ERROR.test(info.message)) {
+    throw new Error(`Redis refused the credentials: ${info.message}`);
+  }
+  const reply = await redis.config('GET', 'maxmemory-policy').catch((err: Error) => err);
   if (reply instanceof Error) {
-    if (/unknown command|NOPERM|not allowed/i.test(reply.message)) return;
-    throw new Error(`cannot reach Redis: ${reply.message}`);
+    if (/unknown command|NOPERM|not allowed/i.test(reply.message)) return null;
+    throw new Error(`cannot read Redis's maxmemory-policy: ${reply.message}`);
   }
-  const policy = (reply as string[])[1];
-  if (policy && !SAFE_POLICIES.has(policy)) {
-    throw new Error(
-      `Redis maxmemory-policy is "${policy}": it may evict queued jobs. Set it to "noeviction" ` +
-        '(redis-cli CONFIG SET maxmemory-policy noeviction, or in redis.conf).',
-    );
-  }
+  return (reply as string[])[1] ?? null;
 }

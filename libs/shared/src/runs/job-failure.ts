@@ -1,6 +1,8 @@
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+import type { JobName } from '../contracts/queues.js';
 import type { RunErrorCode } from '../contracts/run-record.js';
 import { describeError, TriadError } from '../errors/triad-error.js';
+import { parseJob } from '../queue/typed-job.js';
 import type { RunFinisher } from './run-finisher.js';
 
 /** Whether BullMQ will give up on this job after `err`: a non-retryable error, or the last attempt. */
@@ -33,4 +35,26 @@ export async function failRunIfFinal(
     reason: message,
   });
   return err instanceof UnrecoverableError ? err : new UnrecoverableError(message);
+}
+
+/**
+ * Ends the run of a step BullMQ failed without running it: one that stalled more often than maxStalledCount
+ * (its workers kept dying with it). The processor never sees that failure, so this is called from the worker's
+ * `failed` event; other failures went through failRunIfFinal already.
+ */
+export async function failRunOfAbandonedStep(
+  finisher: RunFinisher,
+  name: Extract<JobName, 'plan' | 'act' | 'judge'>,
+  job: Job | undefined,
+  err: Error,
+): Promise<void> {
+  if (!job?.deferredFailure) return;
+  const { runId, iteration } = parseJob(name, job);
+  const message = `${name} step failed: ${err.message} (the process running it died each time)`;
+  await finisher.finish(runId, {
+    status: 'failed',
+    iteration,
+    error: { code: 'internal_error', message },
+    reason: message,
+  });
 }

@@ -5,13 +5,12 @@ import {
   isFinalFailure,
   isTerminal,
   JOB_NAMES,
-  LOCK_DURATION_MS,
   parseJob,
   QUEUES,
   RunStore,
-  STALLED_INTERVAL_MS,
   toRunFinished,
   WebhookOutcome,
+  WORKER_OPTIONS,
 } from '@triad/shared';
 import type { Job } from 'bullmq';
 import { WebhookSender } from './webhook-sender.service.js';
@@ -19,7 +18,7 @@ import { WebhookSender } from './webhook-sender.service.js';
 const OUTCOME_KEY = 'webhook';
 
 /** Consumes `deliver` jobs: POSTs the finished run to its goal's `callbackUrl`; BullMQ retries with backoff. */
-@Processor(QUEUES.webhooks, { stalledInterval: STALLED_INTERVAL_MS, lockDuration: LOCK_DURATION_MS })
+@Processor(QUEUES.webhooks, WORKER_OPTIONS)
 export class WebhookProcessor extends WorkerHost {
   private readonly logger = new Logger('Webhooks');
 
