@@ -2,7 +2,7 @@
 // replaced. Every run must end, none may be lost, no side effect may happen twice, nothing may stay queued.
 // The suite runs a bounded configuration; `npm run chaos` runs a larger one (CHAOS_RUNS, CHAOS_KILLS, CHAOS_SEED).
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import type { ServiceRole } from '../cli/src/stack/service-processes.js';
+import type { ServiceProcess, ServiceRole } from '../cli/src/stack/service-processes.js';
 import { EffectServer } from './support/effect-server.js';
 import { acceptedScript } from './support/scripts.js';
 import { TriadHarness } from './support/triad-harness.js';
@@ -53,6 +53,7 @@ afterAll(async () => {
 });
 
 it(`ends every run of ${RUNS}, with each side effect once, while processes are killed ${KILLS} times`, async () => {
+  const started = Date.now();
   const runIds = Array.from({ length: RUNS }, (_, i) => `chaos-${i}`);
   // Goals arrive over the whole kill schedule (about 1.5 s between kills), so every kill finds work in flight.
   const submitted = (async () => {
@@ -61,7 +62,7 @@ it(`ends every run of ${RUNS}, with each side effect once, while processes are k
       await new Promise((r) => setTimeout(r, (KILLS * 1_500) / RUNS));
     }
   })();
-  const kills: string[] = [];
+  const killed: ServiceProcess[] = [];
   for (let k = 1; k <= KILLS; k++) {
     await new Promise((r) => setTimeout(r, 500 + random() * 2_000));
     const role = ROLES[Math.floor(random() * ROLES.length)];
@@ -69,13 +70,18 @@ it(`ends every run of ${RUNS}, with each side effect once, while processes are k
     const victim = live[Math.floor(random() * live.length)];
     await victim.kill();
     triad.services = triad.services.filter((s) => s !== victim);
-    kills.push(victim.name);
+    killed.push(victim);
     await triad.spawn(role, `${role}-r${k}`);
   }
   await submitted;
   const ended = Promise.all(runIds.map((id) => triad.waitForRun(id, 600_000)));
   const runs = await ended;
-  console.log(`chaos seed ${SEED}: ${RUNS} runs, killed ${kills.length}: ${kills.join(', ')}`);
+  const took = ((Date.now() - started) / 1000).toFixed(0);
+  console.log(
+    `chaos seed ${SEED}: ${RUNS} runs in ${took} s, ${runs.filter((r) => r.status === 'succeeded').length} ` +
+      `succeeded; ${killed.length} kills (${killed.map((k) => k.name).join(', ')}); ${effects.requests.length} ` +
+      `remote calls for ${RUNS * STEPS.length} effects, ${effects.effects.size} applied`,
+  );
 
   // Every run ended well: a kill costs time, never the run.
   expect(runs.filter((r) => r.status !== 'succeeded').map((r) => [r.id, r.status, r.error?.message])).toEqual([]);
@@ -96,6 +102,7 @@ it(`ends every run of ${RUNS}, with each side effect once, while processes are k
 
   // Nothing left behind: the step queues drain (redelivered steps of ended runs are dropped as no-ops).
   await expect(drained()).resolves.toEqual({ plan: 0, act: 0, judge: 0 });
+  for (const s of [...killed, ...triad.services]) expect(s.output()).not.toMatch(/unhandled|uncaught/i);
 }, 900_000);
 
 async function drained(timeoutMs = 60_000): Promise<Record<string, number>> {
