@@ -219,7 +219,13 @@ describe('scripted model server through the openai client', () => {
     await ask(client, 'judge', [user('j1')]);
     expect(s.requests).toHaveLength(2);
     expect(s.requestsFor('judge')).toEqual([
-      { model: 'judge', role: 'judge', script: 'a', body: { model: 'judge', messages: [user('j1')] } },
+      {
+        model: 'judge',
+        role: 'judge',
+        script: 'a',
+        body: { model: 'judge', messages: [user('j1')] },
+        at: expect.any(Number),
+      },
     ]);
     s.setScenario({ scripts: [{ name: 'b', turns: { planner: [{ content: 'b' }] } }] });
     expect((await ask(client, 'planner', [user('p2')])).choices[0].message.content).toBe('b');
