@@ -39,7 +39,7 @@ const scenario: Scenario = {
       [{ ...ACCEPT, usage: usage(10, 5) }],
     ),
     acceptedScript('timeout', [
-      { content: 'A slow model.', toolCalls: [calc('o1', '1 + 1')], delayMs: 1_500 },
+      { content: 'A slow model.', toolCalls: [calc('o1', '1 + 1')], delayMs: 3_000 },
       { content: 'Never reached.' },
     ]),
     acceptedScript('repeat', [
@@ -127,7 +127,8 @@ describe('budgets', () => {
   });
 
   it('timeoutMs: a run past its deadline is ended before its next tool call', async () => {
-    const [run, events] = await runWith('timeout', { timeoutMs: 1_000 });
+    // The model call starts well within the 2 s and its reply comes after them.
+    const [run, events] = await runWith('timeout', { timeoutMs: 2_000 });
     expectExceeded(run, events, 'timeoutMs');
     const [obs] = observations(events);
     expect(obs?.observation).toMatchObject({ ok: false, error: { code: 'budget_exceeded' } });

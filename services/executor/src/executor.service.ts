@@ -79,7 +79,7 @@ export class ExecutorService implements OnApplicationBootstrap {
   ): Promise<StepResult> {
     const [runId, stepId, key] = [run.id, call.stepId, `step:${call.stepId}`];
     const started = performance.now();
-    const observation = await this.observe(job, token, run, call, signal);
+    const { observation, exhausted } = await this.observe(job, token, run, call, signal);
     recordToolOutcome(span, call.tool, observation, (performance.now() - started) / 1000);
     const result: StepResult = {
       stepId,
@@ -93,7 +93,17 @@ export class ExecutorService implements OnApplicationBootstrap {
     const ran =
       observation.ok ||
       !['cancelled', 'budget_exceeded', 'rejected', 'approval_expired'].includes(observation.error.code);
-    return (await this.store.once(runId, key, StepResult, result, [event], { toolCalls: ran ? 1 : 0 })).value;
+    const recorded = (await this.store.once(runId, key, StepResult, result, [event], { toolCalls: ran ? 1 : 0 })).value;
+    // A used-up budget ends the run once the refused call is on record, so the run's history shows both.
+    if (exhausted && !recorded.observation.ok && recorded.observation.error.code === 'budget_exceeded') {
+      await this.finisher.finish(runId, {
+        status: 'budget_exceeded',
+        iteration: run.iteration,
+        reason: exhausted,
+        error: { code: 'budget_exceeded', message: exhausted },
+      });
+    }
+    return recorded;
   }
 
   private async observe(
@@ -102,8 +112,8 @@ export class ExecutorService implements OnApplicationBootstrap {
     run: RunRecord,
     call: ToolCall,
     signal: AbortSignal,
-  ): Promise<Observation> {
-    const refused = await this.refusal(run, call);
+  ): Promise<Outcome> {
+    const refused = this.refusal(run, call);
     if (refused) return refused;
     let args = call.arguments;
     const tool = this.registry.get(call.tool);
@@ -112,11 +122,11 @@ export class ExecutorService implements OnApplicationBootstrap {
         risk: tool.risk,
         secretArguments: secretArguments(tool.input),
       });
-      if (!gate.pass) return gate.observation;
+      if (!gate.pass) return { observation: gate.observation };
       args = gate.arguments;
       // The run may have ended, or run out of time, while the step waited for its approval.
       const now = await this.store.get(run.id);
-      const late = now ? await this.refusal(now, call) : observationError('cancelled', 'the run is gone');
+      const late = now ? this.refusal(now, call) : { observation: observationError('cancelled', 'the run is gone') };
       if (late) return late;
     }
     const cancel = new AbortController();
@@ -131,32 +141,34 @@ export class ExecutorService implements OnApplicationBootstrap {
         workspace: this.workspace,
         memory: new RedisToolMemory(this.redis, this.config.prefix, run.id),
       };
-      return await runTool(this.registry, { tool: call.tool, arguments: args }, ctx, {
+      const observation = await runTool(this.registry, { tool: call.tool, arguments: args }, ctx, {
         defaultTimeoutMs: this.config.toolTimeoutMs,
       });
+      return { observation };
     } finally {
       untrack();
     }
   }
-  /** Why the call must not run (the run ended, or its budget is used up, which ends it), or null. */
-  private async refusal(run: RunRecord, call: ToolCall): Promise<Observation | null> {
-    if (run.status !== 'running')
-      return observationError('cancelled', `the run is ${run.status}; the tool was not run`);
+  /** Why the call must not run (the run ended, or its budget is used up, which ends the run), or null. */
+  private refusal(run: RunRecord, call: ToolCall): Outcome | null {
+    if (run.status !== 'running') {
+      return { observation: observationError('cancelled', `the run is ${run.status}; the tool was not run`) };
+    }
     const budget = run.request?.budget;
     if (budget && run.usage.toolCalls >= budget.maxToolCalls) {
       // The judge ends the run once the iteration's observations are in.
-      return observationError('budget_exceeded', `maxToolCalls (${budget.maxToolCalls}) is used up`);
+      return { observation: observationError('budget_exceeded', `maxToolCalls (${budget.maxToolCalls}) is used up`) };
     }
     const exhausted = budgetExhausted(run);
     if (!exhausted) return null;
-    await this.finisher.finish(run.id, {
-      status: 'budget_exceeded',
-      iteration: run.iteration,
-      reason: exhausted,
-      error: { code: 'budget_exceeded', message: exhausted },
-    });
-    return observationError('budget_exceeded', `${exhausted}; ${call.tool} was not run`);
+    return { observation: observationError('budget_exceeded', `${exhausted}; ${call.tool} was not run`), exhausted };
   }
+}
+
+/** What became of a call, and the used-up budget limit that ends its run, if one does. */
+interface Outcome {
+  observation: Observation;
+  exhausted?: string;
 }
 
 function toolSpanAttributes(call: ToolCall) {
