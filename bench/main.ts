@@ -1,14 +1,26 @@
 // `npm run bench [-- --quick] [-- --only=latency,throughput,...]`: every measurement in turn, a table, and as the
 // last line of stdout one JSON object with every figure. Asserts nothing: figures depend on the machine.
 import { parseArgs } from 'node:util';
+import { measureExecutorScaling } from './executor-scaling.ts';
 import { measureLoopLatency } from './loop-latency.ts';
+import { measureModelWait } from './model-wait.ts';
+import { measureRedisCost } from './redis-cost.ts';
+import { measureStalledRecovery } from './stalled-recovery.ts';
 import { type BenchOptions, log, printTable, type Row, runCleanups } from './support.ts';
 import { measureThroughput } from './throughput.ts';
+import { measureTracing } from './tracing.ts';
+import { measureVsLangGraph } from './vs-langgraph.ts';
 
 type Measure = (opts: BenchOptions) => Promise<{ figures: Record<string, number>; rows: Row[] }>;
 const MEASURES: Record<string, Measure> = {
   latency: measureLoopLatency,
   throughput: measureThroughput,
+  executors: measureExecutorScaling,
+  tracing: measureTracing,
+  modelwait: measureModelWait,
+  redis: measureRedisCost,
+  langgraph: measureVsLangGraph,
+  stalled: measureStalledRecovery,
 };
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });

@@ -250,7 +250,10 @@ export async function startTriad(opts: TriadOptions): Promise<TriadStack> {
       await goals.add('goal', { goal, runId, ...extra });
       await done;
     },
-    pids: () => services.filter((s) => s.child.exitCode === null).map((s) => s.child.pid as number),
+    pids: () =>
+      services
+        .filter((s) => s.child.exitCode === null && s.child.signalCode === null)
+        .map((s) => s.child.pid as number),
     async spawnExecutor(name) {
       const proc = await spawnService({ role: 'executor', name, env });
       services.push(proc);
