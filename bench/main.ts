@@ -6,7 +6,7 @@ import { measureLoopLatency } from './loop-latency.ts';
 import { measureModelWait } from './model-wait.ts';
 import { measureRedisCost } from './redis-cost.ts';
 import { measureStalledRecovery } from './stalled-recovery.ts';
-import { type BenchOptions, log, printTable, type Row, runCleanups } from './support.ts';
+import { type BenchOptions, describeMachine, log, printTable, type Row, round, runCleanups } from './support.ts';
 import { measureThroughput } from './throughput.ts';
 import { measureTracing } from './tracing.ts';
 import { measureVsLangGraph } from './vs-langgraph.ts';
@@ -32,7 +32,9 @@ if (unknown.length) {
 }
 
 const opts: BenchOptions = { quick: values.quick };
-const figures: Record<string, number> = {};
+const machine = await describeMachine();
+log(machine.line);
+const figures: Record<string, number> = { loadAvg1mAtStart: round(machine.loadAvg1m, 2) };
 const rows: Row[] = [];
 const t0 = performance.now();
 let failed = false;
@@ -56,6 +58,7 @@ try {
   await runCleanups();
 }
 log(`all done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+console.log(`${machine.line}${opts.quick ? ' · --quick' : ''}`);
 printTable(rows);
 console.log(JSON.stringify(figures));
 process.exit(failed ? 1 : 0);

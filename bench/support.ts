@@ -485,3 +485,29 @@ export function printTable(rows: Row[]): void {
 }
 
 export const log = (msg: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+/** One line naming the machine and the versions measured, and the load when the bench started. */
+export async function describeMachine(): Promise<{ line: string; loadAvg1m: number }> {
+  const { availableParallelism, loadavg } = await import('node:os');
+  const version = async (pkg: string) => {
+    const text = await readFile(join(BENCH_DIR, '..', 'node_modules', pkg, 'package.json'), 'utf8').catch(() => '');
+    return text ? (JSON.parse(text) as { version: string }).version : '?';
+  };
+  const redis = createRedisConnection(SHARED_REDIS_URL, 'bench-info');
+  const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? '?';
+  redis.disconnect();
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: PG_URL });
+  const pgVersion = await client
+    .connect()
+    .then(() => client.query('show server_version'))
+    .then((r) => String(r.rows[0].server_version).split(' ')[0])
+    .catch(() => 'unreachable')
+    .finally(() => client.end().catch(() => {}));
+  const loadAvg1m = loadavg()[0];
+  const line =
+    `${availableParallelism()} cores, load ${fmt(loadAvg1m, 2)} at start · Node ${process.version} · ` +
+    `BullMQ ${await version('bullmq')} · Redis ${redisVersion} · LangGraph ${await version('@langchain/langgraph')} ` +
+    `(checkpoint-postgres ${await version('@langchain/langgraph-checkpoint-postgres')}) · PostgreSQL ${pgVersion}`;
+  return { line, loadAvg1m };
+}
