@@ -161,8 +161,11 @@ export interface LoopSystem {
 class ResultWaiter {
   private readonly waiting = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
   private readonly worker: Worker;
+  private readonly connection: Redis;
 
   constructor(redisUrl: string, prefix: string) {
+    // A connection passed in stays open when the worker closes: close() ends it.
+    this.connection = createRedisConnection(redisUrl, 'bench-results');
     this.worker = new Worker(
       QUEUES.results,
       async (job) => {
@@ -173,7 +176,7 @@ class ResultWaiter {
         if (status && status !== 'succeeded') w.reject(new Error(`run ${runId} ended ${status}: ${error?.message}`));
         else w.resolve();
       },
-      { connection: createRedisConnection(redisUrl, 'bench-results'), prefix, concurrency: 1000 },
+      { connection: this.connection, prefix, concurrency: 1000 },
     );
   }
 
@@ -181,8 +184,9 @@ class ResultWaiter {
     return new Promise((resolve, reject) => this.waiting.set(runId, { resolve, reject }));
   }
 
-  close(): Promise<void> {
-    return this.worker.close();
+  async close(): Promise<void> {
+    await this.worker.close();
+    this.connection.disconnect();
   }
 }
 
