@@ -157,6 +157,9 @@ export interface LoopSystem {
   stop(): Promise<void>;
 }
 
+/** How long a run may take before the bench gives up on it (a stuck run must not hang the bench). */
+const RUN_TIMEOUT_MS = 120_000;
+
 /** Completion by consuming the system's `results` queue, the way a producer that started the runs would. */
 class ResultWaiter {
   private readonly waiting = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
@@ -180,8 +183,22 @@ class ResultWaiter {
     );
   }
 
-  expect(runId: string): Promise<void> {
-    return new Promise((resolve, reject) => this.waiting.set(runId, { resolve, reject }));
+  /** Resolves when the run's result arrives; rejects if it failed, or if nothing came within `timeoutMs`. */
+  expect(runId: string, timeoutMs = RUN_TIMEOUT_MS): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(runId);
+        reject(new Error(`run ${runId}: no result after ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      const settle = (fn: () => void) => {
+        clearTimeout(timer);
+        fn();
+      };
+      this.waiting.set(runId, {
+        resolve: () => settle(resolve),
+        reject: (e) => settle(() => reject(e)),
+      });
+    });
   }
 
   async close(): Promise<void> {
