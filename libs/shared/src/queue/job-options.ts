@@ -10,10 +10,16 @@ export function defaultJobOptions(attempts: number): JobsOptions {
   };
 }
 
+// A worker that dies loses its jobs once their lock has expired (at most LOCK_DURATION_MS after its last renewal) and
+// the next stalled check has run (at most STALLED_INTERVAL_MS later): 8 + 3 = 11 s at worst, inside the 15 s target
+// (15 + 5 measured 19.8 s; see docs/BENCHMARKS.md). The price: BullMQ renews locks every LOCK_DURATION_MS / 2, so a
+// worker whose event loop is blocked for more than about 4 s can lose a job it is still running, which then runs
+// twice (a step is recorded once, and the HTTP tools send an idempotency key so the remote side can drop a repeat).
+
 /** Same value on every worker of a queue: BullMQ's stalled-check throttle takes whichever worker set it. */
-export const STALLED_INTERVAL_MS = 5_000;
+export const STALLED_INTERVAL_MS = 3_000;
 /** Lock duration of a job; a worker that dies loses its jobs to a stalled check within about this long. */
-export const LOCK_DURATION_MS = 15_000;
+export const LOCK_DURATION_MS = 8_000;
 /**
  * Deliveries of a job whose worker died with it, beyond the first, before BullMQ fails it: a step that takes
  * down every worker that runs it (a poison step) must end its run, not the whole fleet one process at a time.
