@@ -1,10 +1,15 @@
 // Lua scripts of the run store. Each one checks and writes in one atomic step, so duplicated or
 // redelivered jobs that race each other can never both move a run.
 
+// All fields in one HSET: the same writes as one HSET per field, fewer commands for Redis to run.
 const applyFieldsAndEvents = `
 local function apply(runKey, eventsKey, fieldsJson, eventsJson)
-  local fields = cjson.decode(fieldsJson)
-  for k, v in pairs(fields) do redis.call('HSET', runKey, k, tostring(v)) end
+  local pairsList = {}
+  for k, v in pairs(cjson.decode(fieldsJson)) do
+    pairsList[#pairsList + 1] = k
+    pairsList[#pairsList + 1] = tostring(v)
+  end
+  if #pairsList > 0 then redis.call('HSET', runKey, unpack(pairsList)) end
   for _, e in ipairs(cjson.decode(eventsJson)) do redis.call('XADD', eventsKey, '*', 'e', e) end
 end
 `;
@@ -31,14 +36,17 @@ return 1`;
 
 /**
  * KEYS: once, run, events. ARGV: value, events, usage increments, updatedAt.
- * Records a step's outcome exactly once; the loser of a race gets the winner's value back.
+ * Records a step's outcome exactly once; the loser of a race gets the winner's value back, the winner only {1} (it
+ * has its value already). A zero increment is skipped: a usage field that is absent reads as 0.
  */
 export const ONCE = `${applyFieldsAndEvents}
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return {0, redis.call('GET', KEYS[1])} end
 apply(KEYS[2], KEYS[3], '{}', ARGV[2])
 for k, v in pairs(cjson.decode(ARGV[3])) do
-  if k == 'costUsd' then redis.call('HINCRBYFLOAT', KEYS[2], 'usage.costUsd', string.format('%.10f', v))
-  else redis.call('HINCRBY', KEYS[2], 'usage.' .. k, string.format('%d', v)) end
+  if v ~= 0 then
+    if k == 'costUsd' then redis.call('HINCRBYFLOAT', KEYS[2], 'usage.costUsd', string.format('%.10f', v))
+    else redis.call('HINCRBY', KEYS[2], 'usage.' .. k, string.format('%d', v)) end
+  end
 end
 redis.call('HSET', KEYS[2], 'updatedAt', ARGV[4])
-return {1, ARGV[1]}`;
+return {1}`;

@@ -59,6 +59,19 @@ describe('RunStore', () => {
     expect((await store.events('r1')).filter((e) => e.type === 'answer.proposed')).toHaveLength(1);
   });
 
+  it('adds usage increments, zero ones included, to what is there', async () => {
+    const schema = z.object({ n: z.number() });
+    await store.once('r1', 'u', schema, { n: 1 }, [], { inputTokens: 5, toolCalls: 0, costUsd: 0 });
+    await store.once('r1', 'v', schema, { n: 2 }, [], { toolCalls: 2, costUsd: 0.25, modelCalls: 0 });
+    expect((await store.get('r1'))?.usage).toEqual({
+      inputTokens: 15,
+      outputTokens: 0,
+      modelCalls: 1,
+      toolCalls: 2,
+      costUsd: 0.25,
+    });
+  });
+
   it('ends a run once; later transitions and endings are refused', async () => {
     expect(await store.finish('r1', { status: 'succeeded', iteration: 2, answer: 'three', reason: 'ok' })).toBe(true);
     expect(await store.finish('r1', { status: 'failed', iteration: 2, reason: 'late' })).toBe(false);

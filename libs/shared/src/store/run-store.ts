@@ -157,15 +157,18 @@ export class RunStore {
     events: NewRunEvent[] = [],
     usage: Partial<Usage> = {},
   ): Promise<{ value: z.infer<S>; recorded: boolean }> {
-    const [recorded, raw] = (await this.lua.once(
+    const json = JSON.stringify(schema.parse(value));
+    const [recorded, winner] = (await this.lua.once(
       this.keys.once(runId, key),
       this.keys.run(runId),
       this.keys.events(runId),
-      JSON.stringify(schema.parse(value)),
+      json,
       this.encodeEvents(events),
       JSON.stringify(usage),
       String(Date.now()),
-    )) as [number, string];
+    )) as [number, string?];
+    // The winner's value is the JSON this call sent; only a loser gets the recorded one back.
+    const raw = recorded === 1 ? json : (winner as string);
     return { value: schema.parse(JSON.parse(raw)), recorded: recorded === 1 };
   }
 

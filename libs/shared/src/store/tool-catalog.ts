@@ -9,6 +9,8 @@ export class ToolCatalog {
   ) {}
 
   private key = () => `${this.prefix}:tools`;
+  /** Parsed entries by their stored JSON: the catalog changes rarely and is read on every plan. */
+  private parsed = new Map<string, ToolSpec | null>();
 
   /** Publishes (or refreshes) the given tools. */
   async publish(specs: ToolSpec[]): Promise<void> {
@@ -17,14 +19,33 @@ export class ToolCatalog {
     await this.redis.hset(this.key(), ...fields);
   }
 
-  /** Every published tool, by name; an entry that does not parse is skipped. */
+  /**
+   * Every published tool, by name; an entry that does not parse is skipped. Read from Redis each time; an entry's
+   * JSON is parsed once and the result reused (frozen, since callers share it) while the stored JSON is the same.
+   */
   async list(): Promise<ToolSpec[]> {
-    const all = await this.redis.hgetall(this.key());
-    return Object.values(all)
+    const raws = Object.values(await this.redis.hgetall(this.key()));
+    const parsed = new Map<string, ToolSpec | null>();
+    for (const raw of raws) parsed.set(raw, this.parsed.has(raw) ? (this.parsed.get(raw) ?? null) : parseSpec(raw));
+    this.parsed = parsed;
+    return raws
       .flatMap((raw) => {
-        const parsed = ToolSpec.safeParse(JSON.parse(raw));
-        return parsed.success ? [parsed.data] : [];
+        const spec = parsed.get(raw);
+        return spec ? [spec] : [];
       })
       .sort((a, b) => a.name.localeCompare(b.name));
   }
+}
+
+function parseSpec(raw: string): ToolSpec | null {
+  const parsed = ToolSpec.safeParse(JSON.parse(raw));
+  return parsed.success ? deepFreeze(parsed.data) : null;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
