@@ -1,6 +1,7 @@
 // Redis as platform teams run it: behind a password, as a restricted ACL user, and the one setting Triad must
 // refuse (an eviction policy that could drop queued jobs). Each case is a private redis-server.
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
 import { type ServiceRole, spawnService } from '../cli/src/stack/service-processes.js';
 import { PrivateRedis } from './support/private-redis.js';
 import { acceptedScript } from './support/scripts.js';
@@ -47,12 +48,15 @@ describe('Redis with credentials', () => {
 
   it('runs a goal as an ACL user limited to its key prefix, without admin commands', async () => {
     // The harness's prefixes start with "t"; the user may touch nothing else, and no CONFIG, FLUSHALL, DEBUG...
+    // redis-server joins the words after an option into one config line: `user triad on >triad-pw ...`.
     const redis = await privateRedis([
-      '--user',
-      'default off',
-      '--user',
-      'triad on >triad-pw ~t* &t* +@all -@dangerous +info',
+      ...['--user', 'default', 'off'],
+      ...['--user', 'triad', 'on', '>triad-pw', '~t*', '&t*', '+@all', '-@dangerous', '+info'],
     ]);
+    const asTriad = new Redis(redis.url({ user: 'triad', password: 'triad-pw' }));
+    cleanups.push(async () => void asTriad.disconnect());
+    await expect(asTriad.config('GET', 'maxmemory-policy')).rejects.toThrow(/NOPERM/);
+    await expect(asTriad.set('elsewhere', '1')).rejects.toThrow(/NOPERM/);
     await runOneGoal(redis.url({ user: 'triad', password: 'triad-pw' }));
   });
 
