@@ -24,8 +24,9 @@ export async function failRunIfFinal(
   err: unknown,
 ): Promise<Error> {
   // A parked job (an approval gate) is not a failure: BullMQ keeps it delayed.
-  if (err instanceof DelayedError || !isFinalFailure(job, err))
+  if (err instanceof DelayedError || !isFinalFailure(job, err)) {
     return err instanceof Error ? err : new Error(String(err));
+  }
   const code: RunErrorCode = err instanceof TriadError ? err.code : 'internal_error';
   const message = `${job.name} step failed: ${describeError(err)}`;
   await finisher.finish(run.runId, {
