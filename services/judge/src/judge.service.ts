@@ -96,9 +96,11 @@ export class JudgeService {
   private async decide(run: RunRecord, job: JudgeJob, signal?: AbortSignal): Promise<Verdict> {
     const { iteration } = job;
     const request = run.request;
-    const decision = await this.store.getOnce(run.id, `plan:${iteration}`, PlanDecision);
+    const [decision, history] = await Promise.all([
+      this.store.getOnce(run.id, `plan:${iteration}`, PlanDecision),
+      this.store.events(run.id),
+    ]);
     if (!request || !decision) throw new Error(`run ${run.id} has no plan for iteration ${iteration}`);
-    const history = await this.store.events(run.id);
     const results = await Promise.all(decision.toolCalls.map((c) => this.stepResult(run.id, c)));
     const checks = reflectionChecks(iteration, decision.toolCalls, results, history);
     const facts = { iteration, budget: request.budget, toolCallsUsed: run.usage.toolCalls, checks };

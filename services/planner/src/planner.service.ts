@@ -92,10 +92,9 @@ export class PlannerService {
   private async decide(run: RunRecord, iteration: number, signal?: AbortSignal): Promise<PlanDecision> {
     const request = run.request;
     if (!request) throw new Error(`run ${run.id} has no request`);
-    const catalog = await this.catalog.list();
+    const [catalog, events] = await Promise.all([this.catalog.list(), this.store.events(run.id)]);
     // Retryable: executors publish their tools when they start, and may simply not be up yet.
     if (!catalog.length) throw new TriadError('internal_error', 'no executor has published its tools yet', true);
-    const events = await this.store.events(run.id);
     const reply = await this.model.chat({
       model: this.config.model.plannerModel,
       messages: buildConversation(request, events),
