@@ -74,8 +74,7 @@ it(`ends every run of ${RUNS}, with each side effect once, while processes are k
     await triad.spawn(role, `${role}-r${k}`);
   }
   await submitted;
-  const ended = Promise.all(runIds.map((id) => triad.waitForRun(id, 600_000)));
-  const runs = await ended;
+  const runs = await Promise.all(runIds.map((id) => triad.waitForRun(id, 600_000)));
   const took = ((Date.now() - started) / 1000).toFixed(0);
   console.log(
     `chaos seed ${SEED}: ${RUNS} runs in ${took} s, ${runs.filter((r) => r.status === 'succeeded').length} ` +
