@@ -20,6 +20,7 @@ export * from './queue/redis-connection.js';
 export * from './queue/redis-policy.js';
 export * from './queue/typed-job.js';
 export * from './reasoning/answer-review.js';
+export * from './reasoning/chat.js';
 export * from './reasoning/reasoning-model.js';
 export * from './runs/approvals.js';
 export * from './runs/budget.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { RunEvent } from '../contracts/run-events.js';
 import { BadModelReplyError } from '../errors/triad-error.js';
-import type { ChatMessage, ChatReply, ReasoningModel } from './reasoning-model.js';
+import type { ChatMessage, ChatReply, ReasoningModel } from './chat.js';
 
 // The judge's rubric for a proposed answer. It lives here because two roles apply it: the judge, to accept or send
 // back a final answer, and the executor's `self_check` tool, which lets the planner check a draft first.

@@ -1,34 +1,8 @@
 import OpenAI from 'openai';
-import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { TriadConfig } from '../config/triad-config.js';
 import { BadModelReplyError, ModelCallError, ModelRateLimitedError, ModelRefusalError } from '../errors/triad-error.js';
 import { traceChat } from '../telemetry/gen-ai-spans.js';
-
-export type ChatMessage = ChatCompletionMessageParam;
-export type ChatTool = ChatCompletionTool;
-
-export interface ChatRequest {
-  model: string;
-  messages: ChatMessage[];
-  tools?: ChatTool[];
-  /** Ask for a JSON object matching this schema (OpenAI structured outputs). */
-  jsonSchema?: { name: string; schema: Record<string, unknown> };
-  signal?: AbortSignal;
-}
-
-export interface ChatReply {
-  model: string;
-  content: string | null;
-  toolCalls: { id: string; name: string; arguments: string }[];
-  finishReason: string;
-  inputTokens: number;
-  outputTokens: number;
-}
-
-/** The one thing Triad needs from a model: a chat turn with tools. */
-export interface ReasoningModel {
-  chat(request: ChatRequest): Promise<ChatReply>;
-}
+import type { ChatReply, ChatRequest, ReasoningModel } from './chat.js';
 
 /** ReasoningModel over any OpenAI-compatible Chat Completions server. */
 export class OpenAIReasoningModel implements ReasoningModel {

@@ -1,5 +1,5 @@
 import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import type { ChatReply, ChatRequest } from '../reasoning/reasoning-model.js';
+import type { ChatReply, ChatRequest } from '../reasoning/chat.js';
 import { triadTracer } from './run-trace.js';
 import { telemetryState } from './telemetry-state.js';
 import { triadMetrics } from './triad-metrics.js';
