@@ -3,16 +3,16 @@
 // measurement fails or the bench is interrupted.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRedisConnection, QUEUES } from '@triad/shared';
 import { type Scenario, type ScriptedModelServer, startScriptedModelServer } from '@triad/testing';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { startPrivateRedis as startLocalRedis } from '../cli/dist/stack/local-redis.js';
 import { type ServiceProcess, spawnService, startServices } from '../cli/dist/stack/service-processes.js';
 
 export const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -64,14 +64,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 // ---------------------------------------------------------------------------------------------------------------
 // Redis
 
-export async function freePort(): Promise<number> {
-  const server: Server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
 export interface PrivateRedis {
   url: string;
   pid: number;
@@ -80,47 +72,11 @@ export interface PrivateRedis {
 
 /** A redis-server of our own on a free port, without persistence unless asked (`appendfsync`). */
 export async function startPrivateRedis(opts: { appendfsync?: 'always' | 'everysec' } = {}): Promise<PrivateRedis> {
-  const dir = await mkdtemp(join(tmpdir(), 'triad-bench-redis-'));
-  const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--loglevel', 'warning'];
+  const args = ['--loglevel', 'warning'];
   if (opts.appendfsync) args.push('--appendonly', 'yes', '--appendfsync', opts.appendfsync);
-  else args.push('--appendonly', 'no');
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (c: Buffer) => {
-    output += c.toString();
-  });
-  child.stderr?.on('data', (c: Buffer) => {
-    output += c.toString();
-  });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const stop = onCleanup(`redis-server :${port}`, async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-    await rm(dir, { recursive: true, force: true });
-  });
-  const url = `redis://127.0.0.1:${port}`;
-  const probe = createRedisConnection(url, 'bench-probe');
-  probe.on('error', () => {});
-  try {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`redis-server exited: ${output}`);
-      try {
-        if ((await Promise.race([probe.ping(), sleep(500).then(() => '')])) === 'PONG') break;
-      } catch {}
-      if (Date.now() > deadline) throw new Error(`redis-server on ${port} did not answer: ${output}`);
-      await sleep(50);
-    }
-  } catch (err) {
-    await stop();
-    throw err;
-  } finally {
-    probe.disconnect();
-  }
-  return { url, pid: child.pid as number, stop };
+  const server = await startLocalRedis({ args });
+  const stop = onCleanup(`redis-server :${server.port}`, () => server.stop());
+  return { url: server.url, pid: server.pid, stop };
 }
 
 /** Total calls of every Redis command so far (INFO commandstats). */

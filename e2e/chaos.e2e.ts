@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { ServiceProcess, ServiceRole } from '../cli/src/stack/service-processes.js';
 import { EffectServer } from './support/effect-server.js';
-import { acceptedScript } from './support/scripts.js';
+import { acceptedScript, httpPost } from './support/scripts.js';
 import { TriadHarness } from './support/triad-harness.js';
 
 const RUNS = Number(process.env.CHAOS_RUNS ?? 24);
@@ -23,11 +23,7 @@ beforeAll(async () => {
   effects = await EffectServer.start();
   // Remote calls take 20-400 ms, so kills land while tools are in flight.
   effects.onRequest = () => new Promise((r) => setTimeout(r, 20 + random() * 380));
-  const post = (id: string, what: string) => ({
-    id,
-    name: 'http_post',
-    arguments: { url: `${effects.url}/${what}`, body: `{"what":"${what}"}`, contentType: 'application/json' },
-  });
+  const post = (id: string, what: string) => httpPost(id, `${effects.url}/${what}`, `{"what":"${what}"}`);
   triad = await TriadHarness.start({
     executors: 2,
     env: { TRIAD_HTTP_ALLOW_HOSTS: '127.0.0.1', TRIAD_JOB_ATTEMPTS: '5' },

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { ApprovalStore, Approvals, RunControl, RunFinisher, type StoredRunEvent } from '@triad/shared';
 import { EffectServer } from './support/effect-server.js';
-import { ACCEPT, acceptedScript } from './support/scripts.js';
+import { ACCEPT, acceptedScript, httpPost } from './support/scripts.js';
 import { TriadHarness } from './support/triad-harness.js';
 
 const SECRET = 'sk-canary-5e1c0b7a9d';
@@ -23,13 +23,7 @@ beforeAll(async () => {
           [
             {
               content: 'Charge the card once.',
-              toolCalls: [
-                {
-                  id: 'c1',
-                  name: 'http_post',
-                  arguments: { url: `${effects.url}/charge`, body: '{"amount":42}', contentType: 'application/json' },
-                },
-              ],
+              toolCalls: [httpPost('c1', `${effects.url}/charge`, '{"amount":42}')],
             },
             { content: 'Charged: HTTP {{tool:c1.data.status}}.' },
           ],
@@ -53,13 +47,7 @@ beforeAll(async () => {
           [
             {
               content: 'Call the slow system.',
-              toolCalls: [
-                {
-                  id: 'd1',
-                  name: 'http_post',
-                  arguments: { url: `${effects.url}/slow`, body: '{}', contentType: 'application/json' },
-                },
-              ],
+              toolCalls: [httpPost('d1', `${effects.url}/slow`)],
             },
             { content: 'Drained: HTTP {{tool:d1.data.status}}.' },
           ],
@@ -70,13 +58,7 @@ beforeAll(async () => {
           [
             {
               content: 'Call the system that takes workers down.',
-              toolCalls: [
-                {
-                  id: 'p1',
-                  name: 'http_post',
-                  arguments: { url: `${effects.url}/poison`, body: '{}', contentType: 'application/json' },
-                },
-              ],
+              toolCalls: [httpPost('p1', `${effects.url}/poison`)],
             },
           ],
           [],

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { EffectServer } from './support/effect-server.js';
 import { PrivateRedis } from './support/private-redis.js';
-import { acceptedScript } from './support/scripts.js';
+import { acceptedScript, httpPost } from './support/scripts.js';
 import { TriadHarness } from './support/triad-harness.js';
 
 const RUNS = 16;
@@ -15,11 +15,7 @@ beforeAll(async () => {
   redis = await PrivateRedis.start();
   effects = await EffectServer.start();
   effects.onRequest = () => new Promise((r) => setTimeout(r, 100 + Math.random() * 400));
-  const post = (id: string, what: string) => ({
-    id,
-    name: 'http_post',
-    arguments: { url: `${effects.url}/${what}`, body: '{}', contentType: 'application/json' },
-  });
+  const post = (id: string, what: string) => httpPost(id, `${effects.url}/${what}`);
   triad = await TriadHarness.start({
     redisUrl: redis.url(),
     executors: 2,

@@ -1,15 +1,6 @@
-import { createServer } from 'node:net';
+import { freePort } from '../../cli/src/stack/local-redis.js';
 import type { ServiceProcess } from '../../cli/src/stack/service-processes.js';
 import type { TriadHarness } from './triad-harness.js';
-
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** A gateway process started beside a TriadHarness (stopped with it), and a small HTTP client for it. */
 export class GatewayClient {

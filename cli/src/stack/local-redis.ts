@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,14 @@ export interface RedisHandle {
   stop(): Promise<void>;
 }
 
-/** Whether a Redis answers PING at `url` within `timeoutMs`. */
+export interface PrivateRedisHandle extends RedisHandle {
+  port: number;
+  pid: number;
+  /** SIGKILL: a crash, with no chance to write more than it already has. Its data folder stays. */
+  kill(): Promise<void>;
+}
+
+/** Whether a Redis answers PING at `url` within `timeoutMs` (a refusal for want of credentials is an answer). */
 export async function redisAnswers(url: string, timeoutMs = 1_500): Promise<boolean> {
   const client = new Redis(url, {
     lazyConnect: true,
@@ -20,12 +27,16 @@ export async function redisAnswers(url: string, timeoutMs = 1_500): Promise<bool
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   });
-  client.on('error', () => {});
+  // A server that wants credentials refuses the handshake; the reason arrives as an error event, not a reply.
+  let refused = false;
+  client.on('error', (err: Error) => {
+    if (/NOAUTH|WRONGPASS|NOPERM/.test(err.message)) refused = true;
+  });
   try {
     await client.connect();
     return (await client.ping()) === 'PONG';
   } catch {
-    return false;
+    return refused;
   } finally {
     client.disconnect();
   }
@@ -43,23 +54,47 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts a private, non-persistent `redis-server` on a free port (or the given one). */
-export async function startPrivateRedis(opts: { port?: number; args?: string[] } = {}): Promise<RedisHandle> {
+/**
+ * Starts a private `redis-server` on a free port (or the given one), non-persistent unless `args` say otherwise
+ * (later arguments win). Its data lives in `dir` when given (kept, so a restart on the same port and folder finds
+ * it), else in a temporary folder that stop() removes.
+ */
+export async function startPrivateRedis(
+  opts: { port?: number; args?: string[]; dir?: string } = {},
+): Promise<PrivateRedisHandle> {
   const port = opts.port ?? (await freePort());
-  const dir = await mkdtemp(join(tmpdir(), 'triad-redis-'));
+  const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'triad-redis-')));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
-  const child: ChildProcess = spawn('redis-server', [...args, ...(opts.args ?? [])], { stdio: 'ignore' });
+  const child: ChildProcess = spawn('redis-server', [...args, ...(opts.args ?? [])], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-2_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   const url = `redis://127.0.0.1:${port}`;
+  const removeDir = () => (opts.dir ? Promise.resolve() : rm(dir, { recursive: true, force: true }));
   for (let i = 0; i < 100; i++) {
     const failed = await Promise.race([spawnError, new Promise((r) => setTimeout(r, 50, null))]);
     if (failed) throw new Error(`cannot start redis-server: ${(failed as Error).message}`);
+    if (child.exitCode !== null) break;
     if (await redisAnswers(url, 500)) {
-      return { url, started: true, stop: () => stopChild(child) };
+      return {
+        url,
+        port,
+        pid: child.pid as number,
+        started: true,
+        stop: () => stopChild(child).then(removeDir),
+        kill: () => killChild(child),
+      };
     }
   }
-  child.kill('SIGKILL');
-  throw new Error(`redis-server did not answer on port ${port}`);
+  await killChild(child);
+  await removeDir();
+  throw new Error(`redis-server did not answer on port ${port}:\n${output}`);
 }
 
 /**
@@ -88,4 +123,11 @@ async function stopChild(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
   await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+async function killChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
 }

@@ -1,11 +1,9 @@
 import { Worker } from 'bullmq';
+import type { TriadConfig } from '../config/triad-config.js';
 import { ModelRateLimitedError } from '../errors/triad-error.js';
 
 /** At most `max` model-calling jobs started per `durationMs`, over every replica of a queue. */
-export interface ModelRateLimit {
-  max: number;
-  durationMs: number;
-}
+export type ModelRateLimit = NonNullable<TriadConfig['model']['rateLimit']>;
 
 /** What stands for "no limit": BullMQ only honours a pause set by `worker.rateLimit()` on a worker with a limiter. */
 const UNLIMITED: ModelRateLimit = { max: 1_000_000, durationMs: 1_000 };

@@ -157,7 +157,8 @@ export class RunStore {
     events: NewRunEvent[] = [],
     usage: Partial<Usage> = {},
   ): Promise<{ value: z.infer<S>; recorded: boolean }> {
-    const json = JSON.stringify(schema.parse(value));
+    const parsed = schema.parse(value);
+    const json = JSON.stringify(parsed);
     const [recorded, winner] = (await this.lua.once(
       this.keys.once(runId, key),
       this.keys.run(runId),
@@ -167,9 +168,9 @@ export class RunStore {
       JSON.stringify(usage),
       String(Date.now()),
     )) as [number, string?];
-    // The winner's value is the JSON this call sent; only a loser gets the recorded one back.
-    const raw = recorded === 1 ? json : (winner as string);
-    return { value: schema.parse(JSON.parse(raw)), recorded: recorded === 1 };
+    // The winner has its value already; only a loser gets the recorded one back, to parse.
+    if (recorded === 1) return { value: parsed, recorded: true };
+    return { value: schema.parse(JSON.parse(winner as string)), recorded: false };
   }
 
   /** The value recorded under `key`, or null. */
