@@ -29,7 +29,12 @@ export default {
       displayName: 'unit',
       testMatch: ['<rootDir>/{libs,services,cli}/*/src/**/*.spec.ts', '<rootDir>/cli/src/**/*.spec.ts'],
     },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/e2e/**/*.e2e.ts'], testTimeout: 180_000 },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/e2e/**/*.e2e.ts'],
+      setupFilesAfterEnv: ['<rootDir>/e2e/support/jest-setup.ts'],
+    },
   ],
   testTimeout: 30_000,
   globalSetup: '<rootDir>/test-support/redis-global-setup.js',

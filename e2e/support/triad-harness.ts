@@ -11,6 +11,7 @@ import {
 import { type Scenario, type ScriptedModelServer, startScriptedModelServer } from '@triad/testing';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { DEFAULT_WAIT_MS, type EventuallyOptions, eventually } from './eventually.js';
 import {
   type ServiceProcess,
   type ServiceRole,
@@ -83,16 +84,27 @@ export class TriadHarness {
   }
 
   /** Polls the run record until the run has ended. */
-  async waitForRun(runId: string, timeoutMs = 60_000): Promise<RunRecord> {
-    const deadline = Date.now() + timeoutMs;
-    let run: RunRecord | null = null;
-    while (Date.now() < deadline) {
-      run = await this.store.get(runId);
-      if (run && isTerminal(run.status)) return run;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const logs = this.services.map((s) => `--- ${s.name}\n${s.output().slice(-3000)}`).join('\n');
-    throw new Error(`run ${runId} did not end in ${timeoutMs} ms (now ${JSON.stringify(run)})\n${logs}`);
+  waitForRun(runId: string, timeoutMs = DEFAULT_WAIT_MS): Promise<RunRecord> {
+    return this.eventually(
+      async () => {
+        const run = await this.store.get(runId);
+        return run && isTerminal(run.status) ? run : false;
+      },
+      { what: `run ${runId} to end`, timeoutMs },
+    );
+  }
+
+  /** `eventually`, with the last lines of every service's output in the error. */
+  eventually<T>(
+    probe: () => T | null | undefined | false | Promise<T | null | undefined | false>,
+    opts: Omit<EventuallyOptions, 'context'>,
+  ): Promise<T> {
+    return eventually(probe, { ...opts, context: () => this.serviceLogs() });
+  }
+
+  /** The last lines of each service's output, for an error message. */
+  serviceLogs(chars = 3000): string {
+    return this.services.map((s) => `--- ${s.name}\n${s.output().slice(-chars)}`).join('\n');
   }
 
   events(runId: string): Promise<StoredRunEvent[]> {
