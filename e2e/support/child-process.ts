@@ -19,7 +19,11 @@ export class WatchedChild {
   stderr = '';
   private result: ChildRun | undefined;
 
-  constructor(readonly child: ChildProcess) {
+  /** `group`: the child was spawned `detached`, leading a process group that is killed whole if a wait fails. */
+  constructor(
+    readonly child: ChildProcess,
+    private readonly opts: { group?: boolean } = {},
+  ) {
     child.stdout?.on('data', (c) => {
       this.stdout += c;
     });
@@ -49,7 +53,8 @@ export class WatchedChild {
     try {
       return await eventually(probe, { ...opts, context: () => this.context(opts) });
     } catch (err) {
-      this.child.kill('SIGKILL');
+      if (this.opts.group && this.child.pid) process.kill(-this.child.pid, 'SIGKILL');
+      else this.child.kill('SIGKILL');
       throw err;
     }
   }
