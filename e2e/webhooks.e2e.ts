@@ -95,7 +95,11 @@ describe('result webhooks', () => {
     await webhookEvent(withUrl);
     const runId = await triad.submit({ goal: 'goal:quick', runId: 'wh-none' });
     await triad.waitForRun(runId);
-    expect((await triad.queues.results.getJob(`finished-${runId}`))?.data).toMatchObject({ runId });
+    // The result is published after the run record ends, and a webhook job would be added right after it.
+    const finished = await triad.eventually(() => triad.queues.results.getJob(`finished-${runId}`), {
+      what: `run.finished of ${runId} on the results queue`,
+    });
+    expect(finished.data).toMatchObject({ runId, status: 'succeeded' });
     const webhooks = new Queue(QUEUES.webhooks, { connection: triad.redis, prefix: triad.prefix });
     expect(await webhooks.getJob(`webhook-${runId}`)).toBeUndefined();
     expect((await webhooks.getJob(`webhook-${withUrl}`))?.data).toMatchObject({ runId: withUrl });
