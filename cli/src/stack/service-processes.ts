@@ -75,7 +75,8 @@ export async function spawnService(opts: SpawnServiceOptions): Promise<ServicePr
       await exited;
     },
   };
-  const timeoutMs = opts.readyTimeoutMs ?? 30_000;
+  // Ready in about 3 s on a quiet machine; four services starting at once on a busy 2-core one take far longer.
+  const timeoutMs = opts.readyTimeoutMs ?? 90_000;
   let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race([
     ready.then(() => 'ready' as const),
