@@ -151,6 +151,7 @@ export class ExecutorService implements OnApplicationBootstrap {
       untrack();
     }
   }
+
   /** Admits the step against the run's budget (atomically, see RunStore.admit); the refusal, or null to go on. */
   private async admit(run: RunRecord, call: ToolCall, reserve: boolean): Promise<Outcome | null> {
     const admission = await this.store.admit(run.id, call.stepId, 'tool', { reserve });
