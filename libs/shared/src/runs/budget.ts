@@ -1,7 +1,9 @@
 import type { ModelPrices } from '../config/triad-config.js';
-import type { RunRecord } from '../contracts/run-record.js';
 
-/** The run-wide limits of a budget that stop a step before it starts. maxIterations is the judge's. */
+/**
+ * The run-wide limits of a budget that stop a step before it starts; `RunStore.admit` checks them, atomically, before
+ * every model and tool call. maxIterations is the judge's (it ends the last iteration).
+ */
 export type BudgetLimit = 'maxTokens' | 'maxCostUsd' | 'timeoutMs' | 'maxToolCalls';
 
 /** How a used-up limit is reported, on the run and to the model: the limit's name first, then the figures. */
@@ -16,25 +18,6 @@ export function budgetMessage(limit: BudgetLimit, used: number, max: number): st
     case 'maxToolCalls':
       return `maxToolCalls: ${used} tool calls of ${max}`;
   }
-}
-
-/**
- * Which limit of the run's budget is used up, or null, from a run record read earlier: the judge's end-of-iteration
- * check. Whether a step may start is decided atomically by `RunStore.admit`, which applies the same limits.
- */
-export function budgetExhausted(run: RunRecord, now = Date.now()): string | null {
-  const budget = run.request?.budget;
-  if (!budget) return null;
-  const tokens = run.usage.inputTokens + run.usage.outputTokens;
-  if (tokens >= budget.maxTokens) return budgetMessage('maxTokens', tokens, budget.maxTokens);
-  if (budget.maxCostUsd !== null && run.usage.costUsd >= budget.maxCostUsd) {
-    return budgetMessage('maxCostUsd', run.usage.costUsd, budget.maxCostUsd);
-  }
-  if (now - run.createdAt >= budget.timeoutMs) return budgetMessage('timeoutMs', now - run.createdAt, budget.timeoutMs);
-  if (run.usage.toolCalls > budget.maxToolCalls) {
-    return budgetMessage('maxToolCalls', run.usage.toolCalls, budget.maxToolCalls);
-  }
-  return null;
 }
 
 /** The cost in USD of one model call, by the replying model's price, else the requested model's; 0 without one. */
