@@ -28,6 +28,7 @@ export * from './runs/job-failure.js';
 export * from './runs/redact-arguments.js';
 export * from './runs/run-control.js';
 export * from './runs/run-finisher.js';
+export * from './runs/tool-allow-list.js';
 export * from './store/approval-store.js';
 export * from './store/run-keys.js';
 export * from './store/run-store.js';

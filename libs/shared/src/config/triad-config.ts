@@ -189,6 +189,7 @@ const EnvSchema = z.object({
   TRIAD_JUDGE_CONCURRENCY: int(4, 1),
   TRIAD_TOOL_TIMEOUT_MS: int(30_000, 1),
   TRIAD_JOB_ATTEMPTS: int(5, 1),
+  TRIAD_MAX_CALLS_PER_REPLY: int(32, 1),
   TRIAD_APPROVAL_RISKS: z.preprocess(
     (v) => (typeof v === 'string' ? csv(v).filter((s) => s !== 'none') : v),
     z.array(ToolRisk).default(['irreversible']),
@@ -224,6 +225,8 @@ export interface TriadConfig {
   concurrency: { planner: number; executor: number; judge: number };
   toolTimeoutMs: number;
   jobAttempts: number;
+  /** Tool calls of one model reply that may run; the rest are refused (`too_many_calls`) and never queued. */
+  maxCallsPerReply: number;
   /** Risk levels whose tool calls wait for a human decision; a goal may add levels, never remove them. */
   approval: { risks: ToolRisk[]; timeoutMs: number };
   http: { allowHosts: string[]; timeoutMs: number; maxBytes: number };
@@ -268,6 +271,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
     },
     toolTimeoutMs: e.TRIAD_TOOL_TIMEOUT_MS,
     jobAttempts: e.TRIAD_JOB_ATTEMPTS,
+    maxCallsPerReply: e.TRIAD_MAX_CALLS_PER_REPLY,
     approval: { risks: e.TRIAD_APPROVAL_RISKS, timeoutMs: e.TRIAD_APPROVAL_TIMEOUT_MS },
     http: {
       allowHosts: e.TRIAD_HTTP_ALLOW_HOSTS,

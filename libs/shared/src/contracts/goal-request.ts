@@ -30,7 +30,9 @@ export const GoalRequest = z
       .array(z.string().min(1).max(64))
       .max(100)
       .optional()
-      .describe('Allow-list of tool names; absent means every tool the executors offer'),
+      .describe(
+        'Allow-list of tool names, enforced by the executors; absent means every tool the executors offer, [] none',
+      ),
     requireApproval: z
       .array(ToolRisk)
       .max(3)

@@ -7,14 +7,16 @@ import {
   type RunError,
   type RunPhase,
   RunRecord,
+  type RunStatus,
   type TerminalStatus,
   type Usage,
 } from '../contracts/run-record.js';
 import { TriadError } from '../errors/triad-error.js';
+import { type BudgetLimit, budgetMessage } from '../runs/budget.js';
 import { triadMetrics } from '../telemetry/triad-metrics.js';
 import { type LuaCommand, luaCommand } from './lua-command.js';
 import { RunKeys } from './run-keys.js';
-import { CREATE_RUN, FINISH, ONCE, TRANSITION } from './run-store.scripts.js';
+import { ADMIT, CREATE_RUN, FINISH, ONCE, TRANSITION } from './run-store.scripts.js';
 
 type Fields = Record<string, string | number>;
 /** An event before the store stamps it; `at` defaults to now. */
@@ -30,10 +32,16 @@ const encodeFields = (fields: Fields) =>
 
 const USAGE_FIELDS = ['inputTokens', 'outputTokens', 'modelCalls', 'toolCalls', 'costUsd'] as const;
 
+/** Whether a step may start: admitted, refused because the run has ended, or refused by a used-up budget limit. */
+export type Admission =
+  | { admitted: true }
+  | { admitted: false; ended: RunStatus | 'gone' }
+  | { admitted: false; limit: BudgetLimit; message: string };
+
 /** The run record and its append-only event stream in Redis; every state change is a compare-and-set. */
 export class RunStore {
   readonly keys: RunKeys;
-  private readonly lua: Record<'createRun' | 'transition' | 'finish' | 'once', LuaCommand>;
+  private readonly lua: Record<'createRun' | 'transition' | 'finish' | 'once' | 'admit', LuaCommand>;
 
   constructor(
     private readonly redis: Redis,
@@ -45,6 +53,7 @@ export class RunStore {
       transition: luaCommand(redis, 'triad_transition', 2, TRANSITION),
       finish: luaCommand(redis, 'triad_finish', 2, FINISH),
       once: luaCommand(redis, 'triad_once', 3, ONCE),
+      admit: luaCommand(redis, 'triad_admit', 2, ADMIT),
     };
   }
 
@@ -171,6 +180,31 @@ export class RunStore {
     // The winner has its value already; only a loser gets the recorded one back, to parse.
     if (recorded === 1) return { value: parsed, recorded: true };
     return { value: schema.parse(JSON.parse(winner as string)), recorded: false };
+  }
+
+  /**
+   * Admits one step of a running run against its budget, atomically across every replica: a `tool` step reserves
+   * one of maxToolCalls, a `model` step is refused once tokens or cost are used up. Idempotent per step id: a step
+   * admitted before is admitted again without a second reservation. With `reserve: false` it only checks.
+   */
+  async admit(
+    runId: string,
+    stepId: string,
+    kind: 'tool' | 'model',
+    opts: { reserve?: boolean; now?: number } = {},
+  ): Promise<Admission> {
+    const [ok, reason, used, max] = (await this.lua.admit(
+      this.keys.run(runId),
+      this.keys.admitted(runId),
+      stepId,
+      kind,
+      String(opts.now ?? Date.now()),
+      opts.reserve === false ? '0' : '1',
+    )) as [number, string, string?, string?];
+    if (ok === 1) return { admitted: true };
+    if (reason === 'ended') return { admitted: false, ended: used as RunStatus | 'gone' };
+    const limit = reason as BudgetLimit;
+    return { admitted: false, limit, message: budgetMessage(limit, Number(used), Number(max)) };
   }
 
   /** The value recorded under `key`, or null. */
