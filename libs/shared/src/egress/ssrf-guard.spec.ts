@@ -1,8 +1,8 @@
 import dns from 'node:dns';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTestServer, type TestServer } from '../testing/http-test-server.js';
-import { ToolFailure } from '../tool.js';
+import { EgressError } from './egress-error.js';
 import { guardedRequest } from './guarded-request.js';
 import { blockedReason, pinnedLookup, type ResolvedAddress, type Resolver, SsrfGuard } from './ssrf-guard.js';
 
@@ -24,8 +24,8 @@ const refusedMessage = async (guard: SsrfGuard, url: string): Promise<string> =>
     () => undefined,
     (e: unknown) => e,
   );
-  expect(err).toBeInstanceOf(ToolFailure);
-  return (err as ToolFailure).message;
+  expect(err).toBeInstanceOf(EgressError);
+  return (err as EgressError).message;
 };
 
 describe('blockedReason', () => {
@@ -144,16 +144,19 @@ describe('SsrfGuard.check', () => {
 });
 
 describe('pinning the connection to the checked address', () => {
-  let server: TestServer;
+  let server: http.Server;
+  let port: number;
   const hosts: string[] = [];
   const realLookup = dns.lookup;
   let systemLookups: string[] = [];
 
   beforeAll(async () => {
-    server = await startTestServer((req, res) => {
+    server = http.createServer((req, res) => {
       hosts.push(req.headers.host ?? '');
       res.end('pinned');
     });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
     // Node's own resolver, trapped: it must never be asked, and must never reach the network if it is.
     const trap = (host: string, ...rest: unknown[]) => {
       systemLookups.push(host);
@@ -164,7 +167,8 @@ describe('pinning the connection to the checked address', () => {
   });
   afterAll(async () => {
     dns.lookup = realLookup;
-    await server.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
   });
 
   it('answers every lookup with the checked address, whatever shape the caller asks for', () => {
@@ -179,7 +183,7 @@ describe('pinning the connection to the checked address', () => {
     systemLookups = [];
     // Control: without pinning, Node asks its resolver (the trap) for the name.
     const unpinned = await new Promise<string>((resolve) => {
-      http.get(`http://rebind.test:${server.port}/`, { agent: false }).once('error', (e) => resolve(e.message));
+      http.get(`http://rebind.test:${port}/`, { agent: false }).once('error', (e) => resolve(e.message));
     });
     expect(unpinned).toBe('trapped lookup of rebind.test');
     expect(systemLookups).toEqual(['rebind.test']);
@@ -193,21 +197,16 @@ describe('pinning the connection to the checked address', () => {
     const res = await guardedRequest(
       guard,
       policy,
-      { ...init, url: `http://rebind.test:${server.port}/` },
+      { ...init, url: `http://rebind.test:${port}/` },
       new AbortController().signal,
     );
     expect(res.body.toString()).toBe('pinned');
-    expect(hosts.at(-1)).toBe(`rebind.test:${server.port}`);
+    expect(hosts.at(-1)).toBe(`rebind.test:${port}`);
     expect(dnsFake.calls).toEqual(['rebind.test']);
     expect(systemLookups).toEqual([]);
     // The next call checks afresh and meets the rebound answer.
     await expect(
-      guardedRequest(
-        guard,
-        policy,
-        { ...init, url: `http://rebind.test:${server.port}/` },
-        new AbortController().signal,
-      ),
+      guardedRequest(guard, policy, { ...init, url: `http://rebind.test:${port}/` }, new AbortController().signal),
     ).rejects.toThrow(/link-local/);
   });
 });

@@ -1,6 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
-import { ToolFailure } from '../tool.js';
+import { EgressError } from './egress-error.js';
 
 /** One address a host name resolves to. */
 export interface ResolvedAddress {
@@ -50,7 +50,7 @@ const systemResolver: Resolver = async (host) => {
 };
 
 /**
- * Decides which URLs the HTTP tools may reach. Only http and https, no credentials, and no address in a
+ * Decides which URLs a guarded client (the HTTP tools, result webhooks) may reach. Only http and https, no credentials, and no address in a
  * loopback, private, link-local, CGNAT, multicast or reserved range - unless allowHosts names the host, the
  * address or a CIDR holding it. The caller connects to the returned address, so a DNS answer that changes
  * between check and connect (rebinding) cannot redirect the request.
@@ -59,10 +59,14 @@ export class SsrfGuard {
   private readonly hosts = new Set<string>();
   private readonly addresses = new BlockList();
 
-  /** Entries: host names ("api.example.com"), addresses ("10.0.0.5", "[::1]") or CIDRs ("10.1.0.0/16"). */
+  /**
+   * Entries: host names ("api.example.com"), addresses ("10.0.0.5", "[::1]") or CIDRs ("10.1.0.0/16");
+   * `allowListName` is the setting a refusal points the operator to.
+   */
   constructor(
     allowHosts: readonly string[],
     private readonly resolve: Resolver = systemResolver,
+    private readonly allowListName = 'TRIAD_HTTP_ALLOW_HOSTS',
   ) {
     for (const raw of allowHosts) {
       const entry = normalizeHost(raw);
@@ -71,7 +75,7 @@ export class SsrfGuard {
       if (prefix !== undefined) {
         const bits = Number(prefix);
         if (!family || !/^\d+$/.test(prefix) || bits > (family === 4 ? 32 : 128)) {
-          throw new Error(`Invalid CIDR in the HTTP allow-list: "${raw}"`);
+          throw new Error(`Invalid CIDR in ${allowListName}: "${raw}"`);
         }
         this.addresses.addSubnet(network, bits, family === 4 ? 'ipv4' : 'ipv6');
       } else if (family) {
@@ -82,7 +86,7 @@ export class SsrfGuard {
     }
   }
 
-  /** Parses and checks a URL and picks the address to connect to; throws ToolFailure when it is refused. */
+  /** Parses and checks a URL and picks the address to connect to; throws EgressError when it is refused. */
   async check(rawUrl: string, signal?: AbortSignal): Promise<CheckedTarget> {
     const url = parseUrl(rawUrl);
     const host = normalizeHost(url.hostname);
@@ -90,18 +94,27 @@ export class SsrfGuard {
     const hostAllowed = this.hosts.has(host);
     // RFC 6761: these names are loopback by definition, whatever a resolver says.
     if (!literal && !hostAllowed && (host === 'localhost' || host.endsWith('.localhost'))) {
-      throw refusal(host, '127.0.0.1', 'loopback');
+      throw this.refusal(host, '127.0.0.1', 'loopback');
     }
     const found = literal ? [{ address: host, family: literal as 4 | 6 }] : await this.lookup(host, signal);
-    if (found.length === 0) throw new ToolFailure(`Host "${host}" has no addresses`);
+    if (found.length === 0) throw new EgressError('unresolved', `Host "${host}" has no addresses`);
     if (!hostAllowed) {
       for (const { address, family } of found) {
         if (this.addresses.check(address, family === 4 ? 'ipv4' : 'ipv6')) continue;
         const reason = blockedReason(address, family);
-        if (reason) throw refusal(host, address, reason);
+        if (reason) throw this.refusal(host, address, reason);
       }
     }
     return { url, ...found[0] };
+  }
+
+  private refusal(host: string, address: string, reason: string): EgressError {
+    const where = host === address ? `"${host}"` : `"${host}" (${address})`;
+    return new EgressError(
+      'blocked_address',
+      `Refusing to connect to ${where}: ${reason} addresses are off limits. ` +
+        `Only an operator can allow such hosts (${this.allowListName}).`,
+    );
   }
 
   private async lookup(host: string, signal?: AbortSignal): Promise<ResolvedAddress[]> {
@@ -118,8 +131,12 @@ export class SsrfGuard {
     } catch (err) {
       if (signal?.aborted) throw err;
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOTFOUND' || code === 'ENODATA') throw new ToolFailure(`Host "${host}" was not found`);
-      throw new ToolFailure(`Cannot resolve host "${host}" (${code ?? String(err)})`, { retryable: true, cause: err });
+      if (code === 'ENOTFOUND' || code === 'ENODATA')
+        throw new EgressError('unresolved', `Host "${host}" was not found`);
+      throw new EgressError('unresolved', `Cannot resolve host "${host}" (${code ?? String(err)})`, {
+        retryable: true,
+        cause: err,
+      });
     }
   }
 }
@@ -147,11 +164,13 @@ export function pinnedLookup(address: string, family: 4 | 6): LookupFunction {
 
 function parseUrl(raw: string): URL {
   const url = URL.parse(raw);
-  if (!url) throw new ToolFailure(`"${raw}" is not a valid absolute URL`);
+  if (!url) throw new EgressError('invalid_url', `"${raw}" is not a valid absolute URL`);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ToolFailure(`Only http and https URLs are allowed, not "${url.protocol}"`);
+    throw new EgressError('invalid_url', `Only http and https URLs are allowed, not "${url.protocol}"`);
   }
-  if (url.username || url.password) throw new ToolFailure('URLs must not contain credentials (user:password@)');
+  if (url.username || url.password) {
+    throw new EgressError('invalid_url', 'URLs must not contain credentials (user:password@)');
+  }
   return url;
 }
 
@@ -162,14 +181,6 @@ function normalizeHost(host: string): string {
     .toLowerCase()
     .replace(/^\[(.*)\]$/, '$1');
   return bare.endsWith('.') ? bare.slice(0, -1) : bare;
-}
-
-function refusal(host: string, address: string, reason: string): ToolFailure {
-  const where = host === address ? `"${host}"` : `"${host}" (${address})`;
-  return new ToolFailure(
-    `Refusing to connect to ${where}: ${reason} addresses are off limits. ` +
-      'Only an operator can allow such hosts (TRIAD_HTTP_ALLOW_HOSTS).',
-  );
 }
 
 function subnet(network: string, prefix: number): BlockList {
