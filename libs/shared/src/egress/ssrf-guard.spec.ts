@@ -41,7 +41,7 @@ describe('blockedReason', () => {
     ['100.127.255.255', 4, 'carrier-grade NAT'],
     ['0.0.0.0', 4, 'unspecified ("this network")'],
     ['224.0.0.1', 4, 'multicast'],
-    ['255.255.255.255', 4, 'reserved'],
+    ['255.255.255.255', 4, 'broadcast'],
     ['::1', 6, 'loopback'],
     ['::', 6, 'unspecified'],
     ['fc00::1', 6, 'private (unique local)'],
