@@ -88,6 +88,8 @@ const GatewayEnv = {
   TRIAD_WEBHOOK_ATTEMPTS: int(8, 1),
   TRIAD_WEBHOOK_BACKOFF_MS: int(1_000, 1),
   TRIAD_WEBHOOK_TIMEOUT_MS: int(10_000, 1),
+  // Internal hosts result webhooks may reach; separate from TRIAD_HTTP_ALLOW_HOSTS, which the model's tools use.
+  TRIAD_WEBHOOK_ALLOW_HOSTS: z.preprocess((v) => (typeof v === 'string' ? csv(v) : v), z.array(z.string()).default([])),
 };
 
 // --- end of gateway and webhooks --------------------------------------------------------------------------------
@@ -233,7 +235,13 @@ export interface TriadConfig {
   /** The HTTP gateway; with no API keys it listens on 127.0.0.1 only and every caller is an anonymous admin. */
   gateway: { apiKeys: ApiKeyConfig[]; host: string; port: number; maxBodyBytes: number; sseKeepAliveMs: number };
   /** Signed result webhooks to a goal's `callbackUrl`; unsigned when no secret is set. */
-  resultWebhooks: { secret: string | undefined; attempts: number; backoffMs: number; timeoutMs: number };
+  resultWebhooks: {
+    secret: string | undefined;
+    attempts: number;
+    backoffMs: number;
+    timeoutMs: number;
+    allowHosts: string[];
+  };
   telemetry: TelemetryConfig;
 }
 
@@ -288,6 +296,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
       attempts: e.TRIAD_WEBHOOK_ATTEMPTS,
       backoffMs: e.TRIAD_WEBHOOK_BACKOFF_MS,
       timeoutMs: e.TRIAD_WEBHOOK_TIMEOUT_MS,
+      allowHosts: e.TRIAD_WEBHOOK_ALLOW_HOSTS,
     },
     telemetry: loadTelemetryConfig(env),
   };
