@@ -99,6 +99,7 @@ export class PlannerService {
       model: this.config.model.plannerModel,
       messages: buildConversation(request, events),
       tools: toolsForRun(catalog, request.tools),
+      secretArguments: Object.fromEntries(secretsOf(catalog)),
       signal,
     });
     const decision: PlanDecision = {

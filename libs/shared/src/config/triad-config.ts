@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ApiRole } from '../contracts/http-api.js';
 import { ToolRisk } from '../contracts/tool-spec.js';
+import { registerCredentials } from '../errors/scrub-credentials.js';
 import { ConfigError } from '../errors/triad-error.js';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
@@ -253,6 +254,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  // The credentials this process holds: error messages are scrubbed of them before they are stored, sent or traced.
+  registerCredentials(
+    e.OPENAI_API_KEY,
+    e.TRIAD_WEBHOOK_SECRET,
+    ...e.TRIAD_API_KEYS.map((k) => k.key),
+    ...credentialsInUrl(e.REDIS_URL),
+  );
   return {
     redisUrl: e.REDIS_URL,
     prefix: e.TRIAD_PREFIX,
@@ -300,4 +308,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
     },
     telemetry: loadTelemetryConfig(env),
   };
+}
+
+// A Redis URL may carry a password (redis://:pw@host); a connection error quoting the URL must not show it.
+function credentialsInUrl(raw: string): string[] {
+  const password = URL.parse(raw)?.password ?? '';
+  try {
+    return [password, decodeURIComponent(password)];
+  } catch {
+    return [password];
+  }
 }
