@@ -2,6 +2,8 @@
 // a secret-marked tool argument (http_get's bearerToken) is used for the call and redacted everywhere else, and a
 // provider error that echoes credentials (the configured API key, `Bearer …`, `sk-…`) is scrubbed before it is
 // stored or sent. Spans are exported over OTLP/HTTP to a receiver inside the test.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Scenario } from '@triad/testing';
 import { EffectServer } from './support/effect-server.js';
@@ -15,9 +17,16 @@ const OTHER_KEY = 'sk-proj-elsewhere0123456789abcdef'; // an sk- key Triad was n
 const BEARER = 'opaque-bearer-77aa99cc11'; // whatever follows "Bearer "
 const SECRETS = [TOKEN, API_KEY, OTHER_KEY, BEARER];
 
-function scenario(effectsUrl: string): Scenario {
+function scenario(effectsUrl: string, echoUrl: string): Scenario {
   return {
     scripts: [
+      acceptedScript('echoed', [
+        {
+          content: 'Fetch it.',
+          toolCalls: [{ id: 'e1', name: 'http_get', arguments: { url: `${echoUrl}/whoami`, bearerToken: TOKEN } }],
+        },
+        { content: 'Fetched.' },
+      ]),
       acceptedScript('token', [
         {
           content: 'Fetch it.',
@@ -39,6 +48,16 @@ function scenario(effectsUrl: string): Scenario {
 
 const leaks = (text: string) => SECRETS.filter((s) => text.includes(s));
 
+/** A remote that echoes the Authorization header it was sent, as a careless or hostile API might. */
+async function startEchoServer(): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ youSent: req.headers.authorization ?? null }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
 describe.each([
   ['off', 'false'],
   ['on', 'true'],
@@ -46,12 +65,14 @@ describe.each([
   let otlp: OtlpReceiver;
   let effects: EffectServer;
   let triad: TriadHarness;
+  let echo: { url: string; server: Server };
 
   beforeAll(async () => {
     otlp = await OtlpReceiver.start();
     effects = await EffectServer.start();
+    echo = await startEchoServer();
     triad = await TriadHarness.start({
-      scenario: scenario(effects.url),
+      scenario: scenario(effects.url, echo.url),
       executors: 1,
       env: {
         OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
@@ -67,6 +88,8 @@ describe.each([
   afterAll(async () => {
     await triad?.stop();
     await effects?.close();
+    echo?.server.closeAllConnections();
+    await new Promise((r) => echo?.server.close(r));
     await otlp?.close();
   });
 
@@ -111,6 +134,23 @@ describe.each([
     }
     expect(spans.filter((s) => leaks(s.raw).length).map((s) => s.name)).toEqual([]);
     expect(leaks(JSON.stringify(await triad.events(runId)))).toEqual([]);
+    expect(leaks(triad.serviceLogs(1_000_000))).toEqual([]);
+  });
+
+  it('redacts a secret argument that a remote echoes back from the observation, its spans and logs', async () => {
+    const runId = await triad.submit({ goal: 'goal:echoed', runId: `canary-echoed-${setting}` });
+    const run = await triad.waitForRun(runId);
+    expect(run.status).toBe('succeeded');
+    const events = await triad.events(runId);
+    const observed = events.find((e) => e.type === 'observation');
+    expect(observed?.type === 'observation' && observed.observation).toMatchObject({
+      ok: true,
+      data: { status: 200, body: JSON.stringify({ youSent: 'Bearer [redacted]' }) },
+    });
+    expect(leaks(JSON.stringify(events))).toEqual([]);
+
+    const spans = await traceOf(run.traceparent, { 'execute_tool http_get': 1, 'invoke_agent judge': 1 });
+    expect(spans.filter((s) => leaks(s.raw).length).map((s) => s.name)).toEqual([]);
     expect(leaks(triad.serviceLogs(1_000_000))).toEqual([]);
   });
 
