@@ -10,7 +10,7 @@ import {
   type RunRecord,
   RunStore,
   redactArguments,
-  redactValues,
+  redactValuesDeep,
   type TraceSpan as Span,
   StepResult,
   secretValues,
@@ -86,8 +86,11 @@ export class ExecutorService implements OnApplicationBootstrap {
   ): Promise<StepResult> {
     const [runId, stepId, key] = [run.id, call.stepId, `step:${call.stepId}`];
     const started = performance.now();
-    const { observation, exhausted } = await this.observe(job, token, run, call, signal);
-    recordToolOutcome(span, call.tool, observation, (performance.now() - started) / 1000, secrets);
+    const outcome = await this.observe(job, token, run, call, signal);
+    // Whatever the tool saw or a remote echoed, a secret argument's value is never recorded, shown or traced.
+    const observation = redactValuesDeep(outcome.observation, secrets);
+    const exhausted = outcome.exhausted;
+    recordToolOutcome(span, call.tool, observation, (performance.now() - started) / 1000);
     const result: StepResult = {
       stepId,
       callId: call.callId,
@@ -190,12 +193,9 @@ function toolSpanAttributes(call: ToolCall, secretKeys: string[]) {
   };
 }
 
-/** Outcome attributes and metrics; a result quoting a secret argument's value (say, in an error) gets it redacted. */
-function recordToolOutcome(span: Span, tool: string, observation: Observation, seconds: number, secrets: string[]) {
+function recordToolOutcome(span: Span, tool: string, observation: Observation, seconds: number): void {
   const errorType = observation.ok ? undefined : observation.error.code;
   if (errorType) span.setAttribute('error.type', errorType);
-  if (telemetryState().traceContent) {
-    span.setAttribute('gen_ai.tool.call.result', redactValues(JSON.stringify(observation), secrets));
-  }
+  if (telemetryState().traceContent) span.setAttribute('gen_ai.tool.call.result', JSON.stringify(observation));
   triadMetrics.toolCalled(tool, seconds, errorType);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { REDACTED, redactArguments, redactValues, secretValues } from './redact-arguments.js';
+import { REDACTED, redactArguments, redactValues, redactValuesDeep, secretValues } from './redact-arguments.js';
 
 describe('redactArguments', () => {
   it('replaces secret values, keeps the rest and leaves nulls visible', () => {
@@ -27,5 +27,11 @@ describe('redactArguments', () => {
     expect(redactValues('{"error":"tok-123 refused (tok-123)"}', ['tok-123'])).toBe(
       `{"error":"${REDACTED} refused (${REDACTED})"}`,
     );
+    const observation = { ok: true, data: { body: 'you sent tok-123', n: 1, list: ['x', 'tok-123'], 'tok-123': null } };
+    expect(redactValuesDeep(observation, ['tok-123'])).toEqual({
+      ok: true,
+      data: { body: `you sent ${REDACTED}`, n: 1, list: ['x', REDACTED], [REDACTED]: null },
+    });
+    expect(redactValuesDeep(observation, [])).toBe(observation);
   });
 });

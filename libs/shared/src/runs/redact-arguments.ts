@@ -33,7 +33,24 @@ export function secretValues(raw: string, secretKeys: readonly string[]): string
   }
 }
 
-/** `text` with every occurrence of each value replaced by `[redacted]`, e.g. a tool result quoting its token. */
+/** `text` with every occurrence of each value replaced by `[redacted]`. */
 export function redactValues(text: string, values: readonly string[]): string {
   return values.reduce((out, value) => out.replaceAll(value, REDACTED), text);
+}
+
+/**
+ * A copy of a JSON-like value (a tool's observation) with every occurrence of each value replaced by `[redacted]`
+ * in every string, keys included: a remote that echoes a secret argument back must not get it recorded.
+ */
+export function redactValuesDeep<T>(value: T, values: readonly string[]): T {
+  if (!values.length) return value;
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return redactValues(v, values);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object') {
+      return Object.fromEntries(Object.entries(v).map(([k, inner]) => [redactValues(k, values), walk(inner)]));
+    }
+    return v;
+  };
+  return walk(value) as T;
 }
