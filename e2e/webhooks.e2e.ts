@@ -25,6 +25,7 @@ beforeAll(async () => {
       TRIAD_WEBHOOK_SECRET: SECRET,
       TRIAD_WEBHOOK_ATTEMPTS: '3',
       TRIAD_WEBHOOK_BACKOFF_MS: '50',
+      TRIAD_WEBHOOK_ALLOW_HOSTS: '127.0.0.1', // the receiver is on loopback, which webhooks may not reach otherwise
     },
   });
 });

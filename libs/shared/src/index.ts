@@ -10,6 +10,8 @@ export * from './contracts/run-record.js';
 export * from './contracts/steps.js';
 export * from './contracts/tool-spec.js';
 export * from './contracts/webhook-outcome.js';
+export * from './egress/index.js';
+export * from './errors/scrub-credentials.js';
 export * from './errors/triad-error.js';
 export * from './nest/bootstrap-service.js';
 export * from './nest/tokens.js';

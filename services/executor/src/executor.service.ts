@@ -9,8 +9,11 @@ import {
   RunFinisher,
   type RunRecord,
   RunStore,
+  redactArguments,
+  redactValuesDeep,
   type TraceSpan as Span,
   StepResult,
+  secretValues,
   type ToolCall,
   ToolCatalog,
   TRIAD_CONFIG,
@@ -63,9 +66,12 @@ export class ExecutorService implements OnApplicationBootstrap {
     ]);
     const call = decision?.toolCalls.find((c) => c.stepId === stepId);
     if (!run || !call) throw new Error(`run ${runId} has no tool call ${stepId}`);
-    const span = { runId, traceparent: run.traceparent, iteration, stepId, attributes: toolSpanAttributes(call) };
+    const tool = this.registry.get(call.tool);
+    const secrets = tool ? secretArguments(tool.input) : [];
+    const attributes = toolSpanAttributes(call, secrets);
+    const span = { runId, traceparent: run.traceparent, iteration, stepId, attributes };
     return withRunSpan(`execute_tool ${call.tool}`, span, (s) =>
-      this.actTraced(s, job, token, run, iteration, call, signal),
+      this.actTraced(s, job, token, run, iteration, call, signal, secretValues(call.arguments, secrets)),
     );
   }
 
@@ -77,10 +83,14 @@ export class ExecutorService implements OnApplicationBootstrap {
     iteration: number,
     call: ToolCall,
     signal: AbortSignal,
+    secrets: string[],
   ): Promise<StepResult> {
     const [runId, stepId, key] = [run.id, call.stepId, `step:${call.stepId}`];
     const started = performance.now();
-    const { observation, exhausted } = await this.observe(job, token, run, call, signal);
+    const outcome = await this.observe(job, token, run, call, signal);
+    // Whatever the tool saw or a remote echoed, a secret argument's value is never recorded, shown or traced.
+    const observation = redactValuesDeep(outcome.observation, secrets);
+    const exhausted = outcome.exhausted;
     recordToolOutcome(span, call.tool, observation, (performance.now() - started) / 1000);
     const result: StepResult = {
       stepId,
@@ -180,13 +190,15 @@ interface Outcome {
   exhausted?: string;
 }
 
-function toolSpanAttributes(call: ToolCall) {
+function toolSpanAttributes(call: ToolCall, secretKeys: string[]) {
   return {
     'gen_ai.operation.name': 'execute_tool',
     'gen_ai.tool.name': call.tool,
     'gen_ai.tool.call.id': call.callId,
-    // Arguments may carry anything the model saw: only with content capture on.
-    ...(telemetryState().traceContent ? { 'gen_ai.tool.call.arguments': call.arguments } : {}),
+    // Arguments may carry anything the model saw: only with content capture on, and never a secret argument.
+    ...(telemetryState().traceContent
+      ? { 'gen_ai.tool.call.arguments': redactArguments(call.arguments, secretKeys) }
+      : {}),
   };
 }
 

@@ -103,6 +103,7 @@ export class PlannerService {
       model: this.config.model.plannerModel,
       messages: buildConversation(request, events),
       tools: toolsForRun(catalog, request),
+      secretArguments: Object.fromEntries(secretsOf(catalog)),
       signal,
     });
     const decision: PlanDecision = {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ApiRole } from '../contracts/http-api.js';
 import { ToolRisk } from '../contracts/tool-spec.js';
+import { registerCredentials } from '../errors/scrub-credentials.js';
 import { ConfigError } from '../errors/triad-error.js';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
@@ -88,6 +89,8 @@ const GatewayEnv = {
   TRIAD_WEBHOOK_ATTEMPTS: int(8, 1),
   TRIAD_WEBHOOK_BACKOFF_MS: int(1_000, 1),
   TRIAD_WEBHOOK_TIMEOUT_MS: int(10_000, 1),
+  // Internal hosts result webhooks may reach; separate from TRIAD_HTTP_ALLOW_HOSTS, which the model's tools use.
+  TRIAD_WEBHOOK_ALLOW_HOSTS: z.preprocess((v) => (typeof v === 'string' ? csv(v) : v), z.array(z.string()).default([])),
 };
 
 // --- end of gateway and webhooks --------------------------------------------------------------------------------
@@ -236,7 +239,13 @@ export interface TriadConfig {
   /** The HTTP gateway; with no API keys it listens on 127.0.0.1 only and every caller is an anonymous admin. */
   gateway: { apiKeys: ApiKeyConfig[]; host: string; port: number; maxBodyBytes: number; sseKeepAliveMs: number };
   /** Signed result webhooks to a goal's `callbackUrl`; unsigned when no secret is set. */
-  resultWebhooks: { secret: string | undefined; attempts: number; backoffMs: number; timeoutMs: number };
+  resultWebhooks: {
+    secret: string | undefined;
+    attempts: number;
+    backoffMs: number;
+    timeoutMs: number;
+    allowHosts: string[];
+  };
   telemetry: TelemetryConfig;
 }
 
@@ -248,6 +257,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  // The credentials this process holds: error messages are scrubbed of them before they are stored, sent or traced.
+  registerCredentials(
+    e.OPENAI_API_KEY,
+    e.TRIAD_WEBHOOK_SECRET,
+    ...e.TRIAD_API_KEYS.map((k) => k.key),
+    ...credentialsInUrl(e.REDIS_URL),
+  );
   return {
     redisUrl: e.REDIS_URL,
     prefix: e.TRIAD_PREFIX,
@@ -292,7 +308,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
       attempts: e.TRIAD_WEBHOOK_ATTEMPTS,
       backoffMs: e.TRIAD_WEBHOOK_BACKOFF_MS,
       timeoutMs: e.TRIAD_WEBHOOK_TIMEOUT_MS,
+      allowHosts: e.TRIAD_WEBHOOK_ALLOW_HOSTS,
     },
     telemetry: loadTelemetryConfig(env),
   };
+}
+
+// A Redis URL may carry a password (redis://:pw@host); a connection error quoting the URL must not show it.
+function credentialsInUrl(raw: string): string[] {
+  const password = URL.parse(raw)?.password ?? '';
+  try {
+    return [password, decodeURIComponent(password)];
+  } catch {
+    return [password];
+  }
 }

@@ -54,8 +54,15 @@ export const GoalRequest = z
       .describe('Opaque string map, returned with the result'),
     callbackUrl: z
       .url({ protocol: /^https?$/ })
+      // Credentials in the URL would be sent to whatever host it names and shown to every reader of the run.
+      .refine(
+        (u) => !URL.parse(u)?.username && !URL.parse(u)?.password,
+        'must not contain credentials (user:password@)',
+      )
       .optional()
-      .describe('Receives the finished run as a webhook'),
+      .describe(
+        'Receives the finished run as a webhook: an http(s) URL without credentials, on a host the server allows',
+      ),
   })
   .describe('Triad GoalRequest v1');
 export type GoalRequest = z.infer<typeof GoalRequest>;

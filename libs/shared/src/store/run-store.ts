@@ -11,6 +11,7 @@ import {
   type TerminalStatus,
   type Usage,
 } from '../contracts/run-record.js';
+import { scrubCredentials } from '../errors/scrub-credentials.js';
 import { TriadError } from '../errors/triad-error.js';
 import { type BudgetLimit, budgetMessage } from '../runs/budget.js';
 import { triadMetrics } from '../telemetry/triad-metrics.js';
@@ -69,7 +70,8 @@ export class RunStore {
   }
 
   /** Records a goal that could not be accepted as a failed run, so it never vanishes silently. */
-  async createRejected(id: string, error: RunError, now = Date.now()): Promise<boolean> {
+  async createRejected(id: string, rejection: RunError, now = Date.now()): Promise<boolean> {
+    const error = scrubbedError(rejection);
     const fields: Fields = {
       ...this.baseFields(id, now),
       status: 'failed',
@@ -136,13 +138,13 @@ export class RunStore {
     const now = Date.now();
     const fields: Fields = { status: end.status, phase: 'done', finishedAt: now, updatedAt: now };
     if (end.answer != null) fields.answer = end.answer;
-    if (end.error) fields.error = JSON.stringify(end.error);
+    if (end.error) fields.error = JSON.stringify(scrubbedError(end.error));
     const event: NewRunEvent = {
       type: 'status.changed',
       iteration: end.iteration,
       from: 'running',
       to: end.status,
-      reason: end.reason,
+      reason: scrubCredentials(end.reason),
     };
     const res = await this.lua.finish(
       this.keys.run(id),
@@ -263,3 +265,6 @@ export class RunStore {
     return { ...parsed.data, id };
   }
 }
+
+// Run errors are read by every read key and sent with results and webhooks: never with a credential in them.
+const scrubbedError = (error: RunError): RunError => ({ ...error, message: scrubCredentials(error.message) });
