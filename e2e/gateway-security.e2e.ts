@@ -162,7 +162,7 @@ describe('approval ids', () => {
     expect(gate.id).not.toBe(gate.stepId);
     expect(gate.id).toMatch(/[A-Za-z0-9_-]{22}$/); // at least 128 random bits
     // The guessable forms find nothing.
-    for (const guess of ['1-0', '1-1', '0-0', `${gate.id.slice(0, -1)}A`]) {
+    for (const guess of ['1-0', '1-1', '0-0', `${gate.id.slice(0, -1)}${gate.id.endsWith('A') ? 'B' : 'A'}`]) {
       const res = await gw.call('POST', `/v1/runs/${runId}/approvals/${encodeURIComponent(guess)}/approve`, {
         body: {},
       });
