@@ -76,6 +76,7 @@ export class RunEventReader implements BeforeApplicationShutdown {
   private start(): void {
     if (this.reader) return;
     this.reader = this.redis.duplicate({ connectionName: 'triad-gateway-sse' });
+    this.reader.on('error', () => {}); // the loop reports what fails, once per attempt
     // A (re)connected client has a new id, which CLIENT UNBLOCK must name: the loop asks for it before reading.
     this.reader.on('ready', () => {
       this.readerId = null;
@@ -92,13 +93,11 @@ export class RunEventReader implements BeforeApplicationShutdown {
         this.wakeLoop = null;
         continue;
       }
-      const from = new Map<string, string>();
-      for (const w of this.waiters) {
-        const current = from.get(w.key);
-        if (current === undefined || compareStreamIds(w.after, current) < 0) from.set(w.key, w.after);
-      }
       try {
         if (this.readerId === null) this.readerId = await (this.reader as Redis).client('ID');
+        // From here to the read, nothing awaits: a waiter added later is seen as not covered, and kicks.
+        const from = this.startingPoints();
+        if (!from.size) continue;
         this.reading = from;
         const res = await (this.reader as Redis).xread(
           'COUNT',
@@ -120,6 +119,16 @@ export class RunEventReader implements BeforeApplicationShutdown {
         await new Promise((r) => setTimeout(r, RETRY_MS));
       }
     }
+  }
+
+  /** Per event key, the earliest id a waiter has seen: the read returns what any of them has not. */
+  private startingPoints(): Map<string, string> {
+    const from = new Map<string, string>();
+    for (const w of this.waiters) {
+      const current = from.get(w.key);
+      if (current === undefined || compareStreamIds(w.after, current) < 0) from.set(w.key, w.after);
+    }
+    return from;
   }
 
   private wake(key: string, firstNewId: string | undefined): void {

@@ -42,6 +42,7 @@ export class RunEventStream implements BeforeApplicationShutdown {
     const closed = new AbortController();
     this.open.add(closed);
     req.on('close', () => closed.abort());
+    res.on('close', () => closed.abort());
     try {
       res.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
