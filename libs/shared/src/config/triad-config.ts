@@ -85,6 +85,8 @@ const GatewayEnv = {
   TRIAD_GATEWAY_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   TRIAD_MAX_BODY_BYTES: int(256 * 1024, 1),
   TRIAD_SSE_KEEPALIVE_MS: int(15_000, 100),
+  TRIAD_SSE_MAX: int(1_000, 1),
+  TRIAD_SSE_MAX_PER_KEY: int(100, 1),
   TRIAD_WEBHOOK_SECRET: optionalString,
   TRIAD_WEBHOOK_ATTEMPTS: int(8, 1),
   TRIAD_WEBHOOK_BACKOFF_MS: int(1_000, 1),
@@ -237,7 +239,16 @@ export interface TriadConfig {
   webhookUrl: string | undefined;
   mcpServers: McpServerConfig[];
   /** The HTTP gateway; with no API keys it listens on 127.0.0.1 only and every caller is an anonymous admin. */
-  gateway: { apiKeys: ApiKeyConfig[]; host: string; port: number; maxBodyBytes: number; sseKeepAliveMs: number };
+  gateway: {
+    apiKeys: ApiKeyConfig[];
+    host: string;
+    port: number;
+    maxBodyBytes: number;
+    sseKeepAliveMs: number;
+    /** Open event streams per gateway process, and per API key (keyless: all callers are one key), at most. */
+    sseMax: number;
+    sseMaxPerKey: number;
+  };
   /** Signed result webhooks to a goal's `callbackUrl`; unsigned when no secret is set. */
   resultWebhooks: {
     secret: string | undefined;
@@ -302,6 +313,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
       port: e.TRIAD_GATEWAY_PORT,
       maxBodyBytes: e.TRIAD_MAX_BODY_BYTES,
       sseKeepAliveMs: e.TRIAD_SSE_KEEPALIVE_MS,
+      sseMax: e.TRIAD_SSE_MAX,
+      sseMaxPerKey: e.TRIAD_SSE_MAX_PER_KEY,
     },
     resultWebhooks: {
       secret: e.TRIAD_WEBHOOK_SECRET,

@@ -11,3 +11,6 @@ export type WebhookOutcome = z.infer<typeof WebhookOutcome>;
  */
 export const WebhookFailureCode = z.enum(['blocked_address', 'invalid_url', 'http_status', 'unreachable']);
 export type WebhookFailureCode = z.infer<typeof WebhookFailureCode>;
+
+/** The run's once-key under which the outcome is recorded (RunStore.once / getOnce). */
+export const WEBHOOK_OUTCOME_KEY = 'webhook';

@@ -5,6 +5,7 @@ import {
   isFinalFailure,
   isTerminal,
   JOB_NAMES,
+  WEBHOOK_OUTCOME_KEY as OUTCOME_KEY,
   parseJob,
   QUEUES,
   RunStore,
@@ -14,8 +15,6 @@ import {
 } from '@triad/shared';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { WebhookDeliveryError, WebhookSender } from './webhook-sender.service.js';
-
-const OUTCOME_KEY = 'webhook';
 
 /** Consumes `deliver` jobs: POSTs the finished run to its goal's `callbackUrl`; BullMQ retries with backoff. */
 @Processor(QUEUES.webhooks, WORKER_OPTIONS)
