@@ -3,12 +3,13 @@
 // are capped per API key and per gateway (429), a Last-Event-ID Redis cannot read is a 400, and a followed stream
 // shows the result webhook's outcome after the run's end (the `triad` CLI included).
 import { spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { isTerminal } from '@triad/shared';
 import type { Scenario } from '@triad/testing';
 import { REPO_ROOT } from '../cli/src/stack/service-processes.js';
 import { EffectServer } from './support/effect-server.js';
 import { GatewayClient, readSse } from './support/gateway-harness.js';
+import { PrivateRedis } from './support/private-redis.js';
 import { acceptedScript } from './support/scripts.js';
 import { TriadHarness } from './support/triad-harness.js';
 
@@ -31,8 +32,11 @@ const MAX = 30;
 let triad: TriadHarness;
 let gw: GatewayClient;
 let effects: EffectServer;
+// Its own Redis: CLIENT LIST there shows this gateway's connections only, not those of other suites' gateways.
+let redis: PrivateRedis;
 
 beforeAll(async () => {
+  redis = await PrivateRedis.start(['--appendonly', 'no']);
   effects = await EffectServer.start();
   // The receiver drops every delivery to /fail: with one attempt, that webhook fails for good at once.
   effects.onRequest = (r) => {
@@ -40,6 +44,7 @@ beforeAll(async () => {
   };
   triad = await TriadHarness.start({
     scenario,
+    redisUrl: redis.url(),
     executors: 1,
     env: {
       TRIAD_WEBHOOK_URL: `${effects.url}/hook`,
@@ -55,10 +60,18 @@ beforeAll(async () => {
     TRIAD_SSE_KEEPALIVE_MS: '300',
   });
 });
+afterEach(() => {
+  // A failed test must not leave its streams holding places that the next tests need.
+  for (const close of opened) close();
+  opened.clear();
+});
 afterAll(async () => {
   await triad?.stop();
   await effects?.close();
+  await redis?.stop();
 });
+
+const opened = new Set<() => void>();
 
 /** An SSE response held open: its raw text so far (keep-alive comments included), and a way to hang up. */
 interface OpenStream {
@@ -90,7 +103,9 @@ async function open(runId: string, key: string, headers: Record<string, string> 
       for await (const chunk of res.body as ReadableStream<Uint8Array>) text += decoder.decode(chunk, { stream: true });
     } catch {} // aborted by close()
   })();
-  return { status: 200, body: null, text: () => text, close: () => abort.abort() };
+  const close = () => abort.abort();
+  opened.add(close);
+  return { status: 200, body: null, text: () => text, close };
 }
 
 /** Redis clients of the gateway process, by connection name (the services name every connection they open). */

@@ -66,7 +66,7 @@ const goalLike = fc.oneof(validGoal, mutatedGoal);
 const goalData = fc.oneof({ weight: 4, arbitrary: goalLike }, { weight: 1, arbitrary: fc.jsonValue() });
 const jobName = fc.oneof({ weight: 5, arbitrary: fc.constant('goal') }, { weight: 1, arbitrary: fc.string() });
 
-/** Gives each string runId a batch-unique prefix, so that two generated jobs never name the same run by chance. */
+/** Gives each string runId a prefix unique to its job, so that no two generated jobs name the same run by chance. */
 function isolate(data: unknown, tag: string): unknown {
   if (data && typeof data === 'object' && !Array.isArray(data) && 'runId' in data && typeof data.runId === 'string') {
     return { ...data, runId: `${tag}${data.runId}` };
@@ -110,7 +110,7 @@ describe('goal jobs on the queue', () => {
         const tag = `f${randomBytes(3).toString('hex')}-`;
         const added = await Promise.all(
           batch.map(([name, data], i) =>
-            triad.queues.goals.add(name, isolate(data, tag), { jobId: `${tag}${i}`, attempts: 3 }),
+            triad.queues.goals.add(name, isolate(data, `${tag}${i}-`), { jobId: `${tag}${i}`, attempts: 3 }),
           ),
         );
         for (const job of added.map((j) => settled(j))) {
