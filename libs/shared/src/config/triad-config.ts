@@ -201,6 +201,9 @@ const EnvSchema = z.object({
   TRIAD_MCP_SERVERS: z.preprocess(parseJson, z.array(McpServerConfig).default([])),
 });
 
+/** Every environment variable the configuration reads (the config spec holds a bad value for each). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
+
 /** Triad's configuration, read from the environment once at boot. */
 export interface TriadConfig {
   redisUrl: string;
