@@ -80,7 +80,11 @@ const ApiKeys = z.preprocess(
 
 const GatewayEnv = {
   TRIAD_API_KEYS: ApiKeys,
-  TRIAD_GATEWAY_HOST: z.preprocess(blankAsUndefined, z.string().default('0.0.0.0')),
+  // Checked here: a host the gateway cannot listen on would otherwise fail at listen, without naming the variable.
+  TRIAD_GATEWAY_HOST: z.preprocess(
+    blankAsUndefined,
+    z.union([z.ipv4(), z.ipv6(), z.hostname()], 'must be an IP address or a host name').default('0.0.0.0'),
+  ),
   TRIAD_GATEWAY_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   TRIAD_MAX_BODY_BYTES: int(256 * 1024, 1),
   TRIAD_SSE_KEEPALIVE_MS: int(15_000, 100),
