@@ -12,6 +12,7 @@ import { acceptedScript } from './support/scripts.js';
 import { TriadHarness } from './support/triad-harness.js';
 
 const SECRET = 'sk-approval-secret-7f3a91';
+const APPROVER_TOKEN = 'sk-approver-own-token-52c0';
 
 const hook = (id: string, subject: string): ToolCallScript => ({
   id,
@@ -94,6 +95,16 @@ describe('with the default server policy (irreversible calls wait for a human)',
             },
             { content: 'Fetched: {{tool:s1.data.status}}.' },
           ]),
+          acceptedScript('edited-secret', [
+            {
+              content: 'Fetch twice with the token.',
+              toolCalls: [
+                { id: 'k1', name: 'http_get', arguments: { url: `${effects.url}/asked-1`, bearerToken: SECRET } },
+                { id: 'k2', name: 'http_get', arguments: { url: `${effects.url}/asked-2`, bearerToken: SECRET } },
+              ],
+            },
+            { content: 'Fetched: {{tool:k1.data.status}} and {{tool:k2.data.status}}.' },
+          ]),
         ],
       },
     });
@@ -174,6 +185,37 @@ describe('with the default server policy (irreversible calls wait for a human)',
     ]);
     const seen = { stored: await gates.approvals.get(runId, gate.id), raw, listed, listedAll, decided, events };
     expect(JSON.stringify(seen)).not.toContain(SECRET);
+  });
+
+  it('runs an edit that keeps a secret shown as [redacted] with the model’s value, and never echoes a new one', async () => {
+    const runId = await triad.submit({
+      goal: 'goal:edited-secret',
+      runId: 'policy-edited-secret',
+      requireApproval: ['read'],
+    });
+    const [kept, replaced] = (await gates.pending(runId, 2)) as [ApprovalRecord, ApprovalRecord];
+    const approve = (gate: ApprovalRecord, args: unknown) =>
+      gateway.call('POST', `/v1/runs/${runId}/approvals/${gate.id}/approve`, { body: { arguments: args } });
+    // The approver edits what was shown (the token as [redacted]); the other approver brings a token of their own.
+    const answers = [
+      await approve(kept, { url: `${effects.url}/edited-1`, bearerToken: '[redacted]' }),
+      await approve(replaced, { url: `${effects.url}/edited-2`, bearerToken: APPROVER_TOKEN }),
+    ];
+    expect(answers.map((a) => [a.status, JSON.parse(a.body.approval.editedArguments).bearerToken])).toEqual([
+      [200, '[redacted]'],
+      [200, '[redacted]'],
+    ]);
+    expect(await triad.waitForRun(runId)).toMatchObject({ status: 'succeeded', answer: 'Fetched: 200 and 200.' });
+    const sent = (path: string) => effects.requests.filter((r) => r.path === path).map((r) => r.authorization);
+    expect([sent('/edited-1'), sent('/edited-2'), sent('/asked-1'), sent('/asked-2')]).toEqual([
+      [`Bearer ${SECRET}`],
+      [`Bearer ${APPROVER_TOKEN}`],
+      [],
+      [],
+    ]);
+    const seen = JSON.stringify({ answers, events: await triad.events(runId) });
+    expect(seen).not.toContain(SECRET);
+    expect(seen).not.toContain(APPROVER_TOKEN);
   });
 });
 
