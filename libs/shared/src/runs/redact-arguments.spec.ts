@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { REDACTED, redactArguments } from './redact-arguments.js';
+import { REDACTED, redactArguments, restoreRedacted } from './redact-arguments.js';
 
 describe('redactArguments', () => {
   it('replaces secret values, keeps the rest and leaves nulls visible', () => {
@@ -18,5 +18,33 @@ describe('redactArguments', () => {
   it('withholds arguments it cannot read when something is secret', () => {
     expect(redactArguments('{"bearerToken": "sk-1', ['bearerToken'])).not.toContain('sk-1');
     expect(redactArguments('["sk-1"]', ['bearerToken'])).not.toContain('sk-1');
+  });
+});
+
+describe('restoreRedacted', () => {
+  const original = '{"url":"https://a","bearerToken":"sk-1"}';
+  it.each([
+    [
+      'puts back a secret the edit left as shown',
+      '{"url":"https://b","bearerToken":"[redacted]"}',
+      '{"url":"https://b","bearerToken":"sk-1"}',
+    ],
+    [
+      'keeps a secret the approver replaced',
+      '{"url":"https://b","bearerToken":"sk-2"}',
+      '{"url":"https://b","bearerToken":"sk-2"}',
+    ],
+    [
+      'keeps an edit that drops the secret',
+      '{"url":"https://b","bearerToken":null}',
+      '{"url":"https://b","bearerToken":null}',
+    ],
+    ['leaves an edit that is not JSON alone', '{oops', '{oops'],
+  ])('%s', (_case, edited, expected) => {
+    expect(restoreRedacted(edited, original, ['bearerToken'])).toBe(expected);
+  });
+
+  it('restores nothing for a tool without secrets', () => {
+    expect(restoreRedacted('{"a":"[redacted]"}', '{"a":"x"}', [])).toBe('{"a":"[redacted]"}');
   });
 });
