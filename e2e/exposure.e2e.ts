@@ -11,12 +11,28 @@ import { GatewayClient } from './support/gateway-harness.js';
 import { acceptedScript } from './support/scripts.js';
 import { TriadHarness } from './support/triad-harness.js';
 
+interface ComposeService {
+  environment?: Record<string, string>;
+  healthcheck?: { test: string[] };
+}
+const compose = parse(readFileSync(`${REPO_ROOT}docker-compose.yml`, 'utf8'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
+
+/** The URL a compose health check fetches, e.g. http://127.0.0.1:9464/metrics. */
+function healthUrl(service: string): URL {
+  const test = compose.services[service]?.healthcheck?.test.join(' ') ?? '';
+  const url = test.match(/fetch\('([^']+)'\)/)?.[1];
+  if (!url) throw new Error(`no fetch URL in the health check of ${service}: ${test}`);
+  return new URL(url);
+}
+
 // Another address of this machine: all of 127/8 reaches the loopback interface, but a socket bound to 127.0.0.1
 // does not accept connections made to 127.0.0.2, while one bound to 0.0.0.0 does.
 const OTHER_LOCAL_ADDRESS = '127.0.0.2';
 
-/** Connects to host:port; resolves with the HTTP status, or the connection error's code. */
-async function probe(host: string, port: number, path = '/healthz'): Promise<number | string> {
+/** Asks host:port for the gateway's compose health check path: the answer's status, or the connection error's code. */
+async function probe(host: string, port: number, path = healthUrl('gateway').pathname): Promise<number | string> {
   try {
     return (await fetch(`http://${host}:${port}${path}`)).status;
   } catch (err) {
@@ -73,22 +89,6 @@ describe('the gateway without API keys', () => {
     await gateway.process.stop();
   });
 });
-
-interface ComposeService {
-  environment?: Record<string, string>;
-  healthcheck?: { test: string[] };
-}
-const compose = parse(readFileSync(`${REPO_ROOT}docker-compose.yml`, 'utf8'), { merge: true }) as {
-  services: Record<string, ComposeService>;
-};
-
-/** The URL a compose health check fetches, e.g. http://127.0.0.1:9464/metrics. */
-function healthUrl(service: string): URL {
-  const test = compose.services[service]?.healthcheck?.test.join(' ') ?? '';
-  const url = test.match(/fetch\('([^']+)'\)/)?.[1];
-  if (!url) throw new Error(`no fetch URL in the health check of ${service}: ${test}`);
-  return new URL(url);
-}
 
 /** Metric names as the README's Metrics paragraph lists them (each item's first name; the rest are attributes). */
 function documentedMetrics(): string[] {
