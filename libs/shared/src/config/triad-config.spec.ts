@@ -34,13 +34,14 @@ const BAD: Record<string, string[]> = {
   TRIAD_JOB_ATTEMPTS: ['0'],
   TRIAD_APPROVAL_RISKS: ['dangerous', 'write,dangerous'],
   TRIAD_APPROVAL_TIMEOUT_MS: ['999'],
+  TRIAD_HTTP_ALLOW_HOSTS: ['10.0.0.0/99', 'api.example.com,not a host!', 'example.com/8'],
   TRIAD_HTTP_TIMEOUT_MS: ['0'],
   TRIAD_HTTP_MAX_BYTES: ['0'],
   TRIAD_WEBHOOK_URL: ['ftp://hooks.example', 'hooks.example'],
   TRIAD_MCP_SERVERS: ['{not json', '{"name":"one"}', '[{"name":"Bad Name","command":"x"}]', '[{"name":"a"}]'],
 };
 
-// Free text by design (names, secrets, paths, host lists): every value is accepted and reaches the config as given.
+// Free text by design (names, secrets, paths): every value is accepted and reaches the config as given.
 const FREE_TEXT: Record<string, (c: ReturnType<typeof loadConfig>) => unknown> = {
   OTEL_SERVICE_NAME: (c) => c.telemetry.serviceName,
   TRIAD_WEBHOOK_SECRET: (c) => c.resultWebhooks.secret,
@@ -50,7 +51,6 @@ const FREE_TEXT: Record<string, (c: ReturnType<typeof loadConfig>) => unknown> =
   TRIAD_JUDGE_MODEL: (c) => c.model.judgeModel,
   TRIAD_WORKSPACE: (c) => c.workspace.split('/').at(-1),
   TRIAD_EXECUTOR_ID: (c) => c.executorId,
-  TRIAD_HTTP_ALLOW_HOSTS: (c) => c.http.allowHosts.join(','),
 };
 
 const cases = Object.entries(BAD).flatMap(([name, values]) => values.map((value) => [name, value] as const));
@@ -78,6 +78,18 @@ describe('configuration', () => {
 
   it('accepts an empty environment (every variable has a default or is optional)', () => {
     expect(loadConfig({}).prefix).toBe('triad');
+  });
+
+  it('accepts every form of HTTP allow-list entry the executor understands', () => {
+    const hosts = 'api.example.com, 127.0.0.1,[::1],10.1.0.0/16,fd00::/8,localhost.';
+    expect(loadConfig({ TRIAD_HTTP_ALLOW_HOSTS: hosts }).http.allowHosts).toEqual([
+      'api.example.com',
+      '127.0.0.1',
+      '[::1]',
+      '10.1.0.0/16',
+      'fd00::/8',
+      'localhost.',
+    ]);
   });
 
   it.each(cases)('refuses %s=%j with a ConfigError naming that variable, and only it', (name, value) => {
