@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -154,6 +155,15 @@ export function loadTelemetryConfig(env: NodeJS.ProcessEnv = process.env): Telem
 
 // --- end of telemetry -------------------------------------------------------------------------------------------
 
+// An HTTP allow-list entry as the executor's SSRF guard reads it: a host name, an address ([::1] too) or a CIDR.
+const AllowedHost = z.string().refine((entry) => {
+  const bare = entry.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const [network = '', bits, ...rest] = bare.split('/');
+  const family = isIP(network);
+  if (bits === undefined) return family > 0 || z.hostname().safeParse(network).success;
+  return !rest.length && family > 0 && /^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}, 'each entry must be a host name, an IP address or a CIDR (e.g. 10.1.0.0/16)');
+
 const EnvSchema = z.object({
   ...TelemetryEnv,
   ...GatewayEnv,
@@ -198,7 +208,7 @@ const EnvSchema = z.object({
     z.array(ToolRisk).default(['irreversible']),
   ),
   TRIAD_APPROVAL_TIMEOUT_MS: int(3_600_000, 1_000),
-  TRIAD_HTTP_ALLOW_HOSTS: z.preprocess((v) => (typeof v === 'string' ? csv(v) : v), z.array(z.string()).default([])),
+  TRIAD_HTTP_ALLOW_HOSTS: z.preprocess((v) => (typeof v === 'string' ? csv(v) : v), z.array(AllowedHost).default([])),
   TRIAD_HTTP_TIMEOUT_MS: int(10_000, 1),
   TRIAD_HTTP_MAX_BYTES: int(1024 * 1024, 1),
   TRIAD_WEBHOOK_URL: z.preprocess(blankAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
