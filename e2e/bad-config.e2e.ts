@@ -23,6 +23,7 @@ describe('a service given a bad configuration value', () => {
   it.each([
     ['planner', 'TRIAD_JOB_ATTEMPTS', '0'],
     ['executor', 'TRIAD_APPROVAL_RISKS', 'dangerous'],
+    ['executor', 'TRIAD_HTTP_ALLOW_HOSTS', '10.0.0.0/99'],
     ['judge', 'TRIAD_JUDGE_POLICY', 'sometimes'],
     ['gateway', 'TRIAD_GATEWAY_HOST', 'not a host!'],
     // Read by the telemetry preload, before the service's own code runs.
