@@ -5,6 +5,7 @@ import { measureExecutorScaling } from './executor-scaling.ts';
 import { measureLoopLatency } from './loop-latency.ts';
 import { measureModelWait } from './model-wait.ts';
 import { measureRedisCost } from './redis-cost.ts';
+import { measureSseStreams } from './sse-streams.ts';
 import { measureStalledRecovery } from './stalled-recovery.ts';
 import { type BenchOptions, describeMachine, log, printTable, type Row, round, runCleanups } from './support.ts';
 import { measureThroughput } from './throughput.ts';
@@ -21,6 +22,7 @@ const MEASURES: Record<string, Measure> = {
   redis: measureRedisCost,
   langgraph: measureVsLangGraph,
   stalled: measureStalledRecovery,
+  sse: measureSseStreams,
 };
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });

@@ -4,18 +4,11 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type ApprovalRecord, ApprovalStore, Approvals, type ChatMessage } from '@triad/shared';
+import type { ApprovalRecord } from '@triad/shared';
 import type { Scenario } from '@triad/testing';
-import { startServices } from '../cli/src/stack/service-processes.js';
 import { EffectServer } from './support/effect-server.js';
-import { acceptedScript } from './support/scripts.js';
+import { acceptedScript, postWebhook as hook } from './support/scripts.js';
 import { TriadHarness } from './support/triad-harness.js';
-
-const hook = (id: string, subject: string) => ({
-  id,
-  name: 'post_webhook',
-  arguments: { subject, message: `about ${subject}` },
-});
 
 const scenario: Scenario = {
   scripts: [
@@ -48,7 +41,6 @@ const scenario: Scenario = {
 
 let triad: TriadHarness;
 let effects: EffectServer;
-let approvals: Approvals;
 
 beforeAll(async () => {
   effects = await EffectServer.start();
@@ -62,21 +54,11 @@ beforeAll(async () => {
     executors: 1,
     env: { TRIAD_WEBHOOK_URL: `${effects.url}/hook`, TRIAD_WORKSPACE: workspace },
   });
-  approvals = new Approvals(new ApprovalStore(triad.redis, triad.prefix), triad.queues.act);
 });
 afterAll(async () => {
   await triad?.stop();
   await effects?.close();
 });
-
-async function pendingGates(runId: string, count = 1): Promise<ApprovalRecord[]> {
-  for (let i = 0; i < 200; i++) {
-    const pending = await approvals.listPending({ runId });
-    if (pending.length >= count) return pending;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no ${count} pending approvals for ${runId}`);
-}
 
 const hookEffects = (subject: string) =>
   effects.effectsOn('/hook').filter((e) => JSON.parse(e.body).subject === subject);
@@ -84,18 +66,20 @@ const hookEffects = (subject: string) =>
 describe('approval gates', () => {
   it('park an irreversible call until a human approves it, then run it once', async () => {
     const runId = await triad.submit({ goal: 'goal:approve', runId: 'gate-approve' });
-    const [gate] = await pendingGates(runId);
+    const [gate] = await triad.pendingApprovals(runId);
     expect(gate).toMatchObject({ tool: 'post_webhook', risk: 'irreversible', status: 'pending', stepId: '1-0' });
     // Parked as a delayed job, holding no worker slot (the gate opens a moment before the job is moved).
-    let state = await triad.queues.act.getJobState(`act-${runId}-1-0`);
-    for (let i = 0; i < 100 && state === 'active'; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      state = await triad.queues.act.getJobState(`act-${runId}-1-0`);
-    }
+    const state = await triad.eventually(
+      async () => {
+        const now = await triad.queues.act.getJobState(`act-${runId}-1-0`);
+        return now !== 'active' && now;
+      },
+      { what: `the gated step of ${runId} to leave the active state` },
+    );
     expect(state).toBe('delayed');
     expect(hookEffects('approve-me')).toHaveLength(0);
 
-    await approvals.approve(runId, gate.id, 'alice@example.com');
+    await triad.approvals.approve(runId, gate.id, 'alice@example.com');
     const run = await triad.waitForRun(runId);
     expect(run.status).toBe('succeeded');
     expect(hookEffects('approve-me')).toHaveLength(1);
@@ -104,13 +88,13 @@ describe('approval gates', () => {
       status: 'approved',
       by: 'alice@example.com',
     });
-    await expect(approvals.approve(runId, gate.id, 'mallory')).rejects.toThrow(/already approved/);
+    await expect(triad.approvals.approve(runId, gate.id, 'mallory')).rejects.toThrow(/already approved/);
   });
 
   it('turn a rejection into an observation the model sees, with the reason', async () => {
     const runId = await triad.submit({ goal: 'goal:reject', runId: 'gate-reject' });
-    const [gate] = await pendingGates(runId);
-    await approvals.reject(runId, gate.id, 'bob', 'not during the freeze');
+    const [gate] = await triad.pendingApprovals(runId);
+    await triad.approvals.reject(runId, gate.id, 'bob', 'not during the freeze');
     const run = await triad.waitForRun(runId);
     expect(run).toMatchObject({
       status: 'succeeded',
@@ -123,9 +107,14 @@ describe('approval gates', () => {
 
   it('run the approver’s edited arguments, validated again', async () => {
     const runId = await triad.submit({ goal: 'goal:edit', runId: 'gate-edit' });
-    const [gate] = await pendingGates(runId);
+    const [gate] = await triad.pendingApprovals(runId);
     expect(gate.arguments).toContain('original');
-    await approvals.approve(runId, gate.id, 'carol', JSON.stringify({ subject: 'edited', message: 'reviewed text' }));
+    await triad.approvals.approve(
+      runId,
+      gate.id,
+      'carol',
+      JSON.stringify({ subject: 'edited', message: 'reviewed text' }),
+    );
     expect((await triad.waitForRun(runId)).status).toBe('succeeded');
     expect(hookEffects('original')).toHaveLength(0);
     expect(hookEffects('edited').map((e) => JSON.parse(e.body).message)).toEqual(['reviewed text']);
@@ -146,13 +135,13 @@ describe('approval gates', () => {
 
   it('give parallel gated calls their own approvals: one approved, one rejected', async () => {
     const runId = await triad.submit({ goal: 'goal:parallel', runId: 'gate-parallel' });
-    const gates = await pendingGates(runId, 2);
+    const gates = await triad.pendingApprovals(runId, 2);
     expect(new Set(gates.map((g) => g.id)).size).toBe(2);
     const first = gates.find((g) => g.arguments.includes('first')) as ApprovalRecord;
     const second = gates.find((g) => g.arguments.includes('second')) as ApprovalRecord;
     await Promise.all([
-      approvals.approve(runId, first.id, 'dan'),
-      approvals.reject(runId, second.id, 'erin', 'once is enough'),
+      triad.approvals.approve(runId, first.id, 'dan'),
+      triad.approvals.reject(runId, second.id, 'erin', 'once is enough'),
     ]);
     expect((await triad.waitForRun(runId)).status).toBe('succeeded');
     expect(hookEffects('first')).toHaveLength(1);
@@ -161,10 +150,9 @@ describe('approval gates', () => {
 
   it('keep a pending gate through a restart of every service', async () => {
     const runId = await triad.submit({ goal: 'goal:restart', runId: 'gate-restart' });
-    const [gate] = await pendingGates(runId);
-    await Promise.all(triad.services.map((s) => s.stop()));
-    triad.services = await startServices(triad.env, { executors: 1 });
-    await approvals.approve(runId, gate.id, 'frank');
+    const [gate] = await triad.pendingApprovals(runId);
+    await triad.restartServices();
+    await triad.approvals.approve(runId, gate.id, 'frank');
     const run = await triad.waitForRun(runId);
     expect(run).toMatchObject({ status: 'succeeded', answer: 'Sent after restart.' });
     expect(hookEffects('after-restart')).toHaveLength(1);
@@ -172,16 +160,14 @@ describe('approval gates', () => {
 
   it('stop a call injected through a tool output at the gate', async () => {
     const runId = await triad.submit({ goal: 'goal:injection', runId: 'gate-injection' });
-    const [gate] = await pendingGates(runId);
+    const [gate] = await triad.pendingApprovals(runId);
     expect(gate.arguments).toContain('exfiltrate');
-    const sawNote = triad.model.requests
-      .filter((r) => r.script === 'injection' && r.role === 'planner')
-      .some((r) =>
-        (r.body.messages as ChatMessage[]).some((m) => m.role === 'tool' && String(m.content).includes('IGNORE ALL')),
-      );
+    const sawNote = triad
+      .plannerMessages('injection')
+      .some((messages) => messages.some((m) => m.role === 'tool' && String(m.content).includes('IGNORE ALL')));
     expect(sawNote).toBe(true);
     expect(hookEffects('exfiltrate')).toHaveLength(0);
-    await approvals.reject(runId, gate.id, 'security', 'prompt injection');
+    await triad.approvals.reject(runId, gate.id, 'security', 'prompt injection');
     expect((await triad.waitForRun(runId)).answer).toBe('I did not send it.');
     expect(hookEffects('exfiltrate')).toHaveLength(0);
   });

@@ -2,12 +2,11 @@
 // budget_exceeded, naming the limit. One executor working one job at a time, so "before the next tool call" is
 // observable call by call.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { ChatMessage, RunRecord, StoredRunEvent } from '@triad/shared';
+import type { RunRecord, StoredRunEvent } from '@triad/shared';
 import type { Scenario } from '@triad/testing';
-import { ACCEPT, acceptedScript } from './support/scripts.js';
+import { ACCEPT, acceptedScript, calc } from './support/scripts.js';
 import { TriadHarness } from './support/triad-harness.js';
 
-const calc = (id: string, expression: string) => ({ id, name: 'calculator', arguments: { expression } });
 const usage = (prompt_tokens: number, completion_tokens: number) => ({ prompt_tokens, completion_tokens });
 
 // USD per million tokens: a planner token costs $0.001 in and $0.002 out; a judge input token $0.001.
@@ -63,8 +62,7 @@ afterAll(async () => {
   await triad?.stop();
 });
 
-const requests = (script: string, role: 'planner' | 'judge') =>
-  triad.model.requests.filter((r) => r.role === role && r.script === script);
+const requests = (script: string, role: 'planner' | 'judge') => triad.modelRequests(script, role);
 const observations = (events: StoredRunEvent[]) => events.flatMap((e) => (e.type === 'observation' ? [e] : []));
 const finalReason = (events: StoredRunEvent[]) =>
   events.flatMap((e) => (e.type === 'status.changed' ? [e.reason] : [])).at(-1);
@@ -144,7 +142,7 @@ describe('repeated calls', () => {
     expect(reflection?.type === 'reflection' && reflection.checks.join(' ')).toMatch(
       /Repeated call: calculator with the same arguments was already made in iteration 1/,
     );
-    const third = requests('repeat', 'planner')[2]?.body.messages as ChatMessage[];
+    const third = triad.plannerMessages('repeat')[2];
     expect(JSON.stringify(third)).toContain('Repeated call: calculator');
   });
 });

@@ -8,24 +8,23 @@ import type { Scenario } from '@triad/testing';
 import { Redis } from 'ioredis';
 import { freePort } from '../cli/src/stack/local-redis.js';
 import { REPO_ROOT } from '../cli/src/stack/service-processes.js';
+import { type ChildRun, WatchedChild } from './support/child-process.js';
 import { EffectServer } from './support/effect-server.js';
-import { acceptedScript } from './support/scripts.js';
-import { REDIS_URL, TriadHarness } from './support/triad-harness.js';
+import { GatewayClient } from './support/gateway-harness.js';
+import { ACCEPT, acceptedScript, calc, postWebhook } from './support/scripts.js';
+import { deleteKeys, REDIS_URL, TriadHarness } from './support/triad-harness.js';
 
 const scenario: Scenario = {
   scripts: [
-    acceptedScript('calc', [
-      { content: 'Add.', toolCalls: [{ id: 'c1', name: 'calculator', arguments: { expression: '2+3' } }] },
-      { content: 'The sum is {{tool:c1.data.result}}.' },
-    ]),
+    // Three runs of it (follow, trace, JSON), each judged once.
+    acceptedScript(
+      'calc',
+      [{ content: 'Add.', toolCalls: [calc('c1', '2+3')] }, { content: 'The sum is {{tool:c1.data.result}}.' }],
+      [ACCEPT, ACCEPT, ACCEPT],
+    ),
     acceptedScript('quick', [{ content: 'Done at once.' }]),
     acceptedScript('gated', [
-      {
-        content: 'Notify.',
-        toolCalls: [
-          { id: 'g1', name: 'post_webhook', arguments: { subject: 'cli-gate', message: 'from the CLI test' } },
-        ],
-      },
+      { content: 'Notify.', toolCalls: [postWebhook('g1', 'cli-gate', 'from the CLI test')] },
       { content: 'Sent: {{tool:g1.ok}}.' },
     ]),
   ],
@@ -34,62 +33,35 @@ const scenario: Scenario = {
 const KEY = 'k-cli-admin';
 let triad: TriadHarness;
 let effects: EffectServer;
-let url: string;
+let gw: GatewayClient;
 
 beforeAll(async () => {
   effects = await EffectServer.start();
   triad = await TriadHarness.start({ scenario, executors: 1, env: { TRIAD_WEBHOOK_URL: `${effects.url}/hook` } });
-  const port = await freePort();
-  await triad.spawn('gateway', 'gateway', {
-    TRIAD_GATEWAY_PORT: String(port),
-    TRIAD_GATEWAY_HOST: '127.0.0.1',
-    TRIAD_API_KEYS: `cli-admin:${KEY}:admin`,
-  });
-  url = `http://127.0.0.1:${port}`;
+  gw = await GatewayClient.start(triad, { TRIAD_API_KEYS: `cli-admin:${KEY}:admin` });
 });
 afterAll(async () => {
   await triad?.stop();
   await effects?.close();
 });
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+/** Runs `node cli/dist/triad.js ...args` against the test gateway, to its end. */
+function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<ChildRun> {
+  return startCli(args, env).exit({ what: `triad ${args.join(' ')} to end`, context: () => triad.serviceLogs() });
 }
 
-/** Runs `node cli/dist/triad.js ...args` against the test gateway. */
-function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
-  return collectOutput(startCli(args, env));
-}
-
-function startCli(args: string[], env: Record<string, string | undefined>) {
-  return spawn(process.execPath, [`${REPO_ROOT}cli/dist/triad.js`, ...args], {
-    env: { PATH: process.env.PATH, TRIAD_URL: url, TRIAD_API_KEY: KEY, ...env },
+function startCli(args: string[], env: Record<string, string | undefined>): WatchedChild {
+  const child = spawn(process.execPath, [`${REPO_ROOT}cli/dist/triad.js`, ...args], {
+    env: { PATH: process.env.PATH, TRIAD_URL: gw?.url, TRIAD_API_KEY: KEY, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return new WatchedChild(child);
 }
 
-function collectOutput(child: ReturnType<typeof startCli>, onOut: (text: string) => void = () => {}): Promise<CliRun> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c) => {
-    stdout += c;
-    onOut(stdout);
-  });
-  child.stderr.on('data', (c) => {
-    stderr += c;
-  });
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 300; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+/** A calculator run of this test's own, ended before the test looks at it. */
+async function calcRun(runId: string): Promise<void> {
+  const r = await cli(['submit', '--wait', '--run-id', runId, 'goal:calc']);
+  expect(r).toMatchObject({ code: 0, stderr: '' });
 }
 
 describe('triad CLI', () => {
@@ -106,28 +78,31 @@ describe('triad CLI', () => {
   });
 
   it('trace shows the loop as a tree under the run’s trace id, with a Jaeger link', async () => {
-    const r = await cli(['trace', 'cli-calc', '--jaeger', 'http://jaeger.example:16686/']);
+    await calcRun('cli-trace');
+    const traceId = (await triad.store.get('cli-trace'))?.traceparent?.split('-')[1];
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    const r = await cli(['trace', 'cli-trace', '--jaeger', 'http://jaeger.example:16686/']);
     expect(r).toMatchObject({ code: 0, stderr: '' });
-    const traceId = /^trace ([0-9a-f]{32})$/m.exec(r.stdout)?.[1];
-    expect(traceId).toBeDefined();
+    expect(r.stdout).toMatch(new RegExp(`^trace ${traceId}$`, 'm'));
     expect(r.stdout).toContain(`jaeger http://jaeger.example:16686/trace/${traceId}`);
     expect(r.stdout).toMatch(/calculator/);
     expect(r.stdout).toMatch(/iteration 2/);
   });
 
   it('prints machine-readable JSON with --json', async () => {
+    await calcRun('cli-json');
     const waited = await cli(['submit', '--wait', '--json', '--run-id', 'cli-wait', 'goal:quick']);
     expect(waited.code).toBe(0);
     expect(JSON.parse(waited.stdout) as RunRecord).toMatchObject({ id: 'cli-wait', status: 'succeeded' });
 
-    const status = await cli(['status', 'cli-calc', '--json']);
+    const status = await cli(['status', 'cli-json', '--json']);
     expect(JSON.parse(status.stdout) as RunRecord).toMatchObject({ status: 'succeeded', answer: 'The sum is 5.' });
 
     const list = await cli(['--json', 'list', '--status', 'succeeded']);
     const ids = (JSON.parse(list.stdout) as { runs: RunRecord[] }).runs.map((run) => run.id);
-    expect(ids).toEqual(expect.arrayContaining(['cli-calc', 'cli-wait']));
+    expect(ids).toEqual(expect.arrayContaining(['cli-json', 'cli-wait']));
 
-    const events = await cli(['events', 'cli-calc', '--json']);
+    const events = await cli(['events', 'cli-json', '--json']);
     const lines = events.stdout
       .trim()
       .split('\n')
@@ -140,12 +115,15 @@ describe('triad CLI', () => {
 
   it('releases a gated call with a second CLI call: approvals, then approve', async () => {
     const follow = cli(['submit', '--follow', '--run-id', 'cli-gate', 'goal:gated']);
-    const approvalId = await until('a pending approval', async () => {
-      const r = await cli(['approvals', 'cli-gate', '--json']);
-      if (r.code !== 0) return undefined; // the run is not in the store yet
-      const { approvals } = JSON.parse(r.stdout) as { approvals: { id: string; tool: string }[] };
-      return approvals[0]?.tool === 'post_webhook' ? approvals[0].id : undefined;
-    });
+    const approvalId = await triad.eventually(
+      async () => {
+        const r = await cli(['approvals', 'cli-gate', '--json']);
+        if (r.code !== 0) return undefined; // the run is not in the store yet
+        const { approvals } = JSON.parse(r.stdout) as { approvals: { id: string; tool: string }[] };
+        return approvals[0]?.tool === 'post_webhook' && approvals[0].id;
+      },
+      { what: 'triad approvals cli-gate to list the pending post_webhook gate', intervalMs: 200 },
+    );
     expect(effects.effectsOn('/hook')).toHaveLength(0);
 
     const table = await cli(['approvals']);
@@ -199,31 +177,31 @@ describe('triad up', () => {
       TRIAD_URL: undefined,
       TRIAD_API_KEY: undefined,
     });
-    let ready: () => void = () => {};
-    const gatewayUp = new Promise<void>((r) => {
-      ready = r;
-    });
-    const upDone = collectOutput(up, (out) => out.includes(`gateway: http://127.0.0.1:${port}`) && ready());
     try {
-      await Promise.race([gatewayUp, upDone.then((r) => Promise.reject(new Error(`up ended: ${JSON.stringify(r)}`)))]);
+      // Four services start on a machine that may be busy: give them far more than the 12-26 s seen when quiet.
+      await up.printed(new RegExp(`gateway: http://127\\.0\\.0\\.1:${port}`), {
+        what: 'triad up to start its gateway',
+        timeoutMs: 180_000,
+      });
       const goal = 'Which city in the example data has the highest population density, and what is it?';
-      const run = await cli(['submit', '--follow', goal], {
+      const run = await startCli(['submit', '--follow', goal], {
         TRIAD_URL: `http://127.0.0.1:${port}`,
         TRIAD_API_KEY: undefined,
-      });
+      }).exit({ what: 'the demo goal to be followed to its end', context: () => up.stdout.slice(-3000) });
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/^answer: Porto has the highest population density/m);
     } finally {
-      up.kill('SIGINT');
-      const ended = await upDone;
+      up.child.kill('SIGINT');
+      await up.exit({ what: 'triad up to stop after Ctrl-C', timeoutMs: 60_000 });
       const redis = new Redis(REDIS_URL);
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length) await redis.del(...keys);
+      await deleteKeys(redis, prefix);
       await redis.quit();
-      expect(ended.code).toBe(0);
-      expect(ended.stdout).toMatch(/offline demo model/);
-      expect(ended.stdout).toMatch(/started planner .*executor-1 .*judge .*gateway \(pid/);
-      expect(ended.stdout).toMatch(/stopping…/);
     }
+    // Checked after the finally block, so that a failure inside the test is not hidden by these.
+    const ended = await up.exit({ what: 'triad up to stop after Ctrl-C' });
+    expect(ended.code).toBe(0);
+    expect(ended.stdout).toMatch(/offline demo model/);
+    expect(ended.stdout).toMatch(/started planner .*executor-1 .*judge .*gateway \(pid/);
+    expect(ended.stdout).toMatch(/stopping…/);
   });
 });

@@ -1,77 +1,57 @@
 // The agent loop end to end: planner, two executors and judge as separate processes, real Redis, the scripted
 // model over HTTP through the real openai client.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { ChatMessage } from '@triad/shared';
 import type { Scenario } from '@triad/testing';
 import { stagesByIteration } from './support/event-order.js';
+import { ACCEPT, acceptedScript, calc, verdict } from './support/scripts.js';
 import { TriadHarness } from './support/triad-harness.js';
-
-const accept = { content: JSON.stringify({ verdict: 'accept', critique: 'Supported by the evidence.' }) };
-const calc = (id: string, expression: string) => ({ id, name: 'calculator', arguments: { expression } });
-const byAssistant = { planner: 'assistantMessages' as const };
 
 const scenario: Scenario = {
   scripts: [
-    {
-      name: 'parallel',
-      match: 'goal:parallel',
-      turnBy: byAssistant,
-      turns: {
-        planner: [
-          { content: 'Two independent sums first.', toolCalls: [calc('p1a', '1 + 2 * 3'), calc('p1b', '(1 + 2) * 3')] },
-          {
-            content: 'Now look at the data.',
-            toolCalls: [
-              { id: 'p2a', name: 'list_files', arguments: { path: 'cities' } },
-              { id: 'p2b', name: 'read_file', arguments: { path: 'cities/porto.json' } },
-            ],
-          },
-          { content: 'The results are {{tool:p1a.data.result}} and {{tool:p1b.data.result}}.' },
-        ],
-        judge: [accept],
-      },
-    },
-    {
-      name: 'critique',
-      match: 'goal:critique',
-      turnBy: byAssistant,
-      turns: {
-        planner: [{ content: 'A first draft.' }, { content: 'A revised answer with the missing detail.' }],
-        judge: [{ content: JSON.stringify({ verdict: 'revise', critique: 'The draft lacks the detail.' }) }, accept],
-      },
-    },
-    {
-      name: 'selfcorrect',
-      match: 'goal:selfcorrect',
-      turnBy: byAssistant,
-      turns: {
-        planner: [
-          {
-            content: 'Try a tool that does not exist.',
-            toolCalls: [{ id: 's1', name: 'teleport', arguments: { to: 'mars' } }],
-          },
-          {
-            content: 'Use the calculator.',
-            toolCalls: [{ id: 's2', name: 'calculator', arguments: '{"expression": "2+' }],
-          },
-          { content: 'Fix the arguments.', toolCalls: [calc('s3', '2 + 2')] },
-          { content: 'It is {{tool:s3.data.result}}.' },
-        ],
-        judge: [accept],
-      },
-    },
-    {
-      name: 'spread',
-      match: 'goal:spread',
-      turnBy: byAssistant,
-      turns: {
-        planner: [
-          { content: 'Six sums at once.', toolCalls: [1, 2, 3, 4, 5, 6].map((i) => calc(`w${i}`, `${i} * 100`)) },
-          { content: 'Done.' },
-        ],
-        judge: [accept],
-      },
-    },
+    acceptedScript(
+      'parallel',
+      [
+        { content: 'Two independent sums first.', toolCalls: [calc('p1a', '1 + 2 * 3'), calc('p1b', '(1 + 2) * 3')] },
+        {
+          content: 'Now look at the data.',
+          toolCalls: [
+            { id: 'p2a', name: 'list_files', arguments: { path: 'cities' } },
+            { id: 'p2b', name: 'read_file', arguments: { path: 'cities/porto.json' } },
+          ],
+        },
+        { content: 'The results are {{tool:p1a.data.result}} and {{tool:p1b.data.result}}.' },
+      ],
+      [ACCEPT],
+    ),
+    acceptedScript(
+      'critique',
+      [{ content: 'A first draft.' }, { content: 'A revised answer with the missing detail.' }],
+      [verdict('revise', 'The draft lacks the detail.'), ACCEPT],
+    ),
+    acceptedScript(
+      'selfcorrect',
+      [
+        {
+          content: 'Try a tool that does not exist.',
+          toolCalls: [{ id: 's1', name: 'teleport', arguments: { to: 'mars' } }],
+        },
+        {
+          content: 'Use the calculator.',
+          toolCalls: [{ id: 's2', name: 'calculator', arguments: '{"expression": "2+' }],
+        },
+        { content: 'Fix the arguments.', toolCalls: [calc('s3', '2 + 2')] },
+        { content: 'It is {{tool:s3.data.result}}.' },
+      ],
+      [ACCEPT],
+    ),
+    acceptedScript(
+      'spread',
+      [
+        { content: 'Six sums at once.', toolCalls: [1, 2, 3, 4, 5, 6].map((i) => calc(`w${i}`, `${i} * 100`)) },
+        { content: 'Done.' },
+      ],
+      [ACCEPT],
+    ),
   ],
 };
 
@@ -85,10 +65,7 @@ afterAll(async () => {
   await triad?.stop();
 });
 
-const plannerRequests = (script: string) =>
-  triad.model.requests
-    .filter((r) => r.role === 'planner' && r.script === script)
-    .map((r) => r.body.messages as ChatMessage[]);
+const plannerRequests = (script: string) => triad.plannerMessages(script);
 
 describe('the agent loop', () => {
   it('runs several iterations with parallel tool calls, in stage order, and shows the model the observations', async () => {

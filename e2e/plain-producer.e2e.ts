@@ -2,7 +2,8 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { RunFinished } from '@triad/shared';
-import { ACCEPT, acceptedScript } from './support/scripts.js';
+import { WatchedChild } from './support/child-process.js';
+import { ACCEPT, acceptedScript, calc } from './support/scripts.js';
 import { REDIS_URL, TriadHarness } from './support/triad-harness.js';
 
 let triad: TriadHarness;
@@ -14,10 +15,7 @@ beforeAll(async () => {
         acceptedScript(
           'plain',
           [
-            {
-              content: 'Multiply.',
-              toolCalls: [{ id: 'm', name: 'calculator', arguments: { expression: '6 * 7' } }],
-            },
+            { content: 'Multiply.', toolCalls: [calc('m', '6 * 7')] },
             { content: '6 times 7 is {{tool:m.data.result}}.' },
           ],
           [ACCEPT],
@@ -32,14 +30,18 @@ afterAll(async () => {
 
 it('completes a goal added by a plain BullMQ producer and delivers run.finished on results', async () => {
   const child = spawn(process.execPath, ['e2e/fixtures/plain-producer.mjs', REDIS_URL, triad.prefix, 'plain-1'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  child.stdout.on('data', (c) => {
-    out += c;
+  // The producer waits for run.finished itself: it ends when the run has.
+  const {
+    code,
+    stdout: out,
+    stderr,
+  } = await new WatchedChild(child).exit({
+    what: 'the plain producer to receive run.finished',
+    context: () => triad.serviceLogs(),
   });
-  const code = await new Promise((r) => child.once('exit', r));
-  expect(code).toBe(0);
+  expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   const finished = RunFinished.parse(JSON.parse(out.trim()));
   expect(finished).toMatchObject({
     runId: 'plain-1',

@@ -29,7 +29,8 @@ async function runOneGoal(redisUrl: string): Promise<void> {
 /** Starts one service against `redisUrl`, expecting it to refuse: resolves with what it printed. */
 async function refusal(role: ServiceRole, redisUrl: string): Promise<string> {
   const env = { PATH: process.env.PATH, REDIS_URL: redisUrl, TRIAD_GATEWAY_PORT: '0', TRIAD_METRICS_PORT: '0' };
-  const started = spawnService({ role, env, readyTimeoutMs: 30_000 });
+  // Generous: a refusal comes at once, and a busy machine must not turn a slow one into "not ready".
+  const started = spawnService({ role, env, readyTimeoutMs: 120_000 });
   const err = await started.then(
     async (proc) => {
       await proc.stop();

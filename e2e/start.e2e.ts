@@ -4,23 +4,26 @@ import { randomBytes } from 'node:crypto';
 import { expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { REPO_ROOT } from '../cli/src/stack/service-processes.js';
-import { REDIS_URL } from './support/triad-harness.js';
+import { WatchedChild } from './support/child-process.js';
+import { deleteKeys, REDIS_URL } from './support/triad-harness.js';
 
 it('npm start runs the offline demo to a verified answer and exits 0', async () => {
   const prefix = `start${randomBytes(3).toString('hex')}`;
   const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL, TRIAD_PREFIX: prefix };
   for (const k of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'TRIAD_MODEL', 'TRIAD_PLANNER_MODEL', 'TRIAD_JUDGE_MODEL'])
     delete env[k];
-  const child = spawn('npm', ['start', '--silent'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (c) => {
-    out += c;
+  // stderr into stdout, so that the output reads as it would in a terminal; a process group, so that a run that
+  // has to be given up on is stopped with every service it started.
+  const child = spawn('sh', ['-c', 'npm start --silent 2>&1'], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
-  child.stderr.on('data', (c) => {
-    out += c;
-  });
-  const code = await new Promise((r) => child.once('exit', r));
   try {
+    // A build, three services and a demo run, on a machine that may be busy.
+    const started = new WatchedChild(child, { group: true });
+    const { code, stdout: out } = await started.exit({ what: 'npm start to end', timeoutMs: 240_000 });
     expect({ code, out }).toMatchObject({ code: 0 });
     expect(out).toMatch(/offline demo model/);
     expect(out).toMatch(/iteration 2 · plan/);
@@ -31,8 +34,7 @@ it('npm start runs the offline demo to a verified answer and exits 0', async () 
     );
   } finally {
     const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
+    await deleteKeys(redis, prefix);
     await redis.quit();
   }
 });

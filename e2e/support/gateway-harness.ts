@@ -1,5 +1,6 @@
 import { freePort } from '../../cli/src/stack/local-redis.js';
 import type { ServiceProcess } from '../../cli/src/stack/service-processes.js';
+import { DEFAULT_WAIT_MS } from './eventually.js';
 import type { TriadHarness } from './triad-harness.js';
 
 /** A gateway process started beside a TriadHarness (stopped with it), and a small HTTP client for it. */
@@ -51,19 +52,40 @@ export interface SseMessage {
 
 /**
  * Reads a Server-Sent Events stream until it ends or `stopAfter` says so (then the client disconnects);
- * keep-alive comments are skipped.
+ * keep-alive comments are skipped. A stream still open after `timeoutMs` is an error that lists what came.
  */
 export async function readSse(
   url: string,
   headers: Record<string, string>,
   stopAfter: (m: SseMessage) => boolean = () => false,
+  timeoutMs = DEFAULT_WAIT_MS,
 ): Promise<{ status: number; messages: SseMessage[]; ended: boolean }> {
   const abort = new AbortController();
-  const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: abort.signal });
   const messages: SseMessage[] = [];
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  try {
+    return await readEvents(url, headers, stopAfter, abort, messages);
+  } catch (err) {
+    if (!abort.signal.aborted) throw err;
+    const seen = messages.map((m) => `${m.id} ${m.event}`).join(', ');
+    throw new Error(`gave up reading the event stream ${url} after ${timeoutMs} ms; received: ${seen}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readEvents(
+  url: string,
+  headers: Record<string, string>,
+  stopAfter: (m: SseMessage) => boolean,
+  abort: AbortController,
+  messages: SseMessage[],
+): Promise<{ status: number; messages: SseMessage[]; ended: boolean }> {
+  const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: abort.signal });
   if (!res.ok || !res.body) return { status: res.status, messages, ended: true };
   const decoder = new TextDecoder();
   let buffer = '';
+  let stopped = false;
   try {
     for await (const chunk of res.body) {
       buffer += decoder.decode(chunk, { stream: true });
@@ -81,6 +103,7 @@ export async function readSse(
         if (!m.event) continue; // a comment or the retry hint
         messages.push(m);
         if (stopAfter(m)) {
+          stopped = true;
           abort.abort(); // the client goes away mid-stream
           return { status: res.status, messages, ended: false };
         }
@@ -88,7 +111,7 @@ export async function readSse(
     }
   } catch (err) {
     // Aborting makes closing the body iterator throw; only then is the error ours.
-    if (!abort.signal.aborted) throw err;
+    if (!stopped) throw err;
     return { status: res.status, messages, ended: false };
   }
   return { status: res.status, messages, ended: true };

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type EventuallyOptions, eventually } from './eventually.js';
 
 /** A span as the receiver keeps it: OTLP/JSON flattened, attribute values decoded. */
 export interface ReceivedSpan {
@@ -84,15 +85,18 @@ export class OtlpReceiver {
     return receiver;
   }
 
-  /** Waits until `predicate` holds for the spans received so far. */
-  async waitFor(predicate: (spans: ReceivedSpan[]) => boolean, timeoutMs = 20_000): Promise<ReceivedSpan[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (predicate(this.spans)) return this.spans;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const names = this.spans.map((s) => `${s.service}:${s.name}`).join(', ');
-    throw new Error(`spans did not arrive in ${timeoutMs} ms; received: ${names}`);
+  /**
+   * Waits until `predicate` holds for the spans received so far; the error lists the spans that did arrive, then
+   * `opts.context` (e.g. the services' output).
+   */
+  waitFor(predicate: (spans: ReceivedSpan[]) => boolean, opts: EventuallyOptions): Promise<ReceivedSpan[]> {
+    return eventually(() => predicate(this.spans) && this.spans, {
+      ...opts,
+      context: () => {
+        const names = this.spans.map((s) => `${s.service}:${s.name}`).join(', ');
+        return `received ${this.spans.length} spans: ${names}${opts.context ? `\n${opts.context()}` : ''}`;
+      },
+    });
   }
 
   close(): Promise<void> {

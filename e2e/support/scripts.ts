@@ -1,11 +1,26 @@
 import type { Script, ToolCallScript, Turn } from '@triad/testing';
 
+/** The judge model's reply: a verdict on the proposed answer, with a critique. */
+export function verdict(decision: 'accept' | 'revise', critique = ''): Turn {
+  return { content: JSON.stringify({ verdict: decision, critique }) };
+}
+
 /** The judge model's reply accepting an answer. */
-export const ACCEPT: Turn = { content: '{"verdict":"accept","critique":""}' };
+export const ACCEPT: Turn = verdict('accept');
 
 /** A script for goals containing `goal:<name>`: these planner turns (by conversation position), judge accepting. */
 export function acceptedScript(name: string, planner: Turn[], judge: Turn[] = [ACCEPT, ACCEPT]): Script {
   return { name, match: `goal:${name}`, turnBy: { planner: 'assistantMessages' }, turns: { planner, judge } };
+}
+
+/** A calculator call. */
+export function calc(id: string, expression: string): ToolCallScript {
+  return { id, name: 'calculator', arguments: { expression } };
+}
+
+/** A post_webhook call: irreversible, so it waits at an approval gate by default. */
+export function postWebhook(id: string, subject: string, message = `about ${subject}`): ToolCallScript {
+  return { id, name: 'post_webhook', arguments: { subject, message } };
 }
 
 /** A tool call that POSTs JSON to `url`: a side effect, sent with the step's Idempotency-Key. */

@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import {
+  type ApprovalRecord,
+  ApprovalStore,
+  Approvals,
+  type ChatMessage,
   createRedisConnection,
   type GoalRequestInput,
   isTerminal,
@@ -8,18 +12,26 @@ import {
   RunStore,
   type StoredRunEvent,
 } from '@triad/shared';
-import { type Scenario, type ScriptedModelServer, startScriptedModelServer } from '@triad/testing';
+import {
+  type RecordedRequest,
+  type Scenario,
+  type ScriptedModelServer,
+  startScriptedModelServer,
+} from '@triad/testing';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { DEFAULT_WAIT_MS, type EventuallyOptions, eventually } from './eventually.js';
 import {
   type ServiceProcess,
   type ServiceRole,
   spawnService,
   startServices,
 } from '../../cli/src/stack/service-processes.js';
+import { DEFAULT_WAIT_MS, type EventuallyOptions, eventually } from './eventually.js';
 
 export const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+
+/** How long a service may take to say it is ready: 3 s on a quiet machine, far more when it is busy. */
+const READY_TIMEOUT_MS = 120_000;
 
 export interface HarnessOptions {
   scenario: Scenario;
@@ -36,6 +48,8 @@ export interface HarnessOptions {
 export class TriadHarness {
   readonly queues: Record<'goals' | 'act' | 'judge' | 'plan' | 'results', Queue>;
   readonly store: RunStore;
+  /** Approval decisions as an operator would make them, on this harness's Redis and prefix. */
+  readonly approvals: Approvals;
 
   private constructor(
     readonly prefix: string,
@@ -43,6 +57,7 @@ export class TriadHarness {
     readonly model: ScriptedModelServer,
     readonly redis: Redis,
     public services: ServiceProcess[],
+    private readonly executors: number,
   ) {
     // The services report Redis outages; the harness's own queues would only repeat them (a restart test).
     const q = (name: string) => new Queue(name, { connection: redis, prefix }).on('error', () => {});
@@ -54,6 +69,7 @@ export class TriadHarness {
       results: q(QUEUES.results),
     };
     this.store = new RunStore(redis, prefix);
+    this.approvals = new Approvals(new ApprovalStore(redis, prefix), this.queues.act);
   }
 
   static async start(opts: HarnessOptions): Promise<TriadHarness> {
@@ -73,8 +89,9 @@ export class TriadHarness {
       TRIAD_JOB_ATTEMPTS: '3',
       ...opts.env,
     };
-    const services = await startServices(env, { executors: opts.executors ?? 2 });
-    return new TriadHarness(prefix, env, model, createRedisConnection(redisUrl, 'triad-e2e'), services);
+    const executors = opts.executors ?? 2;
+    const services = await startServices(env, { executors, readyTimeoutMs: READY_TIMEOUT_MS });
+    return new TriadHarness(prefix, env, model, createRedisConnection(redisUrl, 'triad-e2e'), services, executors);
   }
 
   /** Adds a goal job the way any producer would; returns the run id (given, or derived from the job id). */
@@ -92,6 +109,27 @@ export class TriadHarness {
       },
       { what: `run ${runId} to end`, timeoutMs },
     );
+  }
+
+  /** Waits until the run has `count` approvals pending and returns them. */
+  pendingApprovals(runId: string, count = 1): Promise<ApprovalRecord[]> {
+    return this.eventually(
+      async () => {
+        const pending = await this.approvals.listPending({ runId });
+        return pending.length === count && pending;
+      },
+      { what: `${count} pending approval(s) in run ${runId}` },
+    );
+  }
+
+  /** The model requests a script got from one role, in order. */
+  modelRequests(script: string, role: 'planner' | 'judge' = 'planner'): RecordedRequest[] {
+    return this.model.requests.filter((r) => r.role === role && r.script === script);
+  }
+
+  /** The conversations the planner sent to the model for a script, one per model call. */
+  plannerMessages(script: string): ChatMessage[][] {
+    return this.modelRequests(script).map((r) => r.body.messages as ChatMessage[]);
   }
 
   /** `eventually`, with the last lines of every service's output in the error. */
@@ -113,9 +151,15 @@ export class TriadHarness {
 
   /** Starts one more service process with this harness's environment. */
   async spawn(role: ServiceRole, name: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
-    const proc = await spawnService({ role, name, env: { ...this.env, ...env } });
+    const proc = await spawnService({ role, name, env: { ...this.env, ...env }, readyTimeoutMs: READY_TIMEOUT_MS });
     this.services.push(proc);
     return proc;
+  }
+
+  /** Stops every service process (gracefully) and starts planner, executors and judge again, as after a deploy. */
+  async restartServices(): Promise<void> {
+    await Promise.all(this.services.map((s) => s.stop()));
+    this.services = await startServices(this.env, { executors: this.executors, readyTimeoutMs: READY_TIMEOUT_MS });
   }
 
   /** A QueueEvents listener on one of the harness queues (close it yourself). */
@@ -127,16 +171,17 @@ export class TriadHarness {
     await Promise.all(this.services.map((s) => s.stop()));
     await Promise.all(Object.values(this.queues).map((q) => q.close()));
     await this.model.close();
-    await this.deleteKeys();
+    await deleteKeys(this.redis, this.prefix);
     await this.redis.quit();
   }
+}
 
-  private async deleteKeys(): Promise<void> {
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await this.redis.del(...keys);
-    } while (cursor !== '0');
-  }
+/** Deletes every key under `prefix`, walking the keyspace with SCAN (KEYS would block a shared Redis). */
+export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await redis.del(...keys);
+  } while (cursor !== '0');
 }

@@ -75,12 +75,17 @@ export async function spawnService(opts: SpawnServiceOptions): Promise<ServicePr
       await exited;
     },
   };
-  const timeoutMs = opts.readyTimeoutMs ?? 30_000;
+  // Ready in about 3 s on a quiet machine; four services starting at once on a busy 2-core one take far longer.
+  const timeoutMs = opts.readyTimeoutMs ?? 90_000;
+  let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race([
     ready.then(() => 'ready' as const),
     exited.then((code) => `exited with code ${code}` as const),
-    new Promise<string>((r) => setTimeout(r, timeoutMs, `not ready after ${timeoutMs} ms`)),
+    new Promise<string>((r) => {
+      timer = setTimeout(r, timeoutMs, `not ready after ${timeoutMs} ms`);
+    }),
   ]);
+  clearTimeout(timer); // a pending timer would keep the caller's process (a test runner) alive for its length
   if (outcome !== 'ready') {
     child.kill('SIGKILL');
     throw new Error(`${name} ${outcome}:\n${output.slice(-4_000)}`);
@@ -91,7 +96,7 @@ export async function spawnService(opts: SpawnServiceOptions): Promise<ServicePr
 /** Starts planner, `executors` executors and judge as separate processes. */
 export async function startServices(
   env: NodeJS.ProcessEnv,
-  opts: { executors?: number; onLine?: SpawnServiceOptions['onLine'] } = {},
+  opts: { executors?: number; onLine?: SpawnServiceOptions['onLine']; readyTimeoutMs?: number } = {},
 ): Promise<ServiceProcess[]> {
   const specs: { role: ServiceRole; name: string }[] = [
     { role: 'planner', name: 'planner' },
@@ -101,7 +106,9 @@ export async function startServices(
     })),
     { role: 'judge', name: 'judge' },
   ];
-  const started = await Promise.allSettled(specs.map((s) => spawnService({ ...s, env, onLine: opts.onLine })));
+  const started = await Promise.allSettled(
+    specs.map((s) => spawnService({ ...s, env, onLine: opts.onLine, readyTimeoutMs: opts.readyTimeoutMs })),
+  );
   const procs = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failure = started.find((r) => r.status === 'rejected');
   if (failure) {

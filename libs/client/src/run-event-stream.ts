@@ -30,8 +30,10 @@ export function compareStreamIds(a: string, b: string): number {
 }
 
 /**
- * A run's events, from SSE, until the terminal `status.changed`. A dropped connection (network error, 5xx, or a
- * stream that ends before the run did) is reopened with Last-Event-ID after a backoff; 4xx answers are thrown.
+ * A run's events, from SSE, until the gateway ends the stream after the run's end: the terminal `status.changed`,
+ * then the result webhook's `webhook.delivered` / `webhook.failed` when one is due. A dropped connection (network
+ * error, 5xx, or a stream that ends before the run did) is reopened with Last-Event-ID after a backoff; 4xx answers
+ * are thrown.
  */
 export async function* runEvents(
   source: EventSource,
@@ -42,6 +44,7 @@ export async function* runEvents(
   let last = opts.lastEventId;
   let failures = 0;
   let delayHint: number | null = null;
+  let sawEnd = false;
   for (;;) {
     opts.signal?.throwIfAborted();
     let progressed = false;
@@ -64,10 +67,11 @@ export async function* runEvents(
           progressed = true;
           failures = 0;
           yield event;
-          if (event.type === 'status.changed' && isTerminal(event.to)) return;
+          if (event.type === 'status.changed' && isTerminal(event.to)) sawEnd = true;
         }
-        // The server closed the stream without the run's end: gone away, or the run ended before `last`.
-        if (await source.isFinished(runId, opts.signal)) return;
+        // The server closed the stream: after the run's end, that is the end; before it, the server went away,
+        // or the run ended before `last`.
+        if (sawEnd || (await source.isFinished(runId, opts.signal))) return;
       }
     } catch (err) {
       if (err instanceof TriadApiError || opts.signal?.aborted) throw err;

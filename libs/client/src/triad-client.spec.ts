@@ -30,6 +30,14 @@ const thought = {
 };
 const verdict = { type: 'verdict', iteration: 1, at: 2, decision: 'accept', reason: 'ok' };
 const end = { type: 'status.changed', iteration: 1, at: 3, from: 'running', to: 'succeeded', reason: null };
+const delivered = {
+  type: 'webhook.delivered',
+  iteration: 1,
+  at: 4,
+  url: 'https://x.example/h',
+  attempts: 1,
+  status: 200,
+};
 const approval: ApprovalRecord = {
   id: '1-0',
   runId: 'r1',
@@ -150,19 +158,22 @@ describe('TriadClient requests', () => {
 });
 
 describe('TriadClient events', () => {
-  it('streams events until the terminal status change, with their stream ids', async () => {
+  it('streams events until the server ends the stream, the webhook outcome after the run end included', async () => {
     gw.handler = (_req, res) => {
       openSse(res);
       res.write(': keep-alive\n\n');
       sendEvent(res, '1-0', thought);
       sendEvent(res, '2-0', end);
-      sendEvent(res, '3-0', verdict); // after the end: never read
+      sendEvent(res, '3-0', delivered);
+      res.end();
     };
     const events = await collect(client.events('r1'));
     expect(events.map((e) => [e.id, e.type])).toEqual([
       ['1-0', 'thought'],
       ['2-0', 'status.changed'],
+      ['3-0', 'webhook.delivered'],
     ]);
+    expect(gw.requests).toHaveLength(1); // a stream closed after the run's end is not reopened
     expect(gw.requests[0].headers).toMatchObject({ accept: 'text/event-stream', authorization: 'Bearer sekrit' });
   });
 

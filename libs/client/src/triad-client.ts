@@ -70,7 +70,10 @@ export class TriadClient {
     } while (cursor);
   }
 
-  /** The run's events until its end, resuming by itself after a dropped connection; never yields one twice. */
+  /**
+   * The run's events until the stream ends (after the run's end and its result webhook's outcome, when one is due),
+   * resuming by itself after a dropped connection; never yields one twice.
+   */
   events(runId: string, opts: EventStreamOptions = {}): AsyncGenerator<StoredRunEvent> {
     return runEvents(this.eventSource(), runId, opts);
   }
@@ -80,8 +83,8 @@ export class TriadClient {
     const timeout = opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined;
     const signal = anySignal(opts.signal, timeout);
     try {
-      for await (const _ of this.events(runId, { signal })) {
-        // only the end matters
+      for await (const e of this.events(runId, { signal })) {
+        if (e.type === 'status.changed' && isTerminal(e.to)) break; // the webhook's outcome is not waited for
       }
     } catch (err) {
       if (timeout?.aborted && !opts.signal?.aborted) {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import {
   type ActJob,
-  budgetExhausted,
+  type Admission,
   type Observation,
   observationError,
   PlanDecision,
@@ -9,13 +9,17 @@ import {
   RunFinisher,
   type RunRecord,
   RunStore,
+  redactArguments,
+  redactValuesDeep,
   type TraceSpan as Span,
   StepResult,
+  secretValues,
   type ToolCall,
   ToolCatalog,
   TRIAD_CONFIG,
   type TriadConfig,
   telemetryState,
+  toolAllowed,
   triadMetrics,
   withRunSpan,
 } from '@triad/shared';
@@ -62,9 +66,12 @@ export class ExecutorService implements OnApplicationBootstrap {
     ]);
     const call = decision?.toolCalls.find((c) => c.stepId === stepId);
     if (!run || !call) throw new Error(`run ${runId} has no tool call ${stepId}`);
-    const span = { runId, traceparent: run.traceparent, iteration, stepId, attributes: toolSpanAttributes(call) };
+    const tool = this.registry.get(call.tool);
+    const secrets = tool ? secretArguments(tool.input) : [];
+    const attributes = toolSpanAttributes(call, secrets);
+    const span = { runId, traceparent: run.traceparent, iteration, stepId, attributes };
     return withRunSpan(`execute_tool ${call.tool}`, span, (s) =>
-      this.actTraced(s, job, token, run, iteration, call, signal),
+      this.actTraced(s, job, token, run, iteration, call, signal, secretValues(call.arguments, secrets)),
     );
   }
 
@@ -76,10 +83,14 @@ export class ExecutorService implements OnApplicationBootstrap {
     iteration: number,
     call: ToolCall,
     signal: AbortSignal,
+    secrets: string[],
   ): Promise<StepResult> {
     const [runId, stepId, key] = [run.id, call.stepId, `step:${call.stepId}`];
     const started = performance.now();
-    const { observation, exhausted } = await this.observe(job, token, run, call, signal);
+    const outcome = await this.observe(job, token, run, call, signal);
+    // Whatever the tool saw or a remote echoed, a secret argument's value is never recorded, shown or traced.
+    const observation = redactValuesDeep(outcome.observation, secrets);
+    const exhausted = outcome.exhausted;
     recordToolOutcome(span, call.tool, observation, (performance.now() - started) / 1000);
     const result: StepResult = {
       stepId,
@@ -90,10 +101,8 @@ export class ExecutorService implements OnApplicationBootstrap {
       observation,
     };
     const event = { type: 'observation' as const, iteration, ...result };
-    const ran =
-      observation.ok ||
-      !['cancelled', 'budget_exceeded', 'rejected', 'approval_expired'].includes(observation.error.code);
-    const recorded = (await this.store.once(runId, key, StepResult, result, [event], { toolCalls: ran ? 1 : 0 })).value;
+    // usage.toolCalls was counted when the step was admitted (its reservation), not here.
+    const recorded = (await this.store.once(runId, key, StepResult, result, [event])).value;
     // A used-up budget ends the run once the refused call is on record, so the run's history shows both.
     if (exhausted && !recorded.observation.ok && recorded.observation.error.code === 'budget_exceeded') {
       await this.finisher.finish(runId, {
@@ -113,20 +122,23 @@ export class ExecutorService implements OnApplicationBootstrap {
     call: ToolCall,
     signal: AbortSignal,
   ): Promise<Outcome> {
-    const refused = this.refusal(run, call);
-    if (refused) return refused;
+    // The goal's allow-list first: a tool it does not allow is refused before anything else is looked at.
+    if (!toolAllowed(run.request, call.tool)) return { observation: notAllowed(run, call) };
     let args = call.arguments;
     const tool = this.registry.get(call.tool);
-    if (tool && this.gate.requires(tool.risk, run)) {
+    const gated = tool !== undefined && this.gate.requires(tool.risk, run);
+    // A gated call is only checked before a human is asked, and admitted (its budget reserved) once approved.
+    const refused = await this.admit(run, call, !gated);
+    if (refused) return refused;
+    if (tool && gated) {
       const gate = await this.gate.pass(job, token, run, call, {
         risk: tool.risk,
         secretArguments: secretArguments(tool.input),
       });
       if (!gate.pass) return { observation: gate.observation };
       args = gate.arguments;
-      // The run may have ended, or run out of time, while the step waited for its approval.
-      const now = await this.store.get(run.id);
-      const late = now ? this.refusal(now, call) : { observation: observationError('cancelled', 'the run is gone') };
+      // The run may have ended, or used its budget up, while the step waited for its approval.
+      const late = await this.admit(run, call, true);
       if (late) return late;
     }
     const cancel = new AbortController();
@@ -149,20 +161,27 @@ export class ExecutorService implements OnApplicationBootstrap {
       untrack();
     }
   }
-  /** Why the call must not run (the run ended, or its budget is used up, which ends the run), or null. */
-  private refusal(run: RunRecord, call: ToolCall): Outcome | null {
-    if (run.status !== 'running') {
-      return { observation: observationError('cancelled', `the run is ${run.status}; the tool was not run`) };
-    }
-    const budget = run.request?.budget;
-    if (budget && run.usage.toolCalls >= budget.maxToolCalls) {
-      // The judge ends the run once the iteration's observations are in.
-      return { observation: observationError('budget_exceeded', `maxToolCalls (${budget.maxToolCalls}) is used up`) };
-    }
-    const exhausted = budgetExhausted(run);
-    if (!exhausted) return null;
-    return { observation: observationError('budget_exceeded', `${exhausted}; ${call.tool} was not run`), exhausted };
+
+  /** Admits the step against the run's budget (atomically, see RunStore.admit); the refusal, or null to go on. */
+  private async admit(run: RunRecord, call: ToolCall, reserve: boolean): Promise<Outcome | null> {
+    const admission = await this.store.admit(run.id, call.stepId, 'tool', { reserve });
+    return admission.admitted ? null : refusal(admission, call);
   }
+}
+
+/** The observation of a refused admission; a used-up limit other than maxToolCalls also ends the run. */
+function refusal(admission: Exclude<Admission, { admitted: true }>, call: ToolCall): Outcome {
+  if ('ended' in admission) {
+    return { observation: observationError('cancelled', `the run is ${admission.ended}; the tool was not run`) };
+  }
+  const observation = observationError('budget_exceeded', `${admission.message}; ${call.tool} was not run`);
+  // Used-up tool calls leave the model its answer: the judge ends the run once the iteration's observations are in.
+  return admission.limit === 'maxToolCalls' ? { observation } : { observation, exhausted: admission.message };
+}
+
+function notAllowed(run: RunRecord, call: ToolCall): Observation {
+  const allowed = run.request?.tools?.join(', ') || 'none';
+  return observationError('tool_not_allowed', `${call.tool} is not allowed for this run (allowed tools: ${allowed})`);
 }
 
 /** What became of a call, and the used-up budget limit that ends its run, if one does. */
@@ -171,13 +190,15 @@ interface Outcome {
   exhausted?: string;
 }
 
-function toolSpanAttributes(call: ToolCall) {
+function toolSpanAttributes(call: ToolCall, secretKeys: string[]) {
   return {
     'gen_ai.operation.name': 'execute_tool',
     'gen_ai.tool.name': call.tool,
     'gen_ai.tool.call.id': call.callId,
-    // Arguments may carry anything the model saw: only with content capture on.
-    ...(telemetryState().traceContent ? { 'gen_ai.tool.call.arguments': call.arguments } : {}),
+    // Arguments may carry anything the model saw: only with content capture on, and never a secret argument.
+    ...(telemetryState().traceContent
+      ? { 'gen_ai.tool.call.arguments': redactArguments(call.arguments, secretKeys) }
+      : {}),
   };
 }
 

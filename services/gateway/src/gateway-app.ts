@@ -5,14 +5,18 @@ import type { TriadConfig } from '@triad/shared';
 import type { Redis } from 'ioredis';
 import { mountQueueDashboard } from './admin/queue-dashboard.js';
 import { ApiKeys } from './auth/api-keys.js';
+import { crossSiteGuard } from './http/cross-site.middleware.js';
 import { buildOpenApiDocument } from './openapi/openapi-document.js';
 
 /**
- * What the gateway adds to the Nest app before it listens: the JSON body parser with the size limit, the OpenAPI
- * document (/openapi.json) and its UI (/docs), and the queue dashboard (/admin/queues). Returns a closer.
+ * What the gateway adds to the Nest app before it listens: the cross-site guard (before anything else answers), the
+ * JSON body parser with the size limit, the OpenAPI document (/openapi.json) and its UI (/docs), and the queue
+ * dashboard (/admin/queues). Returns a closer.
  */
 export function configureGateway(app: INestApplication, config: TriadConfig, redis: Redis): () => Promise<unknown> {
   const express = app as NestExpressApplication;
+  const keys = new ApiKeys(config.gateway.apiKeys);
+  express.use(crossSiteGuard(!keys.enabled));
   express.useBodyParser('json', { limit: config.gateway.maxBodyBytes });
   express.disable('x-powered-by');
   SwaggerModule.setup('docs', app, buildOpenApiDocument(), {
@@ -20,5 +24,5 @@ export function configureGateway(app: INestApplication, config: TriadConfig, red
     yamlDocumentUrl: 'openapi.yaml',
     customSiteTitle: 'Triad gateway',
   });
-  return mountQueueDashboard(app, new ApiKeys(config.gateway.apiKeys), redis, config.prefix);
+  return mountQueueDashboard(app, keys, redis, config.prefix);
 }

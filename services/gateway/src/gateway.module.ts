@@ -9,11 +9,13 @@ import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { ApiKeys } from './auth/api-keys.js';
 import { HealthController } from './health/health.controller.js';
 import { ApiExceptionFilter } from './http/api-exception.filter.js';
+import { RunEventReader } from './runs/run-event-reader.js';
 import { RunEventStream } from './runs/run-event-stream.service.js';
 import { RunEventsController } from './runs/run-events.controller.js';
 import { RunListingService } from './runs/run-listing.service.js';
 import { RunSubmissionService } from './runs/run-submission.service.js';
 import { RunsController } from './runs/runs.controller.js';
+import { StreamSlots } from './runs/stream-slots.js';
 
 /** The HTTP gateway: stateless, any number of replicas; everything it does goes through Redis and the queues. */
 @Module({})
@@ -31,6 +33,8 @@ export class GatewayModule {
         RunSubmissionService,
         RunListingService,
         RunEventStream,
+        RunEventReader,
+        StreamSlots,
         { provide: ApiKeys, useValue: new ApiKeys(config.gateway.apiKeys) },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },

@@ -2,7 +2,6 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   addJob,
-  budgetExhausted,
   JOB_NAMES,
   type JudgeJob,
   jobIds,
@@ -107,7 +106,10 @@ export class JudgeService {
 
     let review: Review;
     let verdict: Verdict;
-    const exhausted = budgetExhausted(run);
+    // Admitted against the budget by the same atomic check as every other model and tool call. A run that ended
+    // meanwhile is left to the ending that won (finish and transition refuse an ended run).
+    const admission = await this.store.admit(run.id, `verdict:${iteration}`, 'model');
+    const exhausted = !admission.admitted && 'limit' in admission ? admission.message : null;
     if (exhausted) {
       // Checked before the judge's own model call, like before every other model or tool call.
       review = noModel(null, false);

@@ -3,13 +3,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   ActJob,
   addJob,
-  budgetExhausted,
   defaultJobOptions,
   JOB_NAMES,
   JudgeJob,
   jobIds,
   modelCostUsd,
   type NewRunEvent,
+  observationError,
   PlanDecision,
   QUEUES,
   REASONING_MODEL,
@@ -18,7 +18,9 @@ import {
   type RunRecord,
   RunStore,
   redactArguments,
+  StepResult,
   stepIdOf,
+  type ToolCall,
   ToolCatalog,
   type ToolSpec,
   TRIAD_CONFIG,
@@ -69,15 +71,17 @@ export class PlannerService {
     const runId = run.id;
     let decision = await this.store.getOnce(runId, `plan:${iteration}`, PlanDecision);
     if (!decision) {
-      const exhausted = budgetExhausted(run);
-      if (exhausted) {
+      // Admitted atomically against the budget: refused once the recorded tokens or cost are used up.
+      const admission = await this.store.admit(runId, `plan:${iteration}`, 'model');
+      if (!admission.admitted && 'ended' in admission) return `run ${admission.ended}`;
+      if (!admission.admitted) {
         await this.finisher.finish(runId, {
           status: 'budget_exceeded',
           iteration,
-          reason: exhausted,
-          error: { code: 'budget_exceeded', message: exhausted },
+          reason: admission.message,
+          error: { code: 'budget_exceeded', message: admission.message },
         });
-        return exhausted;
+        return admission.message;
       }
       decision = await this.decide(run, iteration, signal);
     }
@@ -98,7 +102,8 @@ export class PlannerService {
     const reply = await this.model.chat({
       model: this.config.model.plannerModel,
       messages: buildConversation(request, events),
-      tools: toolsForRun(catalog, request.tools),
+      tools: toolsForRun(catalog, request),
+      secretArguments: Object.fromEntries(secretsOf(catalog)),
       signal,
     });
     const decision: PlanDecision = {
@@ -135,7 +140,10 @@ export class PlannerService {
     return value;
   }
 
-  /** Tool calls become a flow: a judge parent that starts once every act child is done (fan-in). */
+  /**
+   * Tool calls become a flow: a judge parent that starts once every act child is done (fan-in). Calls beyond
+   * TRIAD_MAX_CALLS_PER_REPLY are refused here, on the record before the flow exists, and never become act jobs.
+   */
   private async dispatch(runId: string, d: PlanDecision): Promise<void> {
     const opts = defaultJobOptions(this.config.jobAttempts);
     const judge = JudgeJob.parse({ runId, iteration: d.iteration, kind: d.toolCalls.length ? 'observe' : 'answer' });
@@ -143,12 +151,15 @@ export class PlannerService {
       await addJob(this.judgeQueue, JOB_NAMES.judge, judge, { ...opts, jobId: jobIds.judge(runId, d.iteration) });
       return;
     }
+    const cap = this.config.maxCallsPerReply;
+    const calls = d.toolCalls.slice(0, cap);
+    for (const c of d.toolCalls.slice(cap)) await this.refuseExcess(runId, d, c);
     await this.flows.add({
       name: JOB_NAMES.judge,
       queueName: QUEUES.judge,
       data: judge,
       opts: { ...opts, jobId: jobIds.judge(runId, d.iteration) },
-      children: d.toolCalls.map((c) => ({
+      children: calls.map((c) => ({
         name: JOB_NAMES.act,
         queueName: QUEUES.act,
         data: ActJob.parse({ runId, iteration: d.iteration, stepId: c.stepId }),
@@ -156,6 +167,27 @@ export class PlannerService {
         opts: { ...opts, jobId: jobIds.act(runId, c.stepId), ignoreDependencyOnFailure: true },
       })),
     });
+  }
+
+  /** Records the observation of a call beyond the per-reply cap, once, as the executor would have. */
+  private async refuseExcess(runId: string, d: PlanDecision, c: ToolCall): Promise<void> {
+    const cap = this.config.maxCallsPerReply;
+    const observation = observationError(
+      'too_many_calls',
+      `this reply asked for ${d.toolCalls.length} tool calls and at most ${cap} tool calls of one reply run: ` +
+        `${c.tool} was not run; ask for it again in a later reply if it is still needed`,
+    );
+    const result: StepResult = {
+      stepId: c.stepId,
+      callId: c.callId,
+      tool: c.tool,
+      executor: 'planner',
+      durationMs: 0,
+      observation,
+    };
+    await this.store.once(runId, `step:${c.stepId}`, StepResult, result, [
+      { type: 'observation', iteration: d.iteration, ...result },
+    ]);
   }
 }
 

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ApiRole } from '../contracts/http-api.js';
 import { ToolRisk } from '../contracts/tool-spec.js';
+import { registerCredentials } from '../errors/scrub-credentials.js';
 import { ConfigError } from '../errors/triad-error.js';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
@@ -58,6 +59,15 @@ const csv = (v: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+// An allow-list entry (HTTP tools, result webhooks) as the SSRF guard reads it: a host name, an address ([::1] too) or a CIDR.
+const AllowedHost = z.string().refine((entry) => {
+  const bare = entry.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const [network = '', bits, ...rest] = bare.split('/');
+  const family = isIP(network);
+  if (bits === undefined) return family > 0 || z.hostname().safeParse(network).success;
+  return !rest.length && family > 0 && /^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}, 'each entry must be a host name, an IP address or a CIDR (e.g. 10.1.0.0/16)');
+
 // `name:key:roles` entries, comma-separated, roles joined with '+'; the key itself may contain ':'.
 const ApiKeys = z.preprocess(
   (v) =>
@@ -89,10 +99,17 @@ const GatewayEnv = {
   TRIAD_GATEWAY_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   TRIAD_MAX_BODY_BYTES: int(256 * 1024, 1),
   TRIAD_SSE_KEEPALIVE_MS: int(15_000, 100),
+  TRIAD_SSE_MAX: int(1_000, 1),
+  TRIAD_SSE_MAX_PER_KEY: int(100, 1),
   TRIAD_WEBHOOK_SECRET: optionalString,
   TRIAD_WEBHOOK_ATTEMPTS: int(8, 1),
   TRIAD_WEBHOOK_BACKOFF_MS: int(1_000, 1),
   TRIAD_WEBHOOK_TIMEOUT_MS: int(10_000, 1),
+  // Internal hosts result webhooks may reach; separate from TRIAD_HTTP_ALLOW_HOSTS, which the model's tools use.
+  TRIAD_WEBHOOK_ALLOW_HOSTS: z.preprocess(
+    (v) => (typeof v === 'string' ? csv(v) : v),
+    z.array(AllowedHost).default([]),
+  ),
 };
 
 // --- end of gateway and webhooks --------------------------------------------------------------------------------
@@ -155,15 +172,6 @@ export function loadTelemetryConfig(env: NodeJS.ProcessEnv = process.env): Telem
 
 // --- end of telemetry -------------------------------------------------------------------------------------------
 
-// An HTTP allow-list entry as the executor's SSRF guard reads it: a host name, an address ([::1] too) or a CIDR.
-const AllowedHost = z.string().refine((entry) => {
-  const bare = entry.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
-  const [network = '', bits, ...rest] = bare.split('/');
-  const family = isIP(network);
-  if (bits === undefined) return family > 0 || z.hostname().safeParse(network).success;
-  return !rest.length && family > 0 && /^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
-}, 'each entry must be a host name, an IP address or a CIDR (e.g. 10.1.0.0/16)');
-
 const EnvSchema = z.object({
   ...TelemetryEnv,
   ...GatewayEnv,
@@ -203,6 +211,7 @@ const EnvSchema = z.object({
   TRIAD_JUDGE_CONCURRENCY: int(4, 1),
   TRIAD_TOOL_TIMEOUT_MS: int(30_000, 1),
   TRIAD_JOB_ATTEMPTS: int(5, 1),
+  TRIAD_MAX_CALLS_PER_REPLY: int(32, 1),
   TRIAD_APPROVAL_RISKS: z.preprocess(
     (v) => (typeof v === 'string' ? csv(v).filter((s) => s !== 'none') : v),
     z.array(ToolRisk).default(['irreversible']),
@@ -241,6 +250,8 @@ export interface TriadConfig {
   concurrency: { planner: number; executor: number; judge: number };
   toolTimeoutMs: number;
   jobAttempts: number;
+  /** Tool calls of one model reply that may run; the rest are refused (`too_many_calls`) and never queued. */
+  maxCallsPerReply: number;
   /** Risk levels whose tool calls wait for a human decision; a goal may add levels, never remove them. */
   approval: { risks: ToolRisk[]; timeoutMs: number };
   http: { allowHosts: string[]; timeoutMs: number; maxBytes: number };
@@ -248,9 +259,24 @@ export interface TriadConfig {
   webhookUrl: string | undefined;
   mcpServers: McpServerConfig[];
   /** The HTTP gateway; with no API keys it listens on 127.0.0.1 only and every caller is an anonymous admin. */
-  gateway: { apiKeys: ApiKeyConfig[]; host: string; port: number; maxBodyBytes: number; sseKeepAliveMs: number };
+  gateway: {
+    apiKeys: ApiKeyConfig[];
+    host: string;
+    port: number;
+    maxBodyBytes: number;
+    sseKeepAliveMs: number;
+    /** Open event streams per gateway process, and per API key (keyless: all callers are one key), at most. */
+    sseMax: number;
+    sseMaxPerKey: number;
+  };
   /** Signed result webhooks to a goal's `callbackUrl`; unsigned when no secret is set. */
-  resultWebhooks: { secret: string | undefined; attempts: number; backoffMs: number; timeoutMs: number };
+  resultWebhooks: {
+    secret: string | undefined;
+    attempts: number;
+    backoffMs: number;
+    timeoutMs: number;
+    allowHosts: string[];
+  };
   telemetry: TelemetryConfig;
 }
 
@@ -262,6 +288,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  // The credentials this process holds: error messages are scrubbed of them before they are stored, sent or traced.
+  registerCredentials(
+    e.OPENAI_API_KEY,
+    e.TRIAD_WEBHOOK_SECRET,
+    ...e.TRIAD_API_KEYS.map((k) => k.key),
+    ...credentialsInUrl(e.REDIS_URL),
+  );
   return {
     redisUrl: e.REDIS_URL,
     prefix: e.TRIAD_PREFIX,
@@ -285,6 +318,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
     },
     toolTimeoutMs: e.TRIAD_TOOL_TIMEOUT_MS,
     jobAttempts: e.TRIAD_JOB_ATTEMPTS,
+    maxCallsPerReply: e.TRIAD_MAX_CALLS_PER_REPLY,
     approval: { risks: e.TRIAD_APPROVAL_RISKS, timeoutMs: e.TRIAD_APPROVAL_TIMEOUT_MS },
     http: {
       allowHosts: e.TRIAD_HTTP_ALLOW_HOSTS,
@@ -299,13 +333,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
       port: e.TRIAD_GATEWAY_PORT,
       maxBodyBytes: e.TRIAD_MAX_BODY_BYTES,
       sseKeepAliveMs: e.TRIAD_SSE_KEEPALIVE_MS,
+      sseMax: e.TRIAD_SSE_MAX,
+      sseMaxPerKey: e.TRIAD_SSE_MAX_PER_KEY,
     },
     resultWebhooks: {
       secret: e.TRIAD_WEBHOOK_SECRET,
       attempts: e.TRIAD_WEBHOOK_ATTEMPTS,
       backoffMs: e.TRIAD_WEBHOOK_BACKOFF_MS,
       timeoutMs: e.TRIAD_WEBHOOK_TIMEOUT_MS,
+      allowHosts: e.TRIAD_WEBHOOK_ALLOW_HOSTS,
     },
     telemetry: loadTelemetryConfig(env),
   };
+}
+
+// A Redis URL may carry a password (redis://:pw@host); a connection error quoting the URL must not show it.
+function credentialsInUrl(raw: string): string[] {
+  const password = URL.parse(raw)?.password ?? '';
+  try {
+    return [password, decodeURIComponent(password)];
+  } catch {
+    return [password];
+  }
 }

@@ -4,7 +4,7 @@ import { ToolRisk } from './tool-spec.js';
 export const ApprovalStatus = z.enum(['pending', 'approved', 'rejected', 'expired']);
 export type ApprovalStatus = z.infer<typeof ApprovalStatus>;
 
-/** A gated tool call waiting for (or answered by) a human. Its id is the step id, unique within the run. */
+/** A gated tool call waiting for (or answered by) a human. Its id is `<stepId>.<random>`: not guessable. */
 export const ApprovalRecord = z.object({
   id: z.string(),
   runId: z.string(),

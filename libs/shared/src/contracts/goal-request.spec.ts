@@ -22,6 +22,11 @@ describe('GoalRequest', () => {
     expect(GoalRequest.parse({ goal: 'x', budget: { maxIterations: 2 } }).budget.maxToolCalls).toBe(50);
   });
 
+  it('accepts an http(s) callbackUrl without credentials', () => {
+    const url = 'https://hooks.example.com:8443/triad?k=v';
+    expect(GoalRequest.parse({ goal: 'x', callbackUrl: url }).callbackUrl).toBe(url);
+  });
+
   it.each([
     [{}, 'goal'],
     [{ goal: '' }, 'goal'],
@@ -33,6 +38,11 @@ describe('GoalRequest', () => {
     [{ goal: 'x', budget: { maxIterationz: 3 } }, 'budget'],
     [{ goal: 'x', metadata: { a: 1 } }, 'metadata.a'],
     [{ goal: 'x', callbackUrl: 'ftp://example.com' }, 'callbackUrl'],
+    [{ goal: 'x', callbackUrl: 'javascript:alert(1)' }, 'callbackUrl'],
+    [{ goal: 'x', callbackUrl: 'file:///etc/passwd' }, 'callbackUrl'],
+    [{ goal: 'x', callbackUrl: 'http://user:pass@hooks.example.com/x' }, 'callbackUrl'],
+    [{ goal: 'x', callbackUrl: 'https://token@hooks.example.com/x' }, 'callbackUrl'],
+    [{ goal: 'x', callbackUrl: 'https://:pass@hooks.example.com/x' }, 'callbackUrl'],
     [{ goal: 'x', extra: true }, '(root)'],
   ])('rejects %j at %s', (input, path) => {
     const res = GoalRequest.safeParse(input);

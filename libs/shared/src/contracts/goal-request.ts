@@ -30,7 +30,9 @@ export const GoalRequest = z
       .array(z.string().min(1).max(64))
       .max(100)
       .optional()
-      .describe('Allow-list of tool names; absent means every tool the executors offer'),
+      .describe(
+        'Allow-list of tool names, enforced by the executors; absent means every tool the executors offer, [] none',
+      ),
     requireApproval: z
       .array(ToolRisk)
       .max(3)
@@ -52,8 +54,15 @@ export const GoalRequest = z
       .describe('Opaque string map, returned with the result'),
     callbackUrl: z
       .url({ protocol: /^https?$/ })
+      // Credentials in the URL would be sent to whatever host it names and shown to every reader of the run.
+      .refine(
+        (u) => !URL.parse(u)?.username && !URL.parse(u)?.password,
+        'must not contain credentials (user:password@)',
+      )
       .optional()
-      .describe('Receives the finished run as a webhook'),
+      .describe(
+        'Receives the finished run as a webhook: an http(s) URL without credentials, on a host the server allows',
+      ),
   })
   .describe('Triad GoalRequest v1');
 export type GoalRequest = z.infer<typeof GoalRequest>;

@@ -51,6 +51,8 @@ export const ApiError = z.object({
       'not_found',
       'conflict',
       'payload_too_large',
+      'unsupported_media_type',
+      'too_many_requests',
       'internal',
     ]),
     message: z.string(),

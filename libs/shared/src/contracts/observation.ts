@@ -11,6 +11,8 @@ export const ToolErrorCode = z.enum([
   'approval_expired',
   'cancelled',
   'budget_exceeded',
+  'tool_not_allowed',
+  'too_many_calls',
 ]);
 export type ToolErrorCode = z.infer<typeof ToolErrorCode>;
 

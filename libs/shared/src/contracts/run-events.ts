@@ -4,6 +4,7 @@ import { GoalRequest } from './goal-request.js';
 import { Observation } from './observation.js';
 import { RunError, RunStatus } from './run-record.js';
 import { ToolRisk } from './tool-spec.js';
+import { WebhookFailureCode } from './webhook-outcome.js';
 
 const base = { iteration: z.number().int().min(0), at: z.number().int() };
 
@@ -88,6 +89,8 @@ export const RunEvent = z.discriminatedUnion('type', [
     type: z.literal('webhook.failed'),
     url: z.string(),
     attempts: z.number().int(),
+    // Absent on events recorded before codes existed.
+    code: WebhookFailureCode.optional(),
     error: z.string(),
   }),
   z.object({

@@ -1,4 +1,5 @@
 import type { RunErrorCode } from '../contracts/run-record.js';
+import { scrubCredentials } from './scrub-credentials.js';
 
 /** Base of every error Triad raises on purpose: a stable code and whether trying again can help. */
 export class TriadError extends Error {
@@ -62,6 +63,6 @@ export class ConfigError extends Error {
 
 /** Short, single-line description of any thrown value, for run records and logs. */
 export function describeError(err: unknown): string {
-  if (err instanceof Error) return `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}`.slice(0, 2000);
-  return String(err).slice(0, 2000);
+  const text = err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err);
+  return scrubCredentials(text).slice(0, 2000);
 }

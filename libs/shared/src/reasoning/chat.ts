@@ -9,6 +9,8 @@ export interface ChatRequest {
   tools?: ChatTool[];
   /** Ask for a JSON object matching this schema (OpenAI structured outputs). */
   jsonSchema?: { name: string; schema: Record<string, unknown> };
+  /** Secret argument names per tool name: they are redacted from the call's span, whatever the content setting. */
+  secretArguments?: Readonly<Record<string, readonly string[]>>;
   signal?: AbortSignal;
 }
 

@@ -26,8 +26,9 @@ export class Approvals {
     return this.store.listPending(opts);
   }
 
+  /** The approval with this public id (from a listing or an `approval.requested` event), or null. */
   get(runId: string, approvalId: string): Promise<ApprovalRecord | null> {
-    return this.store.get(runId, approvalId);
+    return this.store.find(runId, approvalId);
   }
 
   /** Records a decision and wakes the step; throws ApprovalNotPendingError if there is nothing to decide. */
@@ -37,16 +38,14 @@ export class Approvals {
       d.decision === 'approve'
         ? { status: 'approved' as const, by: d.by, editedArguments: d.arguments }
         : { status: 'rejected' as const, by: d.by, reason: d.reason };
-    if (!(await this.store.decide(runId, approvalId, outcome))) {
-      const current = await this.store.get(runId, approvalId);
-      throw new ApprovalNotPendingError(
-        current
-          ? `approval ${approvalId} of run ${runId} is already ${current.status}`
-          : `no approval ${approvalId} in run ${runId}`,
-      );
+    const found = await this.store.find(runId, approvalId);
+    if (!found) throw new ApprovalNotPendingError(`no approval ${approvalId} in run ${runId}`);
+    if (!(await this.store.decide(runId, found.stepId, outcome))) {
+      const current = await this.store.get(runId, found.stepId);
+      throw new ApprovalNotPendingError(`approval ${approvalId} of run ${runId} is already ${current?.status}`);
     }
-    await this.wake(runId, approvalId);
-    return (await this.store.get(runId, approvalId)) as ApprovalRecord;
+    await this.wake(runId, found.stepId);
+    return (await this.store.get(runId, found.stepId)) as ApprovalRecord;
   }
 
   approve(runId: string, approvalId: string, by: string, editedArguments: string | null = null) {

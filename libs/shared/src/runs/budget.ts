@@ -1,23 +1,23 @@
 import type { ModelPrices } from '../config/triad-config.js';
-import type { RunRecord } from '../contracts/run-record.js';
 
 /**
- * Which limit of the run's budget is used up, or null. Checked before every model call and every tool call, so
- * a run stops at the first step that would go over. maxIterations is the judge's (it ends the last iteration).
+ * The run-wide limits of a budget that stop a step before it starts; `RunStore.admit` checks them, atomically, before
+ * every model and tool call. maxIterations is the judge's (it ends the last iteration).
  */
-export function budgetExhausted(run: RunRecord, now = Date.now()): string | null {
-  const budget = run.request?.budget;
-  if (!budget) return null;
-  const tokens = run.usage.inputTokens + run.usage.outputTokens;
-  if (tokens >= budget.maxTokens) return `maxTokens: ${tokens} tokens used of ${budget.maxTokens}`;
-  if (budget.maxCostUsd !== null && run.usage.costUsd >= budget.maxCostUsd) {
-    return `maxCostUsd: $${run.usage.costUsd.toFixed(6)} spent of $${budget.maxCostUsd}`;
+export type BudgetLimit = 'maxTokens' | 'maxCostUsd' | 'timeoutMs' | 'maxToolCalls';
+
+/** How a used-up limit is reported, on the run and to the model: the limit's name first, then the figures. */
+export function budgetMessage(limit: BudgetLimit, used: number, max: number): string {
+  switch (limit) {
+    case 'maxTokens':
+      return `maxTokens: ${used} tokens used of ${max}`;
+    case 'maxCostUsd':
+      return `maxCostUsd: $${used.toFixed(6)} spent of $${max}`;
+    case 'timeoutMs':
+      return `timeoutMs: run older than ${max} ms`;
+    case 'maxToolCalls':
+      return `maxToolCalls: ${used} tool calls of ${max}`;
   }
-  if (now - run.createdAt >= budget.timeoutMs) return `timeoutMs: run older than ${budget.timeoutMs} ms`;
-  if (run.usage.toolCalls > budget.maxToolCalls) {
-    return `maxToolCalls: ${run.usage.toolCalls} tool calls of ${budget.maxToolCalls}`;
-  }
-  return null;
 }
 
 /** The cost in USD of one model call, by the replying model's price, else the requested model's; 0 without one. */

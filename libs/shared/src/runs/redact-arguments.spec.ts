@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { REDACTED, redactArguments, restoreRedacted } from './redact-arguments.js';
+import { REDACTED, redactArguments, redactValues, redactValuesDeep, restoreRedacted, secretValues } from './redact-arguments.js';
 
 describe('redactArguments', () => {
   it('replaces secret values, keeps the rest and leaves nulls visible', () => {
@@ -18,6 +18,21 @@ describe('redactArguments', () => {
   it('withholds arguments it cannot read when something is secret', () => {
     expect(redactArguments('{"bearerToken": "sk-1', ['bearerToken'])).not.toContain('sk-1');
     expect(redactArguments('["sk-1"]', ['bearerToken'])).not.toContain('sk-1');
+  });
+
+  it('finds the string values of secret arguments, to redact them wherever a result quotes them', () => {
+    const raw = JSON.stringify({ url: 'https://x', bearerToken: 'tok-123', other: null });
+    expect(secretValues(raw, ['bearerToken', 'other', 'missing'])).toEqual(['tok-123']);
+    expect(secretValues('not json', ['bearerToken'])).toEqual([]);
+    expect(redactValues('{"error":"tok-123 refused (tok-123)"}', ['tok-123'])).toBe(
+      `{"error":"${REDACTED} refused (${REDACTED})"}`,
+    );
+    const observation = { ok: true, data: { body: 'you sent tok-123', n: 1, list: ['x', 'tok-123'], 'tok-123': null } };
+    expect(redactValuesDeep(observation, ['tok-123'])).toEqual({
+      ok: true,
+      data: { body: `you sent ${REDACTED}`, n: 1, list: ['x', REDACTED], [REDACTED]: null },
+    });
+    expect(redactValuesDeep(observation, [])).toBe(observation);
   });
 });
 

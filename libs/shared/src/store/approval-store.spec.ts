@@ -33,8 +33,10 @@ describe('ApprovalStore', () => {
     const a = await approvals.request(gate('1-0'));
     const again = await approvals.request({ ...gate('1-0'), arguments: '{"subject":"other"}' });
     expect(again).toEqual(a);
+    expect(a.id).toMatch(/^1-0\.[A-Za-z0-9_-]{22}$/);
+    expect(await approvals.find('run1', a.id)).toEqual(a);
+    expect(await approvals.find('run1', '1-0')).toBeNull();
     expect(a).toMatchObject({
-      id: '1-0',
       status: 'pending',
       argumentsHash: hashArguments('{"subject":"x"}'),
       expiresAt: 1_800_000_000_000,
@@ -45,7 +47,7 @@ describe('ApprovalStore', () => {
 
   it('lists pending gates by deadline and decides each once, whoever races', async () => {
     await approvals.request(gate('1-1', 1_700_000_000_000));
-    expect((await approvals.listPending()).map((a) => a.id)).toEqual(['1-1', '1-0']);
+    expect((await approvals.listPending()).map((a) => a.stepId)).toEqual(['1-1', '1-0']);
     const results = await Promise.all([
       approvals.decide('run1', '1-1', { status: 'approved', by: 'alice', editedArguments: '{"subject":"y"}' }),
       approvals.decide('run1', '1-1', { status: 'rejected', by: 'bob', reason: 'no' }),
@@ -53,10 +55,10 @@ describe('ApprovalStore', () => {
     expect(results.filter(Boolean)).toHaveLength(1);
     const decided = await approvals.get('run1', '1-1');
     expect(decided?.status).toBe(results[0] ? 'approved' : 'rejected');
-    expect((await approvals.listPending()).map((a) => a.id)).toEqual(['1-0']);
+    expect((await approvals.listPending()).map((a) => a.stepId)).toEqual(['1-0']);
     const events = (await runs.events('run1')).filter((e) => e.type === 'approval.decided');
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ approvalId: '1-1', by: decided?.decidedBy });
+    expect(events[0]).toMatchObject({ approvalId: decided?.id, stepId: '1-1', by: decided?.decidedBy });
   });
 
   it('knows nothing of a gate that was never opened', async () => {

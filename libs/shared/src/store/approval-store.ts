@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ApprovalRecord, type ApprovalStatus } from '../contracts/approval.js';
 import { RunEvent } from '../contracts/run-events.js';
@@ -43,7 +43,7 @@ export class ApprovalStore {
   async request(a: NewApproval): Promise<ApprovalRecord> {
     const record: ApprovalRecord = {
       ...a,
-      id: a.stepId,
+      id: newApprovalId(a.stepId),
       argumentsHash: hashArguments(a.arguments),
       status: 'pending',
       decidedBy: null,
@@ -90,6 +90,12 @@ export class ApprovalStore {
     });
   }
 
+  /** The approval a public id names, or null: the step part finds the record, the random part must match. */
+  async find(runId: string, approvalId: string): Promise<ApprovalRecord | null> {
+    const found = await this.get(runId, approvalId.split('.')[0]);
+    return found && sameId(found.id, approvalId) ? found : null;
+  }
+
   /** Decides a pending approval; false (and nothing changes) when it was decided before. */
   async decide(runId: string, stepId: string, outcome: ApprovalOutcome, now = Date.now()): Promise<boolean> {
     const current = await this.get(runId, stepId);
@@ -134,6 +140,12 @@ export class ApprovalStore {
     return records.filter((r): r is ApprovalRecord => r?.status === 'pending');
   }
 }
+
+// Public approval ids are `<stepId>.<128 random bits>`: a step id alone (`1-0`) is guessable, and the gateway
+// without keys must not let a page that guesses one approve it. Records stay stored by step id.
+const newApprovalId = (stepId: string) => `${stepId}.${randomBytes(16).toString('base64url')}`;
+const sameId = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
+const digest = (s: string) => createHash('sha256').update(s).digest();
 
 // Every field as a string (Lua's cjson would turn big numbers into floats); null as the empty string.
 function encode(fields: Record<string, string | number | null>): string {

@@ -7,6 +7,8 @@ export class RunKeys {
   run = (id: string) => `${this.prefix}:run:{${id}}`;
   events = (id: string) => `${this.prefix}:run:{${id}}:events`;
   once = (id: string, key: string) => `${this.prefix}:run:{${id}}:once:${key}`;
+  /** Steps admitted against the run's budget: step id -> kind. */
+  admitted = (id: string) => `${this.prefix}:run:{${id}}:admitted`;
   index = () => `${this.prefix}:runs`;
   approval = (id: string, stepId: string) => `${this.prefix}:run:{${id}}:approval:${stepId}`;
   pendingApprovals = () => `${this.prefix}:approvals:pending`;

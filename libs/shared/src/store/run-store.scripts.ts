@@ -50,3 +50,42 @@ for k, v in pairs(cjson.decode(ARGV[3])) do
 end
 redis.call('HSET', KEYS[2], 'updatedAt', ARGV[4])
 return {1}`;
+
+/**
+ * KEYS: run, admitted. ARGV: step id, kind ('tool' | 'model'), now (ms), reserve ('1' | '0').
+ * The one place where a step is admitted against the run's budget. Checking and reserving in one atomic step is
+ * what keeps any number of racing executors within the limits: a tool step reserves one of `maxToolCalls` (counted
+ * in usage.toolCalls at once), so the limit can never be passed. A model call has no cost until it replies, so it is
+ * only refused when the recorded usage is already at or over maxTokens / maxCostUsd. A step admitted before (a
+ * redelivery) holds its reservation and is not charged again; with reserve '0' the step is only checked.
+ * Returns {1, 'admitted' | 'held' | 'checked'}, {0, 'ended', status}, or {0, limit, used, max}.
+ * (Per-tenant daily caps belong here too, as more KEYS reserved in the same step.)
+ */
+export const ADMIT = `
+local function refusal(budget, run, now, kind)
+  local tokens = tonumber(run[4] or '0') + tonumber(run[5] or '0')
+  if tokens >= budget.maxTokens then return {0, 'maxTokens', tostring(tokens), tostring(budget.maxTokens)} end
+  local cost = tonumber(run[6] or '0')
+  if budget.maxCostUsd ~= cjson.null and cost >= budget.maxCostUsd then
+    return {0, 'maxCostUsd', tostring(cost), tostring(budget.maxCostUsd)}
+  end
+  local age = now - tonumber(run[3])
+  if age >= budget.timeoutMs then return {0, 'timeoutMs', tostring(age), tostring(budget.timeoutMs)} end
+  local calls = tonumber(run[7] or '0')
+  if kind == 'tool' and calls >= budget.maxToolCalls then
+    return {0, 'maxToolCalls', tostring(calls), tostring(budget.maxToolCalls)}
+  end
+  return nil
+end
+local run = redis.call('HMGET', KEYS[1], 'status', 'request', 'createdAt',
+  'usage.inputTokens', 'usage.outputTokens', 'usage.costUsd', 'usage.toolCalls')
+if run[1] ~= 'running' then return {0, 'ended', run[1] or 'gone'} end
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return {1, 'held'} end
+local budget = run[2] and cjson.decode(run[2]).budget
+local refused = budget and refusal(budget, run, tonumber(ARGV[3]), ARGV[2])
+if refused then return refused end
+if ARGV[4] ~= '1' then return {1, 'checked'} end
+if ARGV[2] == 'tool' then redis.call('HINCRBY', KEYS[1], 'usage.toolCalls', 1) end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[1], 'updatedAt', ARGV[3])
+return {1, 'admitted'}`;

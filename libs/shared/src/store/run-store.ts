@@ -7,14 +7,17 @@ import {
   type RunError,
   type RunPhase,
   RunRecord,
+  type RunStatus,
   type TerminalStatus,
   type Usage,
 } from '../contracts/run-record.js';
+import { scrubCredentials } from '../errors/scrub-credentials.js';
 import { TriadError } from '../errors/triad-error.js';
+import { type BudgetLimit, budgetMessage } from '../runs/budget.js';
 import { triadMetrics } from '../telemetry/triad-metrics.js';
 import { type LuaCommand, luaCommand } from './lua-command.js';
 import { RunKeys } from './run-keys.js';
-import { CREATE_RUN, FINISH, ONCE, TRANSITION } from './run-store.scripts.js';
+import { ADMIT, CREATE_RUN, FINISH, ONCE, TRANSITION } from './run-store.scripts.js';
 
 type Fields = Record<string, string | number>;
 /** An event before the store stamps it; `at` defaults to now. */
@@ -30,10 +33,16 @@ const encodeFields = (fields: Fields) =>
 
 const USAGE_FIELDS = ['inputTokens', 'outputTokens', 'modelCalls', 'toolCalls', 'costUsd'] as const;
 
+/** Whether a step may start: admitted, refused because the run has ended, or refused by a used-up budget limit. */
+export type Admission =
+  | { admitted: true }
+  | { admitted: false; ended: RunStatus | 'gone' }
+  | { admitted: false; limit: BudgetLimit; message: string };
+
 /** The run record and its append-only event stream in Redis; every state change is a compare-and-set. */
 export class RunStore {
   readonly keys: RunKeys;
-  private readonly lua: Record<'createRun' | 'transition' | 'finish' | 'once', LuaCommand>;
+  private readonly lua: Record<'createRun' | 'transition' | 'finish' | 'once' | 'admit', LuaCommand>;
 
   constructor(
     private readonly redis: Redis,
@@ -45,6 +54,7 @@ export class RunStore {
       transition: luaCommand(redis, 'triad_transition', 2, TRANSITION),
       finish: luaCommand(redis, 'triad_finish', 2, FINISH),
       once: luaCommand(redis, 'triad_once', 3, ONCE),
+      admit: luaCommand(redis, 'triad_admit', 2, ADMIT),
     };
   }
 
@@ -60,7 +70,8 @@ export class RunStore {
   }
 
   /** Records a goal that could not be accepted as a failed run, so it never vanishes silently. */
-  async createRejected(id: string, error: RunError, now = Date.now()): Promise<boolean> {
+  async createRejected(id: string, rejection: RunError, now = Date.now()): Promise<boolean> {
+    const error = scrubbedError(rejection);
     const fields: Fields = {
       ...this.baseFields(id, now),
       status: 'failed',
@@ -127,13 +138,13 @@ export class RunStore {
     const now = Date.now();
     const fields: Fields = { status: end.status, phase: 'done', finishedAt: now, updatedAt: now };
     if (end.answer != null) fields.answer = end.answer;
-    if (end.error) fields.error = JSON.stringify(end.error);
+    if (end.error) fields.error = JSON.stringify(scrubbedError(end.error));
     const event: NewRunEvent = {
       type: 'status.changed',
       iteration: end.iteration,
       from: 'running',
       to: end.status,
-      reason: end.reason,
+      reason: scrubCredentials(end.reason),
     };
     const res = await this.lua.finish(
       this.keys.run(id),
@@ -171,6 +182,31 @@ export class RunStore {
     // The winner has its value already; only a loser gets the recorded one back, to parse.
     if (recorded === 1) return { value: parsed, recorded: true };
     return { value: schema.parse(JSON.parse(winner as string)), recorded: false };
+  }
+
+  /**
+   * Admits one step of a running run against its budget, atomically across every replica: a `tool` step reserves
+   * one of maxToolCalls, a `model` step is refused once tokens or cost are used up. Idempotent per step id: a step
+   * admitted before is admitted again without a second reservation. With `reserve: false` it only checks.
+   */
+  async admit(
+    runId: string,
+    stepId: string,
+    kind: 'tool' | 'model',
+    opts: { reserve?: boolean; now?: number } = {},
+  ): Promise<Admission> {
+    const [ok, reason, used, max] = (await this.lua.admit(
+      this.keys.run(runId),
+      this.keys.admitted(runId),
+      stepId,
+      kind,
+      String(opts.now ?? Date.now()),
+      opts.reserve === false ? '0' : '1',
+    )) as [number, string, string?, string?];
+    if (ok === 1) return { admitted: true };
+    if (reason === 'ended') return { admitted: false, ended: used as RunStatus | 'gone' };
+    const limit = reason as BudgetLimit;
+    return { admitted: false, limit, message: budgetMessage(limit, Number(used), Number(max)) };
   }
 
   /** The value recorded under `key`, or null. */
@@ -229,3 +265,6 @@ export class RunStore {
     return { ...parsed.data, id };
   }
 }
+
+// Run errors are read by every read key and sent with results and webhooks: never with a credential in them.
+const scrubbedError = (error: RunError): RunError => ({ ...error, message: scrubCredentials(error.message) });

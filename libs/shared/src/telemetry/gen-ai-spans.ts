@@ -1,12 +1,14 @@
 import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import type { ChatReply, ChatRequest } from '../reasoning/chat.js';
+import type { ChatMessage, ChatReply, ChatRequest } from '../reasoning/chat.js';
+import { redactArguments } from '../runs/redact-arguments.js';
 import { triadTracer } from './run-trace.js';
 import { telemetryState } from './telemetry-state.js';
 import { triadMetrics } from './triad-metrics.js';
 
 /**
  * A `chat {model}` span (OpenTelemetry GenAI conventions) around one model call, under the active span; tokens are
- * counted by role and model. Messages go into the span only when content capture is on.
+ * counted by role and model. Messages go into the span only when content capture is on, and then with the secret
+ * arguments of every tool call (`req.secretArguments`) redacted.
  */
 export async function traceChat(
   provider: string,
@@ -19,12 +21,12 @@ export async function traceChat(
     'gen_ai.provider.name': provider,
     'gen_ai.request.model': req.model,
     'triad.role': telemetryState().role,
-    ...(content ? { 'gen_ai.input.messages': JSON.stringify(req.messages) } : {}),
+    ...(content ? { 'gen_ai.input.messages': JSON.stringify(redactMessages(req)) } : {}),
   };
   return triadTracer().startActiveSpan(`chat ${req.model}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
     try {
       const reply = await call();
-      recordReply(span, reply, content);
+      recordReply(span, reply, content && redactReply(req, reply));
       triadMetrics.tokensUsed(req.model, reply.inputTokens, reply.outputTokens);
       return reply;
     } catch (err) {
@@ -37,7 +39,34 @@ export async function traceChat(
   });
 }
 
-function recordReply(span: Span, reply: ChatReply, content: boolean): void {
+// The same arguments redacted as in run events: what the model asked a tool to use as a secret stays out of traces.
+const redactCall = (req: ChatRequest, tool: string, args: string) =>
+  redactArguments(args, req.secretArguments?.[tool] ?? []);
+
+function redactMessages(req: ChatRequest): ChatMessage[] {
+  return req.messages.map((m) =>
+    m.role === 'assistant' && m.tool_calls
+      ? {
+          ...m,
+          tool_calls: m.tool_calls.map((c) =>
+            c.type === 'function'
+              ? { ...c, function: { ...c.function, arguments: redactCall(req, c.function.name, c.function.arguments) } }
+              : c,
+          ),
+        }
+      : m,
+  );
+}
+
+function redactReply(req: ChatRequest, reply: ChatReply): ChatReply {
+  return {
+    ...reply,
+    toolCalls: reply.toolCalls.map((c) => ({ ...c, arguments: redactCall(req, c.name, c.arguments) })),
+  };
+}
+
+/** Usage and finish reason always; the messages only when `content` is the (redacted) reply to record. */
+function recordReply(span: Span, reply: ChatReply, content: ChatReply | false): void {
   span.setAttributes({
     'gen_ai.response.model': reply.model,
     'gen_ai.response.finish_reasons': [reply.finishReason],
@@ -48,7 +77,7 @@ function recordReply(span: Span, reply: ChatReply, content: boolean): void {
   if (content) {
     span.setAttribute(
       'gen_ai.output.messages',
-      JSON.stringify([{ content: reply.content, toolCalls: reply.toolCalls }]),
+      JSON.stringify([{ content: content.content, toolCalls: content.toolCalls }]),
     );
   }
 }

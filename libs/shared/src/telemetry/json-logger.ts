@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import { context, trace } from '@opentelemetry/api';
 import { type Logger, pino } from 'pino';
+import { scrubCredentials } from '../errors/scrub-credentials.js';
 import { activeRunId } from './run-context.js';
 import { telemetryState } from './telemetry-state.js';
 
@@ -14,6 +15,13 @@ export function jsonLogger(level = 'info'): Logger {
       base: { service: telemetryState().role, pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      // No credential reaches a log line: messages and errors are scrubbed (registered keys, Bearer, sk-).
+      hooks: {
+        logMethod(args, method) {
+          method.apply(this, args.map((a) => (typeof a === 'string' ? scrubCredentials(a) : a)) as typeof args);
+        },
+      },
+      serializers: { err: (err: Error) => scrubbedError(pino.stdSerializers.err(err)) },
       mixin: () => {
         const ctx = context.active();
         const span = trace.getSpanContext(ctx);
@@ -58,7 +66,7 @@ export class JsonNestLogger implements LoggerService {
     const strings = rest.filter((r): r is string => typeof r === 'string');
     const ctx = strings.at(-1);
     const stack = level === 'error' && strings.length > 1 ? strings[0] : undefined;
-    const fields = { ...(ctx ? { context: ctx } : {}), ...(stack ? { stack } : {}) };
+    const fields = { ...(ctx ? { context: ctx } : {}), ...(stack ? { stack: scrubCredentials(stack) } : {}) };
     if (message instanceof Error) this.logger[level]({ ...fields, err: message }, message.message);
     else if (typeof message === 'object' && message !== null) this.logger[level]({ ...fields, ...message });
     else this.logger[level](fields, String(message));
@@ -74,4 +82,12 @@ export function logRunSpan(name: string, ms: number, failure: unknown): void {
       { span: name, durationMs, errorType: failure instanceof Error ? failure.name : 'Error' },
       `${name} failed`,
     );
+}
+
+function scrubbedError<T extends { message?: string; stack?: string }>(err: T): T {
+  return {
+    ...err,
+    ...(err.message ? { message: scrubCredentials(err.message) } : {}),
+    ...(err.stack ? { stack: scrubCredentials(err.stack) } : {}),
+  };
 }

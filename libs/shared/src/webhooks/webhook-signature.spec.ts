@@ -21,6 +21,27 @@ describe('webhook signatures', () => {
     expect(verifyWebhook('s3cret', now, body, null, 300, now)).toBe(false);
   });
 
+  it('refuse an empty or missing secret: a forgery made with an empty key must not pass, and nothing throws', () => {
+    expect(verifyWebhook('', now, body, signWebhook('', now, body), 300, now)).toBe(false);
+    const sig = signWebhook('s3cret', now, body);
+    expect(verifyWebhook(undefined, now, body, sig, 300, now)).toBe(false);
+    expect(verifyWebhook(null, now, body, sig, 300, now)).toBe(false);
+  });
+
+  it.each([Number.NaN, Number.POSITIVE_INFINITY, -1])(
+    'refuse an invalid tolerance (%s): replay checks stay on',
+    (tol) => {
+      const old = now - 86_400;
+      expect(verifyWebhook('s3cret', old, body, signWebhook('s3cret', old, body), tol, now)).toBe(false);
+    },
+  );
+
+  it.each(['zz', '0', 'abc', ' junk', '=', '\u0000'])('refuse a valid signature followed by %j', (tail) => {
+    const sig = signWebhook('s3cret', now, body);
+    expect(verifyWebhook('s3cret', now, body, `${sig}${tail}`, 300, now)).toBe(false);
+    expect(verifyWebhook('s3cret', now, body, `v1=00, ${sig}${tail}`, 300, now)).toBe(false);
+  });
+
   it('refuse a replay outside the tolerance, and accept any of several signatures (secret rotation)', () => {
     const sig = signWebhook('s3cret', now, body);
     expect(verifyWebhook('s3cret', now, body, sig, 300, now + 301)).toBe(false);

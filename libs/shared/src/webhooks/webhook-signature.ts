@@ -16,28 +16,29 @@ export function signWebhook(secret: string, timestamp: number | string, body: st
   return `v1=${hmac(secret, String(timestamp), body)}`;
 }
 
+// One signature: exactly `v1=` and 64 hex digits; anything before or after it makes the value invalid.
+const SIGNATURE = /^v1=([0-9a-f]{64})$/i;
+
 /**
  * Checks a received webhook: the signature (any of several `v1=` values, comma-separated, so secrets can rotate)
  * must match the raw body, and the timestamp must be within `toleranceSec` of now, which stops replays.
+ * An empty or missing secret, or a tolerance that is not a finite number >= 0, verifies nothing (false).
  */
 export function verifyWebhook(
-  secret: string,
+  secret: string | null | undefined,
   timestamp: string | number | null | undefined,
   body: string,
   signature: string | null | undefined,
   toleranceSec = 300,
   nowSec = Math.floor(Date.now() / 1000),
 ): boolean {
-  if (timestamp == null || !signature) return false;
+  if (!secret || timestamp == null || !signature) return false;
+  if (typeof toleranceSec !== 'number' || !Number.isFinite(toleranceSec) || toleranceSec < 0) return false;
   const ts = Number(timestamp);
   if (!Number.isInteger(ts) || Math.abs(nowSec - ts) > toleranceSec) return false;
   const expected = Buffer.from(hmac(secret, String(timestamp), body), 'hex');
   return signature
     .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.startsWith('v1='))
-    .some((s) => {
-      const given = Buffer.from(s.slice(3), 'hex');
-      return given.length === expected.length && timingSafeEqual(given, expected);
-    });
+    .map((s) => SIGNATURE.exec(s.trim())?.[1])
+    .some((hex) => hex !== undefined && timingSafeEqual(Buffer.from(hex, 'hex'), expected));
 }

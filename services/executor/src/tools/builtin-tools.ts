@@ -1,5 +1,5 @@
+import type { HttpPolicy } from '@triad/shared';
 import { calculatorTool } from './calculator.tool.js';
-import type { HttpPolicy } from './http/guarded-request.js';
 import { httpTools } from './http-request.tool.js';
 import { listFilesTool } from './list-files.tool.js';
 import { recallTool, rememberTool } from './memory.tools.js';

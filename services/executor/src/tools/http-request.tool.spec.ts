@@ -1,7 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Observation } from '@triad/shared';
-import type { HttpPolicy } from './http/guarded-request.js';
+import type { HttpPolicy, Observation } from '@triad/shared';
 import { httpTools, MAX_REDIRECTS } from './http-request.tool.js';
 import { readBody, startTestServer, type TestServer } from './testing/http-test-server.js';
 import { testContext } from './testing/test-context.js';

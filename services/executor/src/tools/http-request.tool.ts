@@ -1,8 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { TextDecoder } from 'node:util';
+import { type GuardedResponse, guardedRequest, type HttpPolicy, SsrfGuard } from '@triad/shared';
 import { z } from 'zod';
-import { type GuardedResponse, guardedRequest, type HttpPolicy } from './http/guarded-request.js';
-import { SsrfGuard } from './http/ssrf-guard.js';
 import { defineTool, type ToolContext, type ToolDefinition, ToolFailure } from './tool.js';
 
 /** Largest request body http_post sends, in UTF-8 bytes. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { HttpPolicy } from './http/guarded-request.js';
+import type { HttpPolicy } from '@triad/shared';
 import { postWebhookTool } from './post-webhook.tool.js';
 import { readBody, startTestServer, type TestServer } from './testing/http-test-server.js';
 import { testContext } from './testing/test-context.js';

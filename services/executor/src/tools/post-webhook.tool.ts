@@ -1,6 +1,5 @@
+import { guardedRequest, type HttpPolicy, SsrfGuard } from '@triad/shared';
 import { z } from 'zod';
-import { guardedRequest, type HttpPolicy } from './http/guarded-request.js';
-import { SsrfGuard } from './http/ssrf-guard.js';
 import { defineTool, type ToolDefinition } from './tool.js';
 
 /**

@@ -1,4 +1,4 @@
-import { type Observation, observationError, observationOk } from '@triad/shared';
+import { EgressError, type Observation, observationError, observationOk } from '@triad/shared';
 import type { z } from 'zod';
 import { capObservation } from './cap-observation.js';
 import { type ToolContext, type ToolDefinition, ToolFailure } from './tool.js';
@@ -133,6 +133,10 @@ async function runWithTimeout(
 
 function errorObservation(toolName: string, err: unknown): Observation {
   if (err instanceof ToolFailure) return observationError(err.code, clip(err.message), err.retryable);
+  // The guarded HTTP client's failures are written for the caller: the model sees them as they are.
+  if (err instanceof EgressError) {
+    return observationError(err.failure === 'timeout' ? 'timeout' : 'tool_error', clip(err.message), err.retryable);
+  }
   return observationError('tool_error', clip(`Tool "${toolName}" failed: ${describe(err)}`));
 }
 

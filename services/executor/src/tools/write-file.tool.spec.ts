@@ -70,6 +70,15 @@ describe('write_file tool', () => {
     await expect(write('fresh.txt', 'made by overwrite', 'overwrite')).resolves.toMatchObject({ ok: true });
   });
 
+  it('writes a file whose name is 250 characters long (names may be up to 255 bytes), in every mode', async () => {
+    const name = `${'n'.repeat(246)}.txt`;
+    for (const mode of ['create', 'overwrite', 'append']) {
+      await expect(write(`long/${name}`, `${mode}\n`, mode)).resolves.toMatchObject({ ok: true, data: { mode } });
+    }
+    expect(await read(`long/${name}`)).toBe('overwrite\nappend\n');
+    expect(await tempFiles()).toEqual([]);
+  });
+
   it('appends to a file, creating it first when missing', async () => {
     await write('log.txt', 'one\n', 'append');
     await write('log.txt', 'two\n', 'append');

@@ -96,7 +96,8 @@ async function appendNoFollow(file: string, data: Buffer): Promise<void> {
 // never half of either. "create" publishes with link(), which fails if the name exists (no check-then-write race);
 // "overwrite" with rename(), which replaces the name itself and so never writes through a link put there meanwhile.
 async function writeAtomically(file: string, data: Buffer, mode: WriteMode, signal: AbortSignal): Promise<void> {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  // A short name of its own: the target's name may already use up the 255 bytes a name can have.
+  const temp = path.join(path.dirname(file), `.triad-${randomBytes(8).toString('hex')}.tmp`);
   const handle = await open(temp, 'wx', 0o666);
   try {
     try {

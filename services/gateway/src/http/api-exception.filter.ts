@@ -9,6 +9,8 @@ const CODE_BY_STATUS: Record<number, ApiError['error']['code']> = {
   404: 'not_found',
   409: 'conflict',
   413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'too_many_requests',
 };
 
 /**

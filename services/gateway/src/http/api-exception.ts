@@ -12,6 +12,8 @@ const STATUS: Record<Code, number> = {
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
+  unsupported_media_type: 415,
+  too_many_requests: 429,
   internal: 500,
 };
 

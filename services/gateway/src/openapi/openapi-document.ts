@@ -39,6 +39,12 @@ const json = (name: string) => ({ content: { 'application/json': { schema: ref(n
 const error = (description: string) => ({ description, ...json('ApiError') });
 const ok = (description: string, schema: string) => ({ description, ...json(schema) });
 const ERRORS = { 401: error('Missing or unknown API key'), 403: error('The key lacks the role') };
+/** Of every request that changes something: refused when a browser sends it from another site, or not as JSON. */
+const CHANGE_ERRORS = {
+  ...ERRORS,
+  403: error('The key lacks the role, or a cross-site request (Origin, Sec-Fetch-Site)'),
+  415: error('Not application/json (with keys, a request without a body may omit the type)'),
+};
 const runId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 const approvalId = { name: 'approvalId', in: 'path', required: true, schema: { type: 'string' } };
 const role = (r: string) => ({ 'x-required-role': r });
@@ -61,7 +67,7 @@ export function buildOpenApiDocument(): OpenAPIObject {
         400: error('Invalid body'),
         404: error('Unknown run or approval'),
         409: error('The approval is not pending any more'),
-        ...ERRORS,
+        ...CHANGE_ERRORS,
       },
     },
   });
@@ -102,7 +108,7 @@ export function buildOpenApiDocument(): OpenAPIObject {
             202: ok('Accepted (`created: false` when the run was submitted before)', 'SubmitRunResponse'),
             400: error('Malformed JSON or an invalid GoalRequest (issues name each bad field)'),
             413: error('Body larger than TRIAD_MAX_BODY_BYTES'),
-            ...ERRORS,
+            ...CHANGE_ERRORS,
           },
         },
         get: {
@@ -139,7 +145,7 @@ export function buildOpenApiDocument(): OpenAPIObject {
       },
       '/v1/runs/{id}/events': {
         get: {
-          summary: "The run's events as Server-Sent Events; ends after the terminal status.changed",
+          summary: "The run's events as Server-Sent Events; ends after the run's end and its result webhook's outcome",
           tags: ['runs'],
           ...role('read'),
           parameters: [
@@ -153,7 +159,9 @@ export function buildOpenApiDocument(): OpenAPIObject {
                 '`id:` the event id, `event:` its type, `data:` a RunEvent; `: keep-alive` comments every 15 s',
               content: { 'text/event-stream': { schema: ref('RunEvent') } },
             },
+            400: error('Last-Event-ID is not an event id (<ms>-<seq>, each unsigned 64-bit)'),
             404: error('Unknown run'),
+            429: error('Too many open streams: TRIAD_SSE_MAX_PER_KEY for this key, or TRIAD_SSE_MAX for this gateway'),
             ...ERRORS,
           },
         },
@@ -168,7 +176,7 @@ export function buildOpenApiDocument(): OpenAPIObject {
           responses: {
             200: ok('Whether this call ended the run', 'CancelRunResponse'),
             404: error('Unknown run'),
-            ...ERRORS,
+            ...CHANGE_ERRORS,
           },
         },
       },

@@ -2,86 +2,89 @@ import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nes
 import {
   describeError,
   isTerminal,
-  RUN_REDIS,
   RunStore,
-  type StoredRunEvent,
   TRIAD_CONFIG,
   type TriadConfig,
+  WEBHOOK_OUTCOME_KEY,
+  WebhookOutcome,
 } from '@triad/shared';
 import type { Request, Response } from 'express';
-import type { Redis } from 'ioredis';
+import { RunEventReader } from './run-event-reader.js';
+import { streamComplete, webhookWaitMs } from './stream-end.js';
+import { StreamSlots } from './stream-slots.js';
 
-const isEnd = (e: StoredRunEvent) => e.type === 'status.changed' && isTerminal(e.to);
+const PAGE = 1000;
 
 /**
  * Streams a run's events to one SSE client: `id:` is the Redis stream id, `event:` the type, `data:` the JSON.
- * Each client gets its own blocking Redis connection (XREAD BLOCK holds it), closed when the client goes away;
- * the stream ends after the run's terminal `status.changed`.
+ * Streams share the gateway's Redis connections (RunEventReader waits for news for all of them) and take a place
+ * in StreamSlots while open. A stream ends once the run has ended and its result webhook's outcome is recorded
+ * (or none is due, or it is overdue): the `webhook.delivered` / `webhook.failed` event is its last.
  */
 @Injectable()
 export class RunEventStream implements BeforeApplicationShutdown {
   private readonly logger = new Logger('RunEventStream');
-  private readonly open = new Set<() => void>();
+  private readonly open = new Set<AbortController>();
+  private readonly webhookWaitMs: number;
 
   constructor(
     private readonly store: RunStore,
-    @Inject(RUN_REDIS) private readonly redis: Redis,
+    private readonly reader: RunEventReader,
+    private readonly slots: StreamSlots,
     @Inject(TRIAD_CONFIG) private readonly config: TriadConfig,
-  ) {}
+  ) {
+    this.webhookWaitMs = webhookWaitMs(config.resultWebhooks);
+  }
 
-  /** Writes events after `afterId` until the run ends or the client leaves. */
-  async pipe(runId: string, afterId: string, req: Request, res: Response): Promise<void> {
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no', // proxies must not buffer the stream
-    });
-    res.write('retry: 2000\n\n');
-    const blocking = this.redis.duplicate({ connectionName: `triad-gateway-sse-${runId}` });
-    let closed = false;
-    const close = () => {
-      closed = true;
-      blocking.disconnect();
-    };
-    this.open.add(close);
-    req.on('close', close);
+  /** Writes events after `afterId` until the stream is complete or the client leaves; 429 past a cap. */
+  async pipe(runId: string, afterId: string, keyName: string, req: Request, res: Response): Promise<void> {
+    const giveBack = this.slots.take(keyName);
+    const closed = new AbortController();
+    this.open.add(closed);
+    req.on('close', () => closed.abort());
+    res.on('close', () => closed.abort());
     try {
-      await this.loop(runId, afterId, res, blocking, () => closed);
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no', // proxies must not buffer the stream
+      });
+      res.write('retry: 2000\n\n');
+      await this.loop(runId, afterId, res, closed.signal);
     } catch (err) {
-      if (!closed) this.logger.warn(`event stream of run ${runId} broke: ${describeError(err)}`);
+      if (!closed.signal.aborted) this.logger.warn(`event stream of run ${runId} broke: ${describeError(err)}`);
     } finally {
-      this.open.delete(close);
-      close();
+      this.open.delete(closed);
+      giveBack();
       res.end();
     }
   }
 
   // Before the HTTP server closes: it waits for open connections, and a stream would hold it open.
   beforeApplicationShutdown(): void {
-    for (const close of this.open) close();
+    for (const c of this.open) c.abort();
   }
 
-  private async loop(runId: string, after: string, res: Response, blocking: Redis, closed: () => boolean) {
+  private async loop(runId: string, after: string, res: Response, closed: AbortSignal): Promise<void> {
     let last = after;
-    while (!closed()) {
-      let events = await this.store.events(runId, last, 1000);
-      if (!events.length) {
-        // Nothing new: if the run has ended, the client has seen its end already.
-        const run = await this.store.get(runId);
-        if (run && isTerminal(run.status)) return;
-        events = await this.store.waitForEvents(blocking, runId, last, this.config.gateway.sseKeepAliveMs);
-        if (!events.length) {
-          res.write(': keep-alive\n\n');
-          continue;
-        }
-      }
-      for (const e of events) {
-        const { id, ...event } = e;
+    while (!closed.aborted) {
+      // Read the state first, the events second: whatever made the state so has then been sent.
+      const run = await this.store.get(runId);
+      const outcome =
+        run && isTerminal(run.status) && run.request?.callbackUrl
+          ? await this.store.getOnce(runId, WEBHOOK_OUTCOME_KEY, WebhookOutcome)
+          : null;
+      const events = await this.store.events(runId, last, PAGE);
+      for (const { id, ...event } of events) {
         res.write(`id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
         last = id;
-        if (isEnd(e)) return;
       }
+      if (events.length === PAGE) continue;
+      if (streamComplete(run, outcome !== null, this.webhookWaitMs, Date.now())) return;
+      if (events.length) continue;
+      const news = await this.reader.waitForNews(runId, last, this.config.gateway.sseKeepAliveMs, closed);
+      if (!news && !closed.aborted) res.write(': keep-alive\n\n');
     }
   }
 }

@@ -1,14 +1,22 @@
 import { Controller, Get, Headers, Param, Query, Req, Res } from '@nestjs/common';
 import { RUN_ID_PATTERN, RunStore } from '@triad/shared';
 import type { Request, Response } from 'express';
-import { Roles } from '../auth/roles.decorator.js';
+import type { Caller } from '../auth/api-keys.js';
+import { CurrentCaller, Roles } from '../auth/roles.decorator.js';
 import { ApiException } from '../http/api-exception.js';
 import { RunEventStream } from './run-event-stream.service.js';
 import { RunSubmissionService } from './run-submission.service.js';
 
-const STREAM_ID = /^[0-9]+-[0-9]+$/;
+const STREAM_ID = /^([0-9]{1,20})-([0-9]{1,20})$/;
+const U64_MAX = 2n ** 64n - 1n;
 
-/** A run's event stream as Server-Sent Events, resumable with Last-Event-ID. */
+/** Whether `id` is an id Redis can hold: both parts unsigned 64-bit (a larger one makes Redis refuse the read). */
+function isStreamId(id: string): boolean {
+  const m = STREAM_ID.exec(id);
+  return m !== null && BigInt(m[1]) <= U64_MAX && BigInt(m[2]) <= U64_MAX;
+}
+
+/** A run's event stream as Server-Sent Events, resumable with Last-Event-ID; 400 for an id Redis cannot hold. */
 @Controller('v1/runs')
 export class RunEventsController {
   constructor(
@@ -23,18 +31,19 @@ export class RunEventsController {
     @Param('id') id: string,
     @Headers('last-event-id') lastEventIdHeader: string | undefined,
     @Query('lastEventId') lastEventIdQuery: string | undefined,
+    @CurrentCaller() caller: Caller,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
     const after = lastEventIdHeader || lastEventIdQuery || '0';
-    if (after !== '0' && !STREAM_ID.test(after)) {
+    if (after !== '0' && !isStreamId(after)) {
       throw new ApiException('invalid_request', 'Last-Event-ID is not an event id of this API', [
-        { path: 'Last-Event-ID', message: 'expected <ms>-<seq>' },
+        { path: 'Last-Event-ID', message: 'expected <ms>-<seq>, each an unsigned 64-bit integer' },
       ]);
     }
     // A run just submitted is not in the store until a planner takes it in: stream it all the same.
     const known = RUN_ID_PATTERN.test(id) && ((await this.store.get(id)) || (await this.submission.isPending(id)));
     if (!known) throw new ApiException('not_found', `no run ${id}`);
-    await this.stream.pipe(id, after, req, res);
+    await this.stream.pipe(id, after, caller.name, req, res);
   }
 }

@@ -19,7 +19,8 @@ const encode = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url
 function decode(cursor: string): Cursor {
   try {
     const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Cursor;
-    if (Number.isInteger(c.o) && c.o >= 0 && typeof c.id === 'string') return c;
+    // A crafted offset (1e21) would reach Redis as "1e+21", which it refuses: only what encode() could write passes.
+    if (Number.isSafeInteger(c.o) && c.o >= 0 && typeof c.id === 'string' && c.id.length <= 256) return c;
   } catch {}
   throw new ApiException('invalid_request', 'invalid cursor', [
     { path: 'cursor', message: 'not a cursor of this API' },

@@ -5,6 +5,7 @@ import {
   isFinalFailure,
   isTerminal,
   JOB_NAMES,
+  WEBHOOK_OUTCOME_KEY as OUTCOME_KEY,
   parseJob,
   QUEUES,
   RunStore,
@@ -12,10 +13,8 @@ import {
   WebhookOutcome,
   WORKER_OPTIONS,
 } from '@triad/shared';
-import type { Job } from 'bullmq';
-import { WebhookSender } from './webhook-sender.service.js';
-
-const OUTCOME_KEY = 'webhook';
+import { type Job, UnrecoverableError } from 'bullmq';
+import { WebhookDeliveryError, WebhookSender } from './webhook-sender.service.js';
 
 /** Consumes `deliver` jobs: POSTs the finished run to its goal's `callbackUrl`; BullMQ retries with backoff. */
 @Processor(QUEUES.webhooks, WORKER_OPTIONS)
@@ -45,14 +44,18 @@ export class WebhookProcessor extends WorkerHost {
       ]);
       return 'delivered';
     } catch (err) {
-      if (isFinalFailure(job, err)) {
+      const known = err instanceof WebhookDeliveryError;
+      // A refused target stays refused: no retries that would only knock on it again.
+      const thrown = known && !err.retryable ? new UnrecoverableError(err.message) : err;
+      if (isFinalFailure(job, thrown)) {
         const error = describeError(err);
+        const code = known ? err.code : 'unreachable';
         this.logger.warn(`webhook of run ${runId} failed for good after ${attempts} attempts: ${error}`);
         await this.store.once(runId, OUTCOME_KEY, WebhookOutcome, { delivered: false, attempts }, [
-          { type: 'webhook.failed', iteration: run.iteration, url, attempts, error },
+          { type: 'webhook.failed', iteration: run.iteration, url, attempts, code, error },
         ]);
       }
-      throw err;
+      throw thrown;
     }
   }
 }

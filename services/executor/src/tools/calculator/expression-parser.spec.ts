@@ -95,6 +95,18 @@ describe('evaluateExpression', () => {
     expect(err.position).toBeGreaterThanOrEqual(1);
   });
 
+  it.each([
+    ['constructor', /^Unknown name "constructor"/],
+    ['constructor + 1', /^Unknown name "constructor"/],
+    ['__proto__', /^Unknown name "__proto__"/],
+    ['toString', /^Unknown name "tostring"/],
+    ['constructor(1)', /^Unknown function "constructor"/],
+    ['__proto__(1)', /^Unknown function "__proto__"/],
+    ['hasOwnProperty(1)', /^Unknown function "hasownproperty"/],
+  ])('knows only its own functions and constants, not object properties: %s', (source, message) => {
+    expect(errorOf(source).message).toMatch(message);
+  });
+
   it('refuses absurd nesting instead of overflowing the stack', () => {
     expect(errorOf(`${'('.repeat(5000)}1${')'.repeat(5000)}`).message).toMatch(/nested too deeply/);
     expect(errorOf(`${'-'.repeat(5000)}1`).message).toMatch(/nested too deeply/);

@@ -144,7 +144,8 @@ class Parser {
   }
 
   private call(name: string, pos: number, depth: number): number {
-    const fn = FUNCTIONS[name];
+    // Own properties only: `constructor` or `__proto__` are not functions of the calculator.
+    const fn = Object.hasOwn(FUNCTIONS, name) ? FUNCTIONS[name] : undefined;
     if (!fn) throw new ExpressionError(`Unknown function "${name}" (known: ${Object.keys(FUNCTIONS).join(', ')})`, pos);
     this.expect('(');
     const args = [this.expression(depth + 1)];
@@ -188,9 +189,8 @@ class Parser {
 }
 
 function constant(t: Extract<Token, { kind: 'name' }>): number {
-  const value = CONSTANTS[t.value];
-  if (value !== undefined) return value;
-  const hint = t.value in FUNCTIONS ? ` (${t.value} is a function: write ${t.value}(...))` : '';
+  if (Object.hasOwn(CONSTANTS, t.value)) return CONSTANTS[t.value];
+  const hint = Object.hasOwn(FUNCTIONS, t.value) ? ` (${t.value} is a function: write ${t.value}(...))` : '';
   throw new ExpressionError(`Unknown name "${t.value}"${hint}`, t.pos);
 }
 

@@ -1,9 +1,9 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { ToolFailure } from '../tool.js';
+import { EgressError } from './egress-error.js';
 import { type CheckedTarget, pinnedLookup, type SsrfGuard } from './ssrf-guard.js';
 
-/** What the operator allows the HTTP tools: extra hosts, a time limit per call, a response size limit. */
+/** What the operator allows a guarded client: extra hosts, a time limit per call, a response size limit. */
 export interface HttpPolicy {
   allowHosts: string[];
   timeoutMs: number;
@@ -44,7 +44,7 @@ const TRANSIENT = new Set([
 
 /**
  * Makes the request with every hop checked by the guard and pinned to the checked address, within
- * policy.timeoutMs overall and policy.maxBytes of body; throws ToolFailure (timeout, size, network) otherwise.
+ * policy.timeoutMs overall and policy.maxBytes of body; throws EgressError (refused, timeout, size, network) otherwise.
  * HTTP error statuses are not failures: they are returned like any other response.
  */
 export async function guardedRequest(
@@ -68,7 +68,9 @@ export async function guardedRequest(
         return { url: target.url.href, status: res.statusCode ?? 0, headers: res.headers, body: data };
       }
       res.destroy(); // a redirect's body is never read, however big the server makes it
-      if (hop >= init.maxRedirects) throw new ToolFailure(`Too many redirects (more than ${init.maxRedirects})`);
+      if (hop >= init.maxRedirects) {
+        throw new EgressError('too_many_redirects', `Too many redirects (more than ${init.maxRedirects})`);
+      }
       url = new URL(location, target.url).href;
       // As browsers do: 303, and 301/302 after a POST, continue as a GET without the body.
       if (res.statusCode === 303 || (method === 'POST' && res.statusCode !== 307 && res.statusCode !== 308)) {
@@ -78,12 +80,9 @@ export async function guardedRequest(
       }
     }
   } catch (err) {
-    if (err instanceof ToolFailure || signal.aborted) throw err;
+    if (err instanceof EgressError || signal.aborted) throw err;
     if (deadline.aborted) {
-      throw new ToolFailure(`The HTTP request timed out after ${policy.timeoutMs} ms`, {
-        code: 'timeout',
-        retryable: true,
-      });
+      throw new EgressError('timeout', `The HTTP request timed out after ${policy.timeoutMs} ms`, { retryable: true });
     }
     throw networkFailure(err, url);
   }
@@ -132,15 +131,18 @@ async function readLimited(res: IncomingMessage, maxBytes: number): Promise<Buff
   return Buffer.concat(chunks, total);
 }
 
-function tooLarge(maxBytes: number, detail: string): ToolFailure {
-  return new ToolFailure(`The response body exceeds the size limit of ${maxBytes} bytes (${detail}); it was not read`);
+function tooLarge(maxBytes: number, detail: string): EgressError {
+  return new EgressError(
+    'too_large',
+    `The response body exceeds the size limit of ${maxBytes} bytes (${detail}); it was not read`,
+  );
 }
 
-function networkFailure(err: unknown, url: string): ToolFailure {
+function networkFailure(err: unknown, url: string): EgressError {
   const code = (err as NodeJS.ErrnoException).code;
   const origin = URL.parse(url)?.origin ?? url;
   const detail = code ? `${code}: ${(err as Error).message}` : String(err);
-  return new ToolFailure(`The request to ${origin} failed (${detail})`, {
+  return new EgressError('network', `The request to ${origin} failed (${detail})`, {
     retryable: code !== undefined && TRANSIENT.has(code),
     cause: err,
   });

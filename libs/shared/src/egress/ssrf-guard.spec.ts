@@ -1,8 +1,8 @@
 import dns from 'node:dns';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTestServer, type TestServer } from '../testing/http-test-server.js';
-import { ToolFailure } from '../tool.js';
+import { EgressError } from './egress-error.js';
 import { guardedRequest } from './guarded-request.js';
 import { blockedReason, pinnedLookup, type ResolvedAddress, type Resolver, SsrfGuard } from './ssrf-guard.js';
 
@@ -24,8 +24,8 @@ const refusedMessage = async (guard: SsrfGuard, url: string): Promise<string> =>
     () => undefined,
     (e: unknown) => e,
   );
-  expect(err).toBeInstanceOf(ToolFailure);
-  return (err as ToolFailure).message;
+  expect(err).toBeInstanceOf(EgressError);
+  return (err as EgressError).message;
 };
 
 describe('blockedReason', () => {
@@ -41,7 +41,7 @@ describe('blockedReason', () => {
     ['100.127.255.255', 4, 'carrier-grade NAT'],
     ['0.0.0.0', 4, 'unspecified ("this network")'],
     ['224.0.0.1', 4, 'multicast'],
-    ['255.255.255.255', 4, 'reserved'],
+    ['255.255.255.255', 4, 'broadcast'],
     ['::1', 6, 'loopback'],
     ['::', 6, 'unspecified'],
     ['fc00::1', 6, 'private (unique local)'],
@@ -68,6 +68,85 @@ describe('blockedReason', () => {
     ['64:ff9b::808:808', 6],
   ] as const)('lets the public address %s through', (address, family) => {
     expect(blockedReason(address, family)).toBeUndefined();
+  });
+});
+
+// Every entry of the IANA IPv4 and IPv6 Special-Purpose Address Registries (plus multicast, the deprecated
+// site-local and IPv4-compatible ranges), by its first and last address or, for IPv6, addresses inside it.
+const SPECIAL_PURPOSE: [range: string, addresses: string[]][] = [
+  ['0.0.0.0/8', ['0.0.0.0', '0.255.255.255']],
+  ['10.0.0.0/8', ['10.0.0.0', '10.255.255.255']],
+  ['100.64.0.0/10', ['100.64.0.0', '100.127.255.255']],
+  ['127.0.0.0/8', ['127.0.0.0', '127.255.255.255']],
+  ['169.254.0.0/16', ['169.254.0.0', '169.254.255.255']],
+  ['172.16.0.0/12', ['172.16.0.0', '172.31.255.255']],
+  ['192.0.0.0/24', ['192.0.0.0', '192.0.0.8', '192.0.0.9', '192.0.0.10', '192.0.0.170', '192.0.0.255']],
+  ['192.0.2.0/24', ['192.0.2.0', '192.0.2.255']],
+  ['192.31.196.0/24', ['192.31.196.0', '192.31.196.255']],
+  ['192.52.193.0/24', ['192.52.193.0', '192.52.193.255']],
+  ['192.88.99.0/24', ['192.88.99.0', '192.88.99.255']],
+  ['192.168.0.0/16', ['192.168.0.0', '192.168.255.255']],
+  ['192.175.48.0/24', ['192.175.48.0', '192.175.48.255']],
+  ['198.18.0.0/15', ['198.18.0.0', '198.19.255.255']],
+  ['198.51.100.0/24', ['198.51.100.0', '198.51.100.255']],
+  ['203.0.113.0/24', ['203.0.113.0', '203.0.113.255']],
+  ['224.0.0.0/4', ['224.0.0.0', '239.255.255.255']],
+  ['240.0.0.0/4', ['240.0.0.0', '255.255.255.254']],
+  ['255.255.255.255/32', ['255.255.255.255']],
+  ['::/128', ['::']],
+  ['::1/128', ['::1']],
+  ['::/96 (IPv4-compatible)', ['::7f00:1', '::808:808']],
+  ['::ffff:0:0/96 (IPv4-mapped, internal)', ['::ffff:7f00:1', '::ffff:192.0.2.1', '::ffff:198.18.0.1']],
+  ['::ffff:0:0:0/96 (IPv4-translated)', ['::ffff:0:7f00:1', '::ffff:0:a00:1', '::ffff:0:a9fe:a9fe']],
+  ['64:ff9b::/96 (NAT64, internal)', ['64:ff9b::7f00:1', '64:ff9b::c000:201']],
+  ['64:ff9b:1::/48', ['64:ff9b:1::', '64:ff9b:1:ffff::808:808']],
+  ['100::/64', ['100::', '100::ffff:ffff:ffff:ffff']],
+  ['100:0:0:1::/64', ['100:0:0:1::', '100:0:0:1:ffff::1']],
+  ['2001::/23', ['2001::1', '2001:1::1', '2001:1::2', '2001:1::3', '2001:1ff::1']],
+  ['2001::/32 (Teredo)', ['2001:0:4136:e378::1']],
+  ['2001:2::/48', ['2001:2::1']],
+  ['2001:3::/32', ['2001:3::1']],
+  ['2001:4:112::/48', ['2001:4:112::1']],
+  ['2001:10::/28', ['2001:10::1']],
+  ['2001:20::/28', ['2001:20::1', '2001:2f::1']],
+  ['2001:30::/28', ['2001:30::1']],
+  ['2001:db8::/32', ['2001:db8::', '2001:db8:ffff::1']],
+  ['2002::/16 (6to4)', ['2002:7f00:1::', '2002:808:808::1']],
+  ['2620:4f:8000::/48', ['2620:4f:8000::1']],
+  ['3fff::/20', ['3fff::1', '3fff:fff::1']],
+  ['5f00::/16', ['5f00::1']],
+  ['fc00::/7', ['fc00::', 'fdff:ffff::1']],
+  ['fe80::/10', ['fe80::', 'febf::1']],
+  ['fec0::/10', ['fec0::1']],
+  ['ff00::/8', ['ff00::', 'ff02::1']],
+];
+
+describe('special-purpose addresses', () => {
+  const guard = new SsrfGuard([], fakeResolver({}).resolve);
+
+  it.each(SPECIAL_PURPOSE)('refuses every address of %s', async (_range, addresses) => {
+    for (const address of addresses) {
+      const host = address.includes(':') ? `[${address}]` : address;
+      expect(await refusedMessage(guard, `http://${host}/`)).toMatch(/^Refusing to connect to .*off limits/);
+      expect(blockedReason(address, address.includes(':') ? 6 : 4)).toEqual(expect.any(String));
+    }
+  });
+
+  it.each([
+    '1.1.1.1',
+    '8.8.8.8',
+    '192.0.1.255',
+    '192.0.3.0',
+    '198.17.255.255',
+    '198.20.0.0',
+    '223.255.255.255',
+    '2606:4700:4700::1111',
+    '2a00:1450:4001::1',
+    '::ffff:808:808',
+    '64:ff9b::808:808',
+  ])('lets the public address %s through', async (address) => {
+    const host = address.includes(':') ? `[${address}]` : address;
+    await expect(guard.check(`http://${host}/`)).resolves.toMatchObject({ address });
   });
 });
 
@@ -144,16 +223,19 @@ describe('SsrfGuard.check', () => {
 });
 
 describe('pinning the connection to the checked address', () => {
-  let server: TestServer;
+  let server: http.Server;
+  let port: number;
   const hosts: string[] = [];
   const realLookup = dns.lookup;
   let systemLookups: string[] = [];
 
   beforeAll(async () => {
-    server = await startTestServer((req, res) => {
+    server = http.createServer((req, res) => {
       hosts.push(req.headers.host ?? '');
       res.end('pinned');
     });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
     // Node's own resolver, trapped: it must never be asked, and must never reach the network if it is.
     const trap = (host: string, ...rest: unknown[]) => {
       systemLookups.push(host);
@@ -164,7 +246,8 @@ describe('pinning the connection to the checked address', () => {
   });
   afterAll(async () => {
     dns.lookup = realLookup;
-    await server.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
   });
 
   it('answers every lookup with the checked address, whatever shape the caller asks for', () => {
@@ -179,7 +262,7 @@ describe('pinning the connection to the checked address', () => {
     systemLookups = [];
     // Control: without pinning, Node asks its resolver (the trap) for the name.
     const unpinned = await new Promise<string>((resolve) => {
-      http.get(`http://rebind.test:${server.port}/`, { agent: false }).once('error', (e) => resolve(e.message));
+      http.get(`http://rebind.test:${port}/`, { agent: false }).once('error', (e) => resolve(e.message));
     });
     expect(unpinned).toBe('trapped lookup of rebind.test');
     expect(systemLookups).toEqual(['rebind.test']);
@@ -193,21 +276,16 @@ describe('pinning the connection to the checked address', () => {
     const res = await guardedRequest(
       guard,
       policy,
-      { ...init, url: `http://rebind.test:${server.port}/` },
+      { ...init, url: `http://rebind.test:${port}/` },
       new AbortController().signal,
     );
     expect(res.body.toString()).toBe('pinned');
-    expect(hosts.at(-1)).toBe(`rebind.test:${server.port}`);
+    expect(hosts.at(-1)).toBe(`rebind.test:${port}`);
     expect(dnsFake.calls).toEqual(['rebind.test']);
     expect(systemLookups).toEqual([]);
     // The next call checks afresh and meets the rebound answer.
     await expect(
-      guardedRequest(
-        guard,
-        policy,
-        { ...init, url: `http://rebind.test:${server.port}/` },
-        new AbortController().signal,
-      ),
+      guardedRequest(guard, policy, { ...init, url: `http://rebind.test:${port}/` }, new AbortController().signal),
     ).rejects.toThrow(/link-local/);
   });
 });

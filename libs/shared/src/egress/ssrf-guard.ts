@@ -1,6 +1,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
-import { ToolFailure } from '../tool.js';
+import ipaddr from 'ipaddr.js';
+import { EgressError } from './egress-error.js';
 
 /** One address a host name resolves to. */
 export interface ResolvedAddress {
@@ -16,33 +17,31 @@ export interface CheckedTarget extends ResolvedAddress {
   url: URL;
 }
 
-type Range = [network: string, prefix: number, label: string];
-
-// Addresses an agent must not reach on its own: the executor's host, its network, cloud metadata endpoints.
-// BlockList matches IPv4-mapped IPv6 addresses (::ffff:127.0.0.1) against the IPv4 rules by itself.
-const BLOCKED_RANGES: Range[] = [
-  ['0.0.0.0', 8, 'unspecified ("this network")'],
-  ['10.0.0.0', 8, 'private'],
-  ['100.64.0.0', 10, 'carrier-grade NAT'],
-  ['127.0.0.0', 8, 'loopback'],
-  ['169.254.0.0', 16, 'link-local'],
-  ['172.16.0.0', 12, 'private'],
-  ['192.0.0.0', 24, 'IETF protocol assignments'],
-  ['192.168.0.0', 16, 'private'],
-  ['198.18.0.0', 15, 'benchmarking'],
-  ['224.0.0.0', 4, 'multicast'],
-  ['240.0.0.0', 4, 'reserved'],
-  ['::', 128, 'unspecified'],
-  ['::1', 128, 'loopback'],
-  ['::', 96, 'IPv4-compatible (deprecated)'],
-  ['fc00::', 7, 'private (unique local)'],
-  ['fe80::', 10, 'link-local'],
-  ['fec0::', 10, 'site-local (deprecated)'],
-  ['ff00::', 8, 'multicast'],
-];
-const RANGES = BLOCKED_RANGES.map(([network, prefix, label]) => ({ list: subnet(network, prefix), label }));
-// NAT64 embeds an IPv4 address in the last 32 bits; on an IPv6-only network it may reach private IPv4 hosts.
-const NAT64 = subnet('64:ff9b::', 96);
+// Labels of ipaddr.js's ranges (the IANA special-purpose registries, multicast and more): every range but
+// `unicast` is off limits, as the executor's host, its network or some non-public service may answer there.
+const LABELS: Record<string, string> = {
+  unspecified: 'unspecified',
+  broadcast: 'broadcast',
+  multicast: 'multicast',
+  linkLocal: 'link-local',
+  loopback: 'loopback',
+  carrierGradeNat: 'carrier-grade NAT',
+  private: 'private',
+  uniqueLocal: 'private (unique local)',
+  deprecatedSiteLocal: 'site-local (deprecated)',
+  reserved: 'reserved',
+  benchmarking: 'benchmarking',
+  discard: 'discard-only',
+  teredo: 'Teredo',
+  '6to4': '6to4',
+  segmentRouting: 'segment routing',
+};
+// IPv6 ranges ipaddr.js does not name (yet), or names with a range that must not pass (NAT64 local-use).
+const EXTRA = [
+  ['::/96', 'IPv4-compatible (deprecated)'],
+  ['100:0:0:1::/64', 'dummy prefix'],
+  ['64:ff9b:1::/48', 'NAT64 local-use'],
+].map(([cidr, label]) => ({ range: ipaddr.IPv6.parseCIDR(cidr), label }));
 
 const systemResolver: Resolver = async (host) => {
   const found = await dnsLookup(host, { all: true, order: 'verbatim' });
@@ -50,19 +49,23 @@ const systemResolver: Resolver = async (host) => {
 };
 
 /**
- * Decides which URLs the HTTP tools may reach. Only http and https, no credentials, and no address in a
- * loopback, private, link-local, CGNAT, multicast or reserved range - unless allowHosts names the host, the
- * address or a CIDR holding it. The caller connects to the returned address, so a DNS answer that changes
+ * Decides which URLs a guarded client (the HTTP tools, result webhooks) may reach. Only http and https, no
+ * credentials, and no address in a loopback, private, link-local, CGNAT, multicast or other special-purpose range -
+ * unless allowHosts names the host, the address or a CIDR holding it. The caller connects to the returned address, so a DNS answer that changes
  * between check and connect (rebinding) cannot redirect the request.
  */
 export class SsrfGuard {
   private readonly hosts = new Set<string>();
   private readonly addresses = new BlockList();
 
-  /** Entries: host names ("api.example.com"), addresses ("10.0.0.5", "[::1]") or CIDRs ("10.1.0.0/16"). */
+  /**
+   * Entries: host names ("api.example.com"), addresses ("10.0.0.5", "[::1]") or CIDRs ("10.1.0.0/16");
+   * `allowListName` is the setting a refusal points the operator to.
+   */
   constructor(
     allowHosts: readonly string[],
     private readonly resolve: Resolver = systemResolver,
+    private readonly allowListName = 'TRIAD_HTTP_ALLOW_HOSTS',
   ) {
     for (const raw of allowHosts) {
       const entry = normalizeHost(raw);
@@ -71,7 +74,7 @@ export class SsrfGuard {
       if (prefix !== undefined) {
         const bits = Number(prefix);
         if (!family || !/^\d+$/.test(prefix) || bits > (family === 4 ? 32 : 128)) {
-          throw new Error(`Invalid CIDR in the HTTP allow-list: "${raw}"`);
+          throw new Error(`Invalid CIDR in ${allowListName}: "${raw}"`);
         }
         this.addresses.addSubnet(network, bits, family === 4 ? 'ipv4' : 'ipv6');
       } else if (family) {
@@ -82,7 +85,7 @@ export class SsrfGuard {
     }
   }
 
-  /** Parses and checks a URL and picks the address to connect to; throws ToolFailure when it is refused. */
+  /** Parses and checks a URL and picks the address to connect to; throws EgressError when it is refused. */
   async check(rawUrl: string, signal?: AbortSignal): Promise<CheckedTarget> {
     const url = parseUrl(rawUrl);
     const host = normalizeHost(url.hostname);
@@ -90,18 +93,27 @@ export class SsrfGuard {
     const hostAllowed = this.hosts.has(host);
     // RFC 6761: these names are loopback by definition, whatever a resolver says.
     if (!literal && !hostAllowed && (host === 'localhost' || host.endsWith('.localhost'))) {
-      throw refusal(host, '127.0.0.1', 'loopback');
+      throw this.refusal(host, '127.0.0.1', 'loopback');
     }
     const found = literal ? [{ address: host, family: literal as 4 | 6 }] : await this.lookup(host, signal);
-    if (found.length === 0) throw new ToolFailure(`Host "${host}" has no addresses`);
+    if (found.length === 0) throw new EgressError('unresolved', `Host "${host}" has no addresses`);
     if (!hostAllowed) {
       for (const { address, family } of found) {
         if (this.addresses.check(address, family === 4 ? 'ipv4' : 'ipv6')) continue;
         const reason = blockedReason(address, family);
-        if (reason) throw refusal(host, address, reason);
+        if (reason) throw this.refusal(host, address, reason);
       }
     }
     return { url, ...found[0] };
+  }
+
+  private refusal(host: string, address: string, reason: string): EgressError {
+    const where = host === address ? `"${host}"` : `"${host}" (${address})`;
+    return new EgressError(
+      'blocked_address',
+      `Refusing to connect to ${where}: ${reason} addresses are off limits. ` +
+        `Only an operator can allow such hosts (${this.allowListName}).`,
+    );
   }
 
   private async lookup(host: string, signal?: AbortSignal): Promise<ResolvedAddress[]> {
@@ -118,23 +130,35 @@ export class SsrfGuard {
     } catch (err) {
       if (signal?.aborted) throw err;
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOTFOUND' || code === 'ENODATA') throw new ToolFailure(`Host "${host}" was not found`);
-      throw new ToolFailure(`Cannot resolve host "${host}" (${code ?? String(err)})`, { retryable: true, cause: err });
+      if (code === 'ENOTFOUND' || code === 'ENODATA')
+        throw new EgressError('unresolved', `Host "${host}" was not found`);
+      throw new EgressError('unresolved', `Cannot resolve host "${host}" (${code ?? String(err)})`, {
+        retryable: true,
+        cause: err,
+      });
     }
   }
 }
 
 /** The reason `address` is off limits (e.g. "loopback"), or undefined when it is a public address. */
 export function blockedReason(address: string, family: 4 | 6): string | undefined {
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  const range = RANGES.find((r) => r.list.check(address, type));
-  if (range) return range.label;
-  if (family === 6 && NAT64.check(address, 'ipv6')) {
-    const embedded = lastIpv4(address);
-    const inner = blockedReason(embedded, 4);
-    return inner && `NAT64 of ${embedded}, ${inner}`;
+  if (family === 4) {
+    const range = ipaddr.IPv4.parse(address).range();
+    if (range === 'unspecified') return 'unspecified ("this network")';
+    return range === 'unicast' ? undefined : (LABELS[range] ?? `special-purpose (${range})`);
   }
-  return undefined;
+  const ip = ipaddr.IPv6.parse(address);
+  const range = ip.range();
+  const extra = (range === 'unicast' || range === 'rfc6052') && EXTRA.find((e) => ip.match(e.range));
+  if (extra) return extra.label;
+  // Forms that carry an IPv4 address reach that IPv4 host: mapped ones directly, NAT64 through a translator.
+  if (range === 'ipv4Mapped' || range === 'rfc6052') {
+    const embedded = embeddedIpv4(ip);
+    const inner = blockedReason(embedded, 4);
+    return inner && (range === 'ipv4Mapped' ? inner : `NAT64 of ${embedded}, ${inner}`);
+  }
+  if (range === 'rfc6145') return `IPv4-translated (${embeddedIpv4(ip)})`;
+  return range === 'unicast' ? undefined : (LABELS[range] ?? `special-purpose (${range})`);
 }
 
 /** A `lookup` for http.request that answers every query with the already-checked address. */
@@ -147,11 +171,13 @@ export function pinnedLookup(address: string, family: 4 | 6): LookupFunction {
 
 function parseUrl(raw: string): URL {
   const url = URL.parse(raw);
-  if (!url) throw new ToolFailure(`"${raw}" is not a valid absolute URL`);
+  if (!url) throw new EgressError('invalid_url', `"${raw}" is not a valid absolute URL`);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ToolFailure(`Only http and https URLs are allowed, not "${url.protocol}"`);
+    throw new EgressError('invalid_url', `Only http and https URLs are allowed, not "${url.protocol}"`);
   }
-  if (url.username || url.password) throw new ToolFailure('URLs must not contain credentials (user:password@)');
+  if (url.username || url.password) {
+    throw new EgressError('invalid_url', 'URLs must not contain credentials (user:password@)');
+  }
   return url;
 }
 
@@ -164,27 +190,8 @@ function normalizeHost(host: string): string {
   return bare.endsWith('.') ? bare.slice(0, -1) : bare;
 }
 
-function refusal(host: string, address: string, reason: string): ToolFailure {
-  const where = host === address ? `"${host}"` : `"${host}" (${address})`;
-  return new ToolFailure(
-    `Refusing to connect to ${where}: ${reason} addresses are off limits. ` +
-      'Only an operator can allow such hosts (TRIAD_HTTP_ALLOW_HOSTS).',
-  );
-}
-
-function subnet(network: string, prefix: number): BlockList {
-  const list = new BlockList();
-  list.addSubnet(network, prefix, isIP(network) === 4 ? 'ipv4' : 'ipv6');
-  return list;
-}
-
-// The last 32 bits of an IPv6 address as dotted IPv4; the URL parser normalizes it to hex groups first.
-function lastIpv4(address: string): string {
-  const normal = new URL(`http://[${address}]/`).hostname.slice(1, -1);
-  const [head, tail = ''] = normal.split('::');
-  const groups = normal.includes('::')
-    ? [...head.split(':').filter(Boolean), ...Array(8).fill('0'), ...tail.split(':').filter(Boolean)]
-    : head.split(':');
-  const [hi, lo] = groups.slice(-2).map((g) => Number.parseInt(g, 16));
+// The last 32 bits of an IPv6 address as dotted IPv4.
+function embeddedIpv4(ip: ipaddr.IPv6): string {
+  const [hi, lo] = ip.parts.slice(-2);
   return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
 }

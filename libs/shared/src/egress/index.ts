@@ -1,0 +1,3 @@
+export * from './egress-error.js';
+export * from './guarded-request.js';
+export * from './ssrf-guard.js';
