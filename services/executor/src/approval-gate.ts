@@ -7,6 +7,7 @@ import {
   observationError,
   type RunRecord,
   redactArguments,
+  restoreRedacted,
   type ToolCall,
   type ToolRisk,
   TRIAD_CONFIG,
@@ -65,7 +66,7 @@ export class ApprovalGate {
       await this.store.decide(run.id, call.stepId, { status: 'expired', by: 'triad', reason });
       approval = (await this.store.get(run.id, call.stepId)) as ApprovalRecord;
     }
-    return outcome(approval, call);
+    return outcome(approval, call, secretArguments);
   }
 
   // Parks the step until its deadline. A decision that lands between opening the gate and parking would find
@@ -78,10 +79,15 @@ export class ApprovalGate {
   }
 }
 
-function outcome(a: ApprovalRecord, call: ToolCall): GateResult {
+function outcome(a: ApprovalRecord, call: ToolCall, secrets: string[]): GateResult {
   switch (a.status) {
     case 'approved':
-      return { pass: true, arguments: a.editedArguments ?? call.arguments };
+      // The approver saw secrets as [redacted]; an edit that left one so keeps the model's value.
+      return {
+        pass: true,
+        arguments:
+          a.editedArguments === null ? call.arguments : restoreRedacted(a.editedArguments, call.arguments, secrets),
+      };
     case 'rejected':
       return {
         pass: false,

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -58,6 +59,15 @@ const csv = (v: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+// An allow-list entry (HTTP tools, result webhooks) as the SSRF guard reads it: a host name, an address ([::1] too) or a CIDR.
+const AllowedHost = z.string().refine((entry) => {
+  const bare = entry.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const [network = '', bits, ...rest] = bare.split('/');
+  const family = isIP(network);
+  if (bits === undefined) return family > 0 || z.hostname().safeParse(network).success;
+  return !rest.length && family > 0 && /^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}, 'each entry must be a host name, an IP address or a CIDR (e.g. 10.1.0.0/16)');
+
 // `name:key:roles` entries, comma-separated, roles joined with '+'; the key itself may contain ':'.
 const ApiKeys = z.preprocess(
   (v) =>
@@ -81,7 +91,11 @@ const ApiKeys = z.preprocess(
 
 const GatewayEnv = {
   TRIAD_API_KEYS: ApiKeys,
-  TRIAD_GATEWAY_HOST: z.preprocess(blankAsUndefined, z.string().default('0.0.0.0')),
+  // Checked here: a host the gateway cannot listen on would otherwise fail at listen, without naming the variable.
+  TRIAD_GATEWAY_HOST: z.preprocess(
+    blankAsUndefined,
+    z.union([z.ipv4(), z.ipv6(), z.hostname()], 'must be an IP address or a host name').default('0.0.0.0'),
+  ),
   TRIAD_GATEWAY_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   TRIAD_MAX_BODY_BYTES: int(256 * 1024, 1),
   TRIAD_SSE_KEEPALIVE_MS: int(15_000, 100),
@@ -92,7 +106,10 @@ const GatewayEnv = {
   TRIAD_WEBHOOK_BACKOFF_MS: int(1_000, 1),
   TRIAD_WEBHOOK_TIMEOUT_MS: int(10_000, 1),
   // Internal hosts result webhooks may reach; separate from TRIAD_HTTP_ALLOW_HOSTS, which the model's tools use.
-  TRIAD_WEBHOOK_ALLOW_HOSTS: z.preprocess((v) => (typeof v === 'string' ? csv(v) : v), z.array(z.string()).default([])),
+  TRIAD_WEBHOOK_ALLOW_HOSTS: z.preprocess(
+    (v) => (typeof v === 'string' ? csv(v) : v),
+    z.array(AllowedHost).default([]),
+  ),
 };
 
 // --- end of gateway and webhooks --------------------------------------------------------------------------------
@@ -200,12 +217,15 @@ const EnvSchema = z.object({
     z.array(ToolRisk).default(['irreversible']),
   ),
   TRIAD_APPROVAL_TIMEOUT_MS: int(3_600_000, 1_000),
-  TRIAD_HTTP_ALLOW_HOSTS: z.preprocess((v) => (typeof v === 'string' ? csv(v) : v), z.array(z.string()).default([])),
+  TRIAD_HTTP_ALLOW_HOSTS: z.preprocess((v) => (typeof v === 'string' ? csv(v) : v), z.array(AllowedHost).default([])),
   TRIAD_HTTP_TIMEOUT_MS: int(10_000, 1),
   TRIAD_HTTP_MAX_BYTES: int(1024 * 1024, 1),
   TRIAD_WEBHOOK_URL: z.preprocess(blankAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
   TRIAD_MCP_SERVERS: z.preprocess(parseJson, z.array(McpServerConfig).default([])),
 });
+
+/** Every environment variable the configuration reads (the config spec holds a bad value for each). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
 
 /** Triad's configuration, read from the environment once at boot. */
 export interface TriadConfig {

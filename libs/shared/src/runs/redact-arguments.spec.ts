@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { REDACTED, redactArguments, redactValues, redactValuesDeep, secretValues } from './redact-arguments.js';
+import { REDACTED, redactArguments, redactValues, redactValuesDeep, restoreRedacted, secretValues } from './redact-arguments.js';
 
 describe('redactArguments', () => {
   it('replaces secret values, keeps the rest and leaves nulls visible', () => {
@@ -33,5 +33,33 @@ describe('redactArguments', () => {
       data: { body: `you sent ${REDACTED}`, n: 1, list: ['x', REDACTED], [REDACTED]: null },
     });
     expect(redactValuesDeep(observation, [])).toBe(observation);
+  });
+});
+
+describe('restoreRedacted', () => {
+  const original = '{"url":"https://a","bearerToken":"sk-1"}';
+  it.each([
+    [
+      'puts back a secret the edit left as shown',
+      '{"url":"https://b","bearerToken":"[redacted]"}',
+      '{"url":"https://b","bearerToken":"sk-1"}',
+    ],
+    [
+      'keeps a secret the approver replaced',
+      '{"url":"https://b","bearerToken":"sk-2"}',
+      '{"url":"https://b","bearerToken":"sk-2"}',
+    ],
+    [
+      'keeps an edit that drops the secret',
+      '{"url":"https://b","bearerToken":null}',
+      '{"url":"https://b","bearerToken":null}',
+    ],
+    ['leaves an edit that is not JSON alone', '{oops', '{oops'],
+  ])('%s', (_case, edited, expected) => {
+    expect(restoreRedacted(edited, original, ['bearerToken'])).toBe(expected);
+  });
+
+  it('restores nothing for a tool without secrets', () => {
+    expect(restoreRedacted('{"a":"[redacted]"}', '{"a":"x"}', [])).toBe('{"a":"[redacted]"}');
   });
 });

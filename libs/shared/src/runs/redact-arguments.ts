@@ -20,6 +20,29 @@ export function redactArguments(raw: string, secretKeys: readonly string[]): str
   return JSON.stringify(out);
 }
 
+/**
+ * Arguments an approver edited from the redacted ones they were shown: each secret argument still reading
+ * `[redacted]` gets its value from the original arguments back; anything else is taken as edited.
+ */
+export function restoreRedacted(edited: string, original: string, secretKeys: readonly string[]): string {
+  const e = parseObject(edited);
+  const o = parseObject(original);
+  if (!e || !o) return edited;
+  const kept = secretKeys.filter((key) => e[key] === REDACTED && key in o);
+  if (!kept.length) return edited;
+  for (const key of kept) e[key] = o[key];
+  return JSON.stringify(e);
+}
+
+function parseObject(raw: string): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(raw);
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The string values of the named top-level properties of a tool call's JSON arguments (none if unreadable). */
 export function secretValues(raw: string, secretKeys: readonly string[]): string[] {
   if (!secretKeys.length) return [];

@@ -8,6 +8,8 @@ import {
   ApproveRequest,
   RejectRequest,
   RunStore,
+  redactArguments,
+  ToolCatalog,
 } from '@triad/shared';
 import type { z } from 'zod';
 import type { Caller } from '../auth/api-keys.js';
@@ -21,6 +23,7 @@ export class ApprovalsController {
   constructor(
     private readonly approvals: Approvals,
     private readonly store: RunStore,
+    private readonly catalog: ToolCatalog,
   ) {}
 
   @Get('approvals')
@@ -69,10 +72,17 @@ export class ApprovalsController {
       throw new ApiException('not_found', `no approval ${approvalId} in run ${runId}`);
     }
     try {
-      return { approval: await this.approvals.decide(runId, approvalId, d) };
+      return { approval: await this.shown(await this.approvals.decide(runId, approvalId, d)) };
     } catch (err) {
       if (err instanceof ApprovalNotPendingError) throw new ApiException('conflict', err.message);
       throw err;
     }
+  }
+
+  // The approver's edit may carry a secret of their own (a token): the record keeps it for the call, answers do not.
+  private async shown(a: ApprovalRecord): Promise<ApprovalRecord> {
+    if (a.editedArguments === null) return a;
+    const secrets = (await this.catalog.list()).find((t) => t.name === a.tool)?.secretArguments ?? [];
+    return { ...a, editedArguments: redactArguments(a.editedArguments, secrets) };
   }
 }

@@ -1,0 +1,112 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError } from '../errors/triad-error.js';
+import { CONFIG_VARIABLES, loadConfig } from './triad-config.js';
+
+// "A bad config value stops the service and names the variable": one bad value per variable the parser reads.
+// A variable added to the schema without a row here fails the coverage test below.
+const BAD: Record<string, string[]> = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: ['not a url', 'grpc://jaeger:4317'],
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: ['jaeger:4318'],
+  OTEL_EXPORTER_OTLP_PROTOCOL: ['grpc'],
+  TRIAD_TRACE_CONTENT: ['yes'],
+  TRIAD_METRICS_PORT: ['70000', 'nine'],
+  TRIAD_LOG_LEVEL: ['verbose'],
+  TRIAD_API_KEYS: ['ops:secret:superuser', 'ops:a:admin,ops:b:read', 'bad name:k:admin', 'ops::admin'],
+  TRIAD_GATEWAY_HOST: ['not a host!', 'http://0.0.0.0'],
+  TRIAD_GATEWAY_PORT: ['-1', '65536', '80.5'],
+  TRIAD_MAX_BODY_BYTES: ['0'],
+  TRIAD_SSE_KEEPALIVE_MS: ['99'],
+  TRIAD_WEBHOOK_ATTEMPTS: ['0'],
+  TRIAD_WEBHOOK_BACKOFF_MS: ['soon'],
+  TRIAD_WEBHOOK_TIMEOUT_MS: ['1.5'],
+  TRIAD_WEBHOOK_ALLOW_HOSTS: ['10.0.0.0/99', 'hooks.example,not a host!'],
+  TRIAD_SSE_MAX: ['0', 'many'],
+  TRIAD_SSE_MAX_PER_KEY: ['0'],
+  REDIS_URL: ['http://127.0.0.1:6379', 'not a url'],
+  TRIAD_PREFIX: ['a:b', 'x'.repeat(65)],
+  OPENAI_BASE_URL: ['not a url'],
+  TRIAD_JUDGE_POLICY: ['sometimes'],
+  TRIAD_MODEL_TIMEOUT_MS: ['0'],
+  TRIAD_MODEL_MAX_RETRIES: ['-1'],
+  TRIAD_MODEL_PRICES: ['{not json', '{"m":{"inputPerMTok":-1,"outputPerMTok":1}}', '{"m":{"input":1}}'],
+  TRIAD_MODEL_RATE_LIMIT: ['60 per second', '0/1000', '60/0'],
+  TRIAD_EXECUTOR_CONCURRENCY: ['0'],
+  TRIAD_PLANNER_CONCURRENCY: ['four'],
+  TRIAD_JUDGE_CONCURRENCY: ['0'],
+  TRIAD_TOOL_TIMEOUT_MS: ['0'],
+  TRIAD_JOB_ATTEMPTS: ['0'],
+  TRIAD_MAX_CALLS_PER_REPLY: ['0', '2.5'],
+  TRIAD_APPROVAL_RISKS: ['dangerous', 'write,dangerous'],
+  TRIAD_APPROVAL_TIMEOUT_MS: ['999'],
+  TRIAD_HTTP_ALLOW_HOSTS: ['10.0.0.0/99', 'api.example.com,not a host!', 'example.com/8'],
+  TRIAD_HTTP_TIMEOUT_MS: ['0'],
+  TRIAD_HTTP_MAX_BYTES: ['0'],
+  TRIAD_WEBHOOK_URL: ['ftp://hooks.example', 'hooks.example'],
+  TRIAD_MCP_SERVERS: ['{not json', '{"name":"one"}', '[{"name":"Bad Name","command":"x"}]', '[{"name":"a"}]'],
+};
+
+// Free text by design (names, secrets, paths): every value is accepted and reaches the config as given.
+const FREE_TEXT: Record<string, (c: ReturnType<typeof loadConfig>) => unknown> = {
+  OTEL_SERVICE_NAME: (c) => c.telemetry.serviceName,
+  TRIAD_WEBHOOK_SECRET: (c) => c.resultWebhooks.secret,
+  OPENAI_API_KEY: (c) => c.model.apiKey,
+  TRIAD_MODEL: (c) => c.model.plannerModel,
+  TRIAD_PLANNER_MODEL: (c) => c.model.plannerModel,
+  TRIAD_JUDGE_MODEL: (c) => c.model.judgeModel,
+  TRIAD_WORKSPACE: (c) => c.workspace.split('/').at(-1),
+  TRIAD_EXECUTOR_ID: (c) => c.executorId,
+};
+
+const cases = Object.entries(BAD).flatMap(([name, values]) => values.map((value) => [name, value] as const));
+
+/** The variables a ConfigError's message names, one per `  NAME...: reason` line. */
+function namedVariables(err: unknown): string[] {
+  expect(err).toBeInstanceOf(ConfigError);
+  const message = (err as ConfigError).message;
+  return [...new Set([...message.matchAll(/^ {2}([A-Z][A-Z0-9_]*)[.:]/gm)].map((m) => m[1] as string))];
+}
+
+function errorOf(env: NodeJS.ProcessEnv): unknown {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    return err;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('configuration', () => {
+  it('has a bad-value row or a free-text row for every variable it reads, and no row for anything else', () => {
+    expect([...Object.keys(BAD), ...Object.keys(FREE_TEXT)].sort()).toEqual([...CONFIG_VARIABLES].sort());
+  });
+
+  it('accepts an empty environment (every variable has a default or is optional)', () => {
+    expect(loadConfig({}).prefix).toBe('triad');
+  });
+
+  it('accepts every form of HTTP allow-list entry the executor understands', () => {
+    const hosts = 'api.example.com, 127.0.0.1,[::1],10.1.0.0/16,fd00::/8,localhost.';
+    expect(loadConfig({ TRIAD_HTTP_ALLOW_HOSTS: hosts }).http.allowHosts).toEqual([
+      'api.example.com',
+      '127.0.0.1',
+      '[::1]',
+      '10.1.0.0/16',
+      'fd00::/8',
+      'localhost.',
+    ]);
+  });
+
+  it.each(cases)('refuses %s=%j with a ConfigError naming that variable, and only it', (name, value) => {
+    expect(namedVariables(errorOf({ [name]: value }))).toEqual([name]);
+  });
+
+  it('names every bad variable at once', () => {
+    const err = errorOf({ TRIAD_JOB_ATTEMPTS: '0', REDIS_URL: 'http://x', TRIAD_JUDGE_POLICY: 'never' });
+    expect(namedVariables(err).sort()).toEqual(['REDIS_URL', 'TRIAD_JOB_ATTEMPTS', 'TRIAD_JUDGE_POLICY']);
+  });
+
+  it.each(Object.keys(FREE_TEXT))('takes any text for %s as given', (name) => {
+    const value = 'Odd value-ü_1';
+    expect(FREE_TEXT[name]?.(loadConfig({ [name]: value }))).toBe(value);
+  });
+});
