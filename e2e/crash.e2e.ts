@@ -3,6 +3,7 @@
 // run fails with the reason), and a run cancelled mid-tool.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { ApprovalStore, Approvals, jobIds, QUEUES, RunControl, RunFinisher } from '@triad/shared';
+import { QueueEvents } from 'bullmq';
 import { EffectServer } from './support/effect-server.js';
 import { ACCEPT, acceptedScript, httpPost } from './support/scripts.js';
 import { TriadHarness } from './support/triad-harness.js';
@@ -84,7 +85,8 @@ afterAll(async () => {
 
 it('performs a side effect once when the executor dies between acting and recording, and the step is taken over within a minute', async () => {
   // The takeover is BullMQ's stalled check moving the dead worker's step back to wait: its `stalled` event.
-  const actEvents = triad.queueEvents(QUEUES.act);
+  const connection = triad.redis.duplicate();
+  const actEvents = new QueueEvents(QUEUES.act, { connection, prefix: triad.prefix });
   await actEvents.waitUntilReady();
   const stalled: { jobId: string; at: number }[] = [];
   actEvents.on('stalled', ({ jobId }) => stalled.push({ jobId, at: Date.now() }));
@@ -100,6 +102,7 @@ it('performs a side effect once when the executor dies between acting and record
   const runId = await triad.submit({ goal: 'goal:charge', runId: 'crash-charge' });
   const run = await triad.waitForRun(runId, 90_000);
   await actEvents.close();
+  await connection.quit(); // a connection handed to BullMQ is the caller's to close
 
   expect(run).toMatchObject({ status: 'succeeded', answer: 'Charged: HTTP 200.' });
   // Lock 8 s + stalled check every 3 s: about 11 s (measured by the bench). Bounded generously here, from the kill
