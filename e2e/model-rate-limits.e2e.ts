@@ -18,6 +18,8 @@ const scenario: Scenario = {
       { fault: { status: 429, message: 'rate limit reached, no hint given' } },
       { content: 'Done after the default pause.' },
     ]),
+    // A provider that never lets up: more 429s than the run's time allows.
+    acceptedScript('never-lets-up', Array(30).fill({ fault: { status: 429, message: 'rate limit reached' } })),
     acceptedScript('meanwhile', [{ content: 'Done.' }], Array(6).fill(ACCEPT)),
     acceptedScript('limited', [{ content: 'Done within the limit.' }], Array(6).fill(ACCEPT)),
   ],
@@ -96,6 +98,19 @@ describe('a 429 from the model', () => {
     const job = await triad.queues.plan.getJob('plan-rl-no-hint-1');
     expect(job?.attemptsMade).toBe(1); // the one that ran; the 429 used none
     expect(job?.stacktrace).toEqual([]);
+  });
+
+  it('ends a run whose model keeps answering 429 at its timeoutMs, not by using up attempts', async () => {
+    const runId = await triad.submit({ goal: 'goal:never-lets-up', runId: 'rl-never', budget: { timeoutMs: 8_000 } });
+    const run = await triad.waitForRun(runId);
+    expect(run).toMatchObject({
+      status: 'budget_exceeded',
+      error: { code: 'budget_exceeded', message: 'timeoutMs: run older than 8000 ms' },
+    });
+    // More model calls than TRIAD_JOB_ATTEMPTS (3), and no failure: a 429 is a pause of 1 s, never a failed attempt
+    // (counted as attempts, they would have failed the run with model_error within about 3 s).
+    expect(plannerCalls(triad, 'never-lets-up').length).toBeGreaterThan(3);
+    expect((await triad.queues.plan.getJob('plan-rl-never-1'))?.stacktrace).toEqual([]);
   });
 });
 
