@@ -80,8 +80,9 @@ it(`ends every run of ${RUNS}, with each side effect once, while busy processes 
     for (; submitted < Math.ceil((k * RUNS) / KILLS); submitted++) {
       await triad.submit({ goal: 'goal:chaos', runId: runIds[submitted] });
     }
-    // A run takes about 2 s: a random moment inside it finds one role or another at work.
-    await new Promise((r) => setTimeout(r, 200 + random() * 1_500));
+    // A run takes 1.3 s at the least (four model turns of MODEL_DELAY_MS, two remote calls): a random moment inside
+    // the first second finds one role or another at work on the runs just sent.
+    await new Promise((r) => setTimeout(r, 200 + random() * 800));
     const busy = await triad.eventually(() => busyRoles(lastKill), {
       what: `a busy role for kill ${k}`,
       intervalMs: 20,
