@@ -2,7 +2,8 @@
 // happens once), stopped with SIGTERM (the step finishes first), killed by every delivery of a poison step (its
 // run fails with the reason), and a run cancelled mid-tool.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { ApprovalStore, Approvals, RunControl, RunFinisher, type StoredRunEvent } from '@triad/shared';
+import { ApprovalStore, Approvals, jobIds, QUEUES, RunControl, RunFinisher } from '@triad/shared';
+import { QueueEvents } from 'bullmq';
 import { EffectServer } from './support/effect-server.js';
 import { ACCEPT, acceptedScript, httpPost } from './support/scripts.js';
 import { TriadHarness } from './support/triad-harness.js';
@@ -82,20 +83,35 @@ afterAll(async () => {
   await effects?.close();
 });
 
-it('performs a side effect once when the executor dies between acting and recording', async () => {
-  let killed = false;
+it('performs a side effect once when the executor dies between acting and recording, and the step is taken over within a minute', async () => {
+  // The takeover is BullMQ's stalled check moving the dead worker's step back to wait: its `stalled` event.
+  const connection = triad.redis.duplicate();
+  const actEvents = new QueueEvents(QUEUES.act, { connection, prefix: triad.prefix });
+  await actEvents.waitUntilReady();
+  const stalled: { jobId: string; at: number }[] = [];
+  actEvents.on('stalled', ({ jobId }) => stalled.push({ jobId, at: Date.now() }));
+  let killedAt = 0;
   effects.onRequest = async (req) => {
-    if (killed || req.path !== '/charge') return;
-    killed = true;
+    if (killedAt || req.path !== '/charge') return;
     // The charge has reached the remote system; the executor dies before it can record the result.
     const victim = triad.services.find((s) => s.name === 'executor-1');
     await victim?.kill();
+    killedAt = Date.now();
     await triad.spawn('executor', 'executor-2');
   };
   const runId = await triad.submit({ goal: 'goal:charge', runId: 'crash-charge' });
   const run = await triad.waitForRun(runId, 90_000);
+  await actEvents.close();
+  await connection.quit(); // a connection handed to BullMQ is the caller's to close
 
   expect(run).toMatchObject({ status: 'succeeded', answer: 'Charged: HTTP 200.' });
+  // Lock 8 s + stalled check every 3 s: about 11 s (measured by the bench). Bounded generously here, from the kill
+  // to the stalled check that handed the step to the new executor.
+  expect(stalled.map((s) => s.jobId)).toEqual([jobIds.act(runId, '1-0')]);
+  const takeoverMs = stalled[0].at - killedAt;
+  console.log(`dead executor's step taken over ${takeoverMs} ms after the kill`);
+  expect(takeoverMs).toBeGreaterThan(0);
+  expect(takeoverMs).toBeLessThan(60_000);
   const charges = effects.requests.filter((r) => r.path === '/charge');
   expect(charges).toHaveLength(2); // the interrupted call and its retry...
   expect(new Set(charges.map((c) => c.idempotencyKey))).toEqual(new Set([`${runId}/1-0`])); // ...with one key
@@ -114,8 +130,7 @@ it('aborts the in-flight tool of a cancelled run and ends the run cancelled', as
         })
       : undefined;
   const runId = await triad.submit({ goal: 'goal:hang', runId: 'crash-cancel' });
-  for (let i = 0; i < 200 && !effects.requests.some((r) => r.path === '/hang'); i++)
-    await new Promise((r) => setTimeout(r, 50));
+  await triad.eventually(() => effects.requests.some((r) => r.path === '/hang'), { what: 'the call to /hang' });
   const control = new RunControl(
     triad.redis,
     triad.store,
@@ -125,11 +140,10 @@ it('aborts the in-flight tool of a cancelled run and ends the run cancelled', as
   expect(await control.cancel(runId, 'ops@example.com', 'taking too long')).toBe(true);
   const run = await triad.waitForRun(runId);
   expect(run).toMatchObject({ status: 'cancelled', error: { code: 'cancelled' } });
-  let observation: StoredRunEvent | undefined;
-  for (let i = 0; i < 100 && !observation; i++) {
-    observation = (await triad.events(runId)).find((e) => e.type === 'observation');
-    if (!observation) await new Promise((r) => setTimeout(r, 50));
-  }
+  const observation = await triad.eventually(
+    async () => (await triad.events(runId)).find((e) => e.type === 'observation'),
+    { what: 'the observation of the cancelled call' },
+  );
   expect(observation).toMatchObject({ observation: { ok: false, error: { code: 'cancelled' } } });
   // The remote side has not answered yet and the tool's own timeout is two minutes: only the cancel explains it.
   release();
@@ -164,13 +178,28 @@ it('lets the in-flight step finish on SIGTERM before the executor exits', async 
     await new Promise((r) => setTimeout(r, 1_500)); // ...which takes a while longer to answer
   };
   const runId = await triad.submit({ goal: 'goal:drain', runId: 'crash-sigterm' });
-  while (!stopping) await new Promise((r) => setTimeout(r, 50));
-  await stopping;
+  // Wrapped: `eventually` would await the promise itself.
+  const sigterm = await triad.eventually(() => stopping && { stopping }, {
+    what: 'a SIGTERM during the call to /slow',
+  });
+  await sigterm.stopping;
   expect(await victim.exited).toBe(0);
   // The stopped executor recorded the step it had started; no other executor ran it again.
   const observations = (await triad.events(runId)).filter((e) => e.type === 'observation');
   expect(observations).toEqual([
-    expect.objectContaining({ executor: victim.name, observation: { ok: true, data: expect.anything() } }),
+    expect.objectContaining({
+      executor: victim.name,
+      observation: {
+        ok: true,
+        data: {
+          url: `${effects.url}/slow`,
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+          body: '{"ok":true}',
+          truncated: false,
+        },
+      },
+    }),
   ]);
   await triad.spawn('executor', 'executor-3');
   expect(await triad.waitForRun(runId)).toMatchObject({ status: 'succeeded', answer: 'Drained: HTTP 200.' });

@@ -41,13 +41,14 @@ afterAll(async () => {
   await triad?.stop();
 });
 
-async function settled(job: Job): Promise<'completed' | 'failed'> {
-  for (let i = 0; i < 200; i++) {
-    const state = await job.getState();
-    if (state === 'completed' || state === 'failed') return state;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`job ${job.id} did not settle`);
+function settled(job: Job): Promise<'completed' | 'failed'> {
+  return triad.eventually(
+    async () => {
+      const state = await job.getState();
+      return (state === 'completed' || state === 'failed') && state;
+    },
+    { what: `job ${job.id} to settle` },
+  );
 }
 
 describe('malformed goal jobs', () => {
@@ -118,12 +119,9 @@ describe('duplicates', () => {
   it('ignores redelivered act, judge and plan jobs, mid-run and after the end', async () => {
     const runId = await triad.submit({ goal: 'goal:slow', runId: 'redelivered' });
     // Wait until iteration 1 is judged and the planner is busy with iteration 2.
-    for (let i = 0; i < 100; i++) {
-      const run = await triad.store.get(runId);
-      if (run?.iteration === 2) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect((await triad.store.get(runId))?.iteration).toBe(2);
+    await triad.eventually(async () => (await triad.store.get(runId))?.iteration === 2, {
+      what: 'the run to reach iteration 2',
+    });
     const duplicates = async (tag: string) =>
       Promise.all([
         triad.queues.act.add('act', { runId, iteration: 1, stepId: '1-0' }, { jobId: `dup-${tag}-act` }),
@@ -132,6 +130,16 @@ describe('duplicates', () => {
         triad.queues.plan.add('plan', { runId, iteration: 1 }, { jobId: `dup-${tag}-plan` }),
       ]);
     const mid = await duplicates('mid');
+    // They arrived mid-run: the run had done iteration 1's work, and was still running after they were added.
+    const afterAdding = await triad.store.get(runId);
+    expect(afterAdding).toMatchObject({ status: 'running', iteration: 2 });
+    const before = await triad.events(runId);
+    expect(
+      before
+        .filter((e) => e.type === 'observation')
+        .map((e) => e.type === 'observation' && e.stepId)
+        .sort(),
+    ).toEqual(['1-0', '1-1']);
     for (const job of mid) expect(await settled(job)).toBe('completed');
 
     const run = await triad.waitForRun(runId);

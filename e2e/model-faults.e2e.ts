@@ -10,6 +10,7 @@ import { TriadHarness } from './support/triad-harness.js';
 const answer: Turn = { content: 'The answer.' };
 const fault = (f: Turn['fault']): Turn => ({ fault: f });
 const status500 = fault({ status: 500, message: 'scripted upstream failure' });
+const judgeProse: Turn = { content: 'This answer looks correct to me, I accept it.' };
 
 const scenario: Scenario = {
   scripts: [
@@ -30,6 +31,10 @@ const scenario: Scenario = {
       { content: 'It is {{tool:b2.data.result}}.' },
     ]),
     acceptedScript('judge-500', [answer], [status500, { content: '{"verdict":"accept","critique":""}' }]),
+    acceptedScript('judge-prose-once', [answer], [judgeProse, { content: '{"verdict":"accept","critique":""}' }]),
+    acceptedScript('judge-prose-always', [answer], [judgeProse, judgeProse, judgeProse]),
+    // JSON, and it even means "accept", but not in the schema the judge asked for: never taken as an accept.
+    acceptedScript('judge-wrong-shape', [answer], Array(3).fill({ content: '{"accepted":true,"reason":"fine"}' })),
   ],
 };
 
@@ -106,6 +111,38 @@ describe('model faults', () => {
     const r = await run('judge-500');
     expect(r.status).toBe('succeeded');
     expect(triad.model.requestsFor('judge').filter((q) => q.script === 'judge-500')).toHaveLength(2);
+  });
+
+  it('asks the judge again when its reply is prose, and succeeds once it answers in its schema', async () => {
+    const r = await run('judge-prose-once');
+    expect(r).toMatchObject({ status: 'succeeded', answer: 'The answer.' });
+    expect(triad.model.requestsFor('judge').filter((q) => q.script === 'judge-prose-once')).toHaveLength(2);
+    const job = await triad.queues.judge.getJob(`judge-${r.id}-1`);
+    expect(job?.stacktrace).toEqual([
+      expect.stringMatching(/^BadModelReplyError: judge model reply is not JSON: This answer looks correct/),
+    ]);
+  });
+
+  it('fails the run as a bad model reply when the judge answers in prose on every attempt', async () => {
+    const r = await run('judge-prose-always');
+    expect(r).toMatchObject({ status: 'failed', answer: null });
+    expect(r.error).toEqual({
+      code: 'bad_model_reply',
+      message:
+        'judge step failed: BadModelReplyError: judge model reply is not JSON: This answer looks correct to me, I accept it.',
+    });
+    expect(triad.model.requestsFor('judge').filter((q) => q.script === 'judge-prose-always')).toHaveLength(3);
+  });
+
+  it('never takes a judge reply in the wrong JSON shape as a verdict: retried, then the run fails', async () => {
+    const r = await run('judge-wrong-shape');
+    expect(r).toMatchObject({ status: 'failed', answer: null, error: { code: 'bad_model_reply' } });
+    expect(r.error?.message).toMatch(
+      /^judge step failed: BadModelReplyError: judge model reply does not match its schema: .*verdict/s,
+    );
+    expect(triad.model.requestsFor('judge').filter((q) => q.script === 'judge-wrong-shape')).toHaveLength(3);
+    const events = await triad.events(r.id);
+    expect(events.filter((e) => e.type === 'verdict')).toEqual([]);
   });
 
   it('leaves every service process running', () => {

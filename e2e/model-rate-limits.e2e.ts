@@ -13,6 +13,13 @@ const scenario: Scenario = {
       { fault: { status: 429, message: 'rate limit reached', retryAfterSeconds: RETRY_AFTER_S } },
       { content: 'Done after waiting.' },
     ]),
+    // No Retry-After header: the documented default pause of 1 s.
+    acceptedScript('no-retry-after', [
+      { fault: { status: 429, message: 'rate limit reached, no hint given' } },
+      { content: 'Done after the default pause.' },
+    ]),
+    // A provider that never lets up: more 429s than the run's time allows.
+    acceptedScript('never-lets-up', Array(30).fill({ fault: { status: 429, message: 'rate limit reached' } })),
     acceptedScript('meanwhile', [{ content: 'Done.' }], Array(6).fill(ACCEPT)),
     acceptedScript('limited', [{ content: 'Done within the limit.' }], Array(6).fill(ACCEPT)),
   ],
@@ -21,12 +28,20 @@ const scenario: Scenario = {
 const plannerCalls = (triad: TriadHarness, script: string) =>
   triad.model.requestsFor('planner').filter((r) => r.script === script);
 
-async function waitFor(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/**
+ * The planner that met a 429 sets a pause on the queue itself, in Redis, for every replica (BullMQ marks a pause by
+ * filling the limiter to MAX_SAFE_INTEGER; asking with that maximum sees the pause, not the counting). Returns the
+ * pause left and when it was asked; polled often, since the pause is short.
+ */
+function pauseSeen(triad: TriadHarness): Promise<{ asked: number; ttl: number }> {
+  return triad.eventually(
+    async () => {
+      const asked = Date.now();
+      const ttl = await triad.queues.plan.getRateLimitTtl(Number.MAX_SAFE_INTEGER);
+      return ttl > 0 && { asked, ttl };
+    },
+    { what: 'the pause of the plan queue', intervalMs: 10 },
+  );
 }
 
 describe('a 429 from the model', () => {
@@ -42,15 +57,8 @@ describe('a 429 from the model', () => {
 
   it('pauses every planner replica for the Retry-After, then the run goes on without losing an attempt', async () => {
     const limited = await triad.submit({ goal: 'goal:slow-down', runId: 'rl-429' });
-    await waitFor(() => plannerCalls(triad, 'slow-down').length === 1, 'the 429');
-    // The planner that met the 429 sets a pause on the queue itself, in Redis, for every replica (BullMQ marks a
-    // pause by filling the limiter to MAX_SAFE_INTEGER; asking with that maximum sees the pause, not the counting).
-    let asked = 0;
-    let ttl = 0;
-    while (ttl <= 0) {
-      asked = Date.now();
-      ttl = await triad.queues.plan.getRateLimitTtl(Number.MAX_SAFE_INTEGER);
-    }
+    await triad.eventually(() => plannerCalls(triad, 'slow-down').length === 1, { what: 'the 429', intervalMs: 10 });
+    const { asked, ttl } = await pauseSeen(triad);
     expect(ttl).toBeGreaterThan(RETRY_AFTER_S * 1000 - 1000); // the provider's Retry-After, not a guess
     // Goals sent while the pause holds: both planners are idle and free, yet neither may call the model yet.
     const others = await Promise.all(
@@ -71,6 +79,38 @@ describe('a 429 from the model', () => {
     );
     expect(job?.attemptsMade).toBe(plain?.attemptsMade);
     expect(job?.stacktrace).toEqual([]);
+  });
+
+  it('pauses for 1 s when the 429 has no Retry-After, then the run goes on without losing an attempt', async () => {
+    const runId = await triad.submit({ goal: 'goal:no-retry-after', runId: 'rl-no-hint' });
+    await triad.eventually(() => plannerCalls(triad, 'no-retry-after').length === 1, {
+      what: 'the 429',
+      intervalMs: 10,
+    });
+    const { ttl } = await pauseSeen(triad);
+    expect(ttl).toBeLessThanOrEqual(1000); // the default, not a guess from elsewhere
+    const run = await triad.waitForRun(runId);
+    expect(run).toMatchObject({ status: 'succeeded', answer: 'Done after the default pause.' });
+    // One call met the 429, one more after the pause: the client did not retry it itself (its retries are on).
+    const calls = plannerCalls(triad, 'no-retry-after');
+    expect(calls).toHaveLength(2);
+    expect(calls[1].at - calls[0].at).toBeGreaterThanOrEqual(1000 - 50);
+    const job = await triad.queues.plan.getJob('plan-rl-no-hint-1');
+    expect(job?.attemptsMade).toBe(1); // the one that ran; the 429 used none
+    expect(job?.stacktrace).toEqual([]);
+  });
+
+  it('ends a run whose model keeps answering 429 at its timeoutMs, not by using up attempts', async () => {
+    const runId = await triad.submit({ goal: 'goal:never-lets-up', runId: 'rl-never', budget: { timeoutMs: 8_000 } });
+    const run = await triad.waitForRun(runId);
+    expect(run).toMatchObject({
+      status: 'budget_exceeded',
+      error: { code: 'budget_exceeded', message: 'timeoutMs: run older than 8000 ms' },
+    });
+    // More model calls than TRIAD_JOB_ATTEMPTS (3), and no failure: a 429 is a pause of 1 s, never a failed attempt
+    // (counted as attempts, they would have failed the run with model_error within about 3 s).
+    expect(plannerCalls(triad, 'never-lets-up').length).toBeGreaterThan(3);
+    expect((await triad.queues.plan.getJob('plan-rl-never-1'))?.stacktrace).toEqual([]);
   });
 });
 

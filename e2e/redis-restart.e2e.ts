@@ -11,10 +11,16 @@ let redis: PrivateRedis;
 let triad: TriadHarness;
 let effects: EffectServer;
 
+/** Held shut while Redis goes down: a run whose tool calls cannot answer cannot end, so the kill finds it mid-run. */
+let gate: Promise<void> = Promise.resolve();
+
 beforeAll(async () => {
   redis = await PrivateRedis.start();
   effects = await EffectServer.start();
-  effects.onRequest = () => new Promise((r) => setTimeout(r, 100 + Math.random() * 400));
+  effects.onRequest = async () => {
+    await gate;
+    await new Promise((r) => setTimeout(r, 100 + Math.random() * 400));
+  };
   const post = (id: string, what: string) => httpPost(id, `${effects.url}/${what}`);
   triad = await TriadHarness.start({
     redisUrl: redis.url(),
@@ -43,13 +49,28 @@ afterAll(async () => {
 
 it('loses no run when Redis is killed and restarted mid-load', async () => {
   const runIds = Array.from({ length: RUNS }, (_, i) => `restart-${i}`);
-  for (const runId of runIds.slice(0, RUNS / 2)) await triad.submit({ goal: 'goal:restart', runId });
-  // Wait until work is in flight: some tool calls made, no run over yet.
-  while (effects.requests.length < 4) await new Promise((r) => setTimeout(r, 50));
+  const early = runIds.slice(0, RUNS / 2);
+  let open: () => void = () => {};
+  gate = new Promise((r) => {
+    open = r;
+  });
+  for (const runId of early) await triad.submit({ goal: 'goal:restart', runId });
+  // Wait until work is in flight: every early run taken in and running, tool calls reaching the remote system.
+  const atKill = await triad.eventually(
+    async () => {
+      const runs = await Promise.all(early.map((id) => triad.store.get(id)));
+      const taken = runs.every((r) => r?.status === 'running');
+      return taken && effects.requests.length >= 4 && runs.map((r) => [r?.id, r?.status]);
+    },
+    { what: 'every early run running with tool calls in flight' },
+  );
 
   await redis.kill();
+  // The runs were unfinished when Redis died: running just before, and none could end since (its calls are held).
+  expect(atKill).toEqual(early.map((id) => [id, 'running']));
   await new Promise((r) => setTimeout(r, 2_000)); // down long enough for every connection to notice
   await redis.restart();
+  open();
   for (const runId of runIds.slice(RUNS / 2)) await triad.submit({ goal: 'goal:restart', runId });
 
   const runs = await Promise.all(runIds.map((id) => triad.waitForRun(id, 120_000)));
