@@ -129,6 +129,7 @@ it(`ends every run of ${RUNS}, with each side effect once, while busy processes 
     const steps = (await triad.events(runId)).flatMap((e) => (e.type === 'observation' ? [e.stepId] : []));
     expect({ runId, steps: steps.sort() }).toEqual({ runId, steps: STEPS });
   }
+  for (const runId of runIds) await triad.runFinished(runId);
   expect(await triad.queues.results.getJobCounts('waiting', 'completed')).toMatchObject({ waiting: RUNS });
 
   // Nothing left behind: the step queues drain (redelivered steps of ended runs are dropped as no-ops).

@@ -147,7 +147,7 @@ it('aborts the in-flight tool of a cancelled run and ends the run cancelled', as
   expect(observation).toMatchObject({ observation: { ok: false, error: { code: 'cancelled' } } });
   // The remote side has not answered yet and the tool's own timeout is two minutes: only the cancel explains it.
   release();
-  expect((await triad.queues.results.getJob(`finished-${runId}`))?.data).toMatchObject({ status: 'cancelled' });
+  expect((await triad.runFinished(runId)).data).toMatchObject({ runId, status: 'cancelled' });
 });
 
 it('uses a secret-marked argument but keeps it out of the run events and the model’s replay', async () => {
@@ -224,5 +224,5 @@ it('fails the run of a step that takes down every executor running it, after thr
     },
   });
   expect(deliveries).toBe(3); // the first delivery and two more after stalls, then no more
-  expect((await triad.queues.results.getJob(`finished-${runId}`))?.data).toMatchObject({ status: 'failed' });
+  expect((await triad.runFinished(runId)).data).toMatchObject({ runId, status: 'failed' });
 }, 200_000);

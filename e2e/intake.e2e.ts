@@ -94,8 +94,8 @@ describe('malformed goal jobs', () => {
       const run = await triad.waitForRun(b.runId, 10_000);
       expect(run).toMatchObject({ status: 'failed', error: { code: 'invalid_goal' } });
       expect(run.error?.message).toMatch(b.reason);
-      const finished = await triad.queues.results.getJob(`finished-${b.runId}`);
-      expect(finished?.data).toMatchObject({ runId: b.runId, status: 'failed' });
+      const finished = await triad.runFinished(b.runId);
+      expect(finished.data).toMatchObject({ runId: b.runId, status: 'failed' });
     }
     expect((await triad.waitForRun(good)).status).toBe('succeeded');
     expect(triad.services.every((s) => s.child.exitCode === null)).toBe(true);

@@ -171,9 +171,9 @@ describe.each([
     });
     expect(JSON.parse(delivered.body)).toMatchObject({ runId, status: 'failed' });
     expect(leaks(delivered.body)).toEqual([]);
-    const result = await triad.queues.results.getJob(`finished-${runId}`);
-    expect(result?.data).toMatchObject({ runId, status: 'failed' });
-    expect(leaks(JSON.stringify(result?.data))).toEqual([]);
+    const result = await triad.runFinished(runId);
+    expect(result.data).toMatchObject({ runId, status: 'failed' });
+    expect(leaks(JSON.stringify(result.data))).toEqual([]);
     expect(leaks(JSON.stringify(await triad.events(runId)))).toEqual([]);
 
     const spans = await traceOf(run.traceparent, { 'chat planner': 1, 'plan planner': 1 });

@@ -97,9 +97,7 @@ describe('result webhooks', () => {
     const runId = await triad.submit({ goal: 'goal:quick', runId: 'wh-none' });
     await triad.waitForRun(runId);
     // The result is published after the run record ends, and a webhook job would be added right after it.
-    const finished = await triad.eventually(() => triad.queues.results.getJob(`finished-${runId}`), {
-      what: `run.finished of ${runId} on the results queue`,
-    });
+    const finished = await triad.runFinished(runId);
     expect(finished.data).toMatchObject({ runId, status: 'succeeded' });
     const webhooks = new Queue(QUEUES.webhooks, { connection: triad.redis, prefix: triad.prefix });
     expect(await webhooks.getJob(`webhook-${runId}`)).toBeUndefined();

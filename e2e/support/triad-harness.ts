@@ -18,7 +18,7 @@ import {
   type ScriptedModelServer,
   startScriptedModelServer,
 } from '@triad/testing';
-import { Queue, QueueEvents } from 'bullmq';
+import { type Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   type ServiceProcess,
@@ -132,6 +132,13 @@ export class TriadHarness {
     return this.modelRequests(script).map((r) => r.body.messages as ChatMessage[]);
   }
 
+  /** The `run.finished` job of a run on the results queue; published just after the run record ends, so waited for. */
+  runFinished(runId: string): Promise<Job> {
+    return this.eventually(() => this.queues.results.getJob(`finished-${runId}`), {
+      what: `run.finished of ${runId} on the results queue`,
+    });
+  }
+
   /** `eventually`, with the last lines of every service's output in the error. */
   eventually<T>(
     probe: () => T | null | undefined | false | Promise<T | null | undefined | false>,
@@ -160,11 +167,6 @@ export class TriadHarness {
   async restartServices(): Promise<void> {
     await Promise.all(this.services.map((s) => s.stop()));
     this.services = await startServices(this.env, { executors: this.executors, readyTimeoutMs: READY_TIMEOUT_MS });
-  }
-
-  /** A QueueEvents listener on one of the harness queues (close it yourself). */
-  queueEvents(name: string): QueueEvents {
-    return new QueueEvents(name, { connection: this.redis.duplicate(), prefix: this.prefix });
   }
 
   async stop(): Promise<void> {
