@@ -9,7 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRedisConnection, QUEUES } from '@triad/shared';
-import { type Scenario, type ScriptedModelServer, startScriptedModelServer } from '@triad/testing';
+import { deleteKeys, type Scenario, type ScriptedModelServer, startScriptedModelServer } from '@triad/testing';
+
+export { deleteKeys };
+
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { startPrivateRedis as startLocalRedis } from '../cli/dist/stack/local-redis.js';
@@ -90,15 +93,6 @@ export async function redisCommandCalls(redis: Redis): Promise<number> {
 export async function redisUsedMemory(redis: Redis): Promise<number> {
   const info = await redis.info('memory');
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? Number.NaN);
-}
-
-export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
 }
 
 // ---------------------------------------------------------------------------------------------------------------

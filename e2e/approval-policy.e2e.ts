@@ -167,7 +167,7 @@ describe('with the default server policy (irreversible calls wait for a human)',
     const runId = await triad.submit({ goal: 'goal:secret', runId: 'policy-secret', requireApproval: ['read'] });
     const [gate] = (await gates.pending(runId, 1)) as [ApprovalRecord];
     expect(JSON.parse(gate.arguments)).toEqual({ url: `${effects.url}/secret-get`, bearerToken: '[redacted]' });
-    const raw = await triad.redis.hgetall(gates.store.keys.approval(runId, gate.id));
+    const raw = await triad.redis.hgetall(gates.store.keys.approval(runId, gate.stepId)); // stored by step id
     expect(raw.id).toBe(gate.id);
     const listed = await gateway.call('GET', `/v1/runs/${runId}/approvals`);
     const listedAll = await gateway.call('GET', '/v1/approvals');
@@ -263,7 +263,7 @@ describe('with a non-default server policy (TRIAD_APPROVAL_RISKS=write, a 60 s d
     expect(gate).toMatchObject({ stepId: '1-0', tool: 'write_file', risk: 'write' });
     // The irreversible call was not held: it is delivered while the write still waits.
     await triad.eventually(() => hookEffects('ungated').length === 1, { what: 'the ungated post_webhook' });
-    expect(await gates.approvals.get(runId, '1-1')).toBeNull();
+    expect(await gates.store.get(runId, '1-1')).toBeNull(); // by step id: no gate was opened for it
     await gates.approvals.reject(runId, gate.id, 'bob', 'no writes today');
     expect(await triad.waitForRun(runId)).toMatchObject({
       status: 'succeeded',
@@ -281,11 +281,11 @@ describe('with a non-default server policy (TRIAD_APPROVAL_RISKS=write, a 60 s d
 
     // Nobody answers the shorter gate: it resolves to the safe outcome at its own 1.5 s deadline.
     expect(await triad.waitForRun(shorter)).toMatchObject({ status: 'succeeded', answer: 'approval_expired' });
-    const shortGate = (await gates.approvals.get(shorter, '1-0')) as ApprovalRecord;
+    const shortGate = (await gates.store.get(shorter, '1-0')) as ApprovalRecord;
     expect(shortGate.expiresAt - shortGate.requestedAt).toBe(1_500);
     expect(shortGate).toMatchObject({ status: 'expired', decidedBy: 'triad' });
     // The longer one is still waiting well after the shorter one expired, so it was not cut to the goal's ask either.
-    expect(await gates.approvals.get(longer, '1-0')).toMatchObject({ status: 'pending' });
+    expect(await gates.store.get(longer, '1-0')).toMatchObject({ status: 'pending' });
     await gates.approvals.reject(longer, longGate.id, 'carol', 'done waiting');
     expect(await triad.waitForRun(longer)).toMatchObject({ status: 'succeeded', answer: 'rejected' });
     expect(await readdir(workspace)).toEqual([]);

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunRecord, StoredRunEvent } from '@triad/shared';
-import type { Scenario } from '@triad/testing';
+import { deleteKeys, type Scenario } from '@triad/testing';
 import { Redis } from 'ioredis';
 import { freePort } from '../cli/src/stack/local-redis.js';
 import { REPO_ROOT } from '../cli/src/stack/service-processes.js';
@@ -12,7 +12,7 @@ import { type ChildRun, WatchedChild } from './support/child-process.js';
 import { EffectServer } from './support/effect-server.js';
 import { GatewayClient } from './support/gateway-harness.js';
 import { ACCEPT, acceptedScript, calc, postWebhook } from './support/scripts.js';
-import { deleteKeys, REDIS_URL, TriadHarness } from './support/triad-harness.js';
+import { REDIS_URL, TriadHarness } from './support/triad-harness.js';
 
 const scenario: Scenario = {
   scripts: [

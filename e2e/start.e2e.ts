@@ -1,11 +1,13 @@
 // `npm start`, run the way the README says: the offline demo from a terminal, to the printed answer.
+
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { expect, it } from '@jest/globals';
+import { deleteKeys } from '@triad/testing';
 import { Redis } from 'ioredis';
 import { REPO_ROOT } from '../cli/src/stack/service-processes.js';
 import { WatchedChild } from './support/child-process.js';
-import { deleteKeys, REDIS_URL } from './support/triad-harness.js';
+import { REDIS_URL } from './support/triad-harness.js';
 
 it('npm start runs the offline demo to a verified answer and exits 0', async () => {
   const prefix = `start${randomBytes(3).toString('hex')}`;

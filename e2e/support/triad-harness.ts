@@ -13,6 +13,7 @@ import {
   type StoredRunEvent,
 } from '@triad/shared';
 import {
+  deleteKeys,
   type RecordedRequest,
   type Scenario,
   type ScriptedModelServer,
@@ -26,6 +27,7 @@ import {
   spawnService,
   startServices,
 } from '../../cli/src/stack/service-processes.js';
+
 import { DEFAULT_WAIT_MS, type EventuallyOptions, eventually } from './eventually.js';
 
 export const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
@@ -176,14 +178,4 @@ export class TriadHarness {
     await deleteKeys(this.redis, this.prefix);
     await this.redis.quit();
   }
-}
-
-/** Deletes every key under `prefix`, walking the keyspace with SCAN (KEYS would block a shared Redis). */
-export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
 }

@@ -1,3 +1,4 @@
+export { deleteKeys } from './delete-keys.js';
 export { type AddedJob, RecordingFlows, RecordingQueue, ScriptedReasoningModel, specPrefix } from './loop-fakes.js';
 export {
   Fault,

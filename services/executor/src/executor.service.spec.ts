@@ -16,7 +16,7 @@ import {
   ToolCatalog,
   type TriadConfig,
 } from '@triad/shared';
-import { RecordingQueue, specPrefix } from '@triad/testing';
+import { deleteKeys, RecordingQueue, specPrefix } from '@triad/testing';
 import { DelayedError, type Job, type Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
@@ -77,12 +77,7 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
+  await deleteKeys(redis, prefix);
   await redis.quit();
 });
 

@@ -12,7 +12,7 @@ import {
   StepResult,
   type TriadConfig,
 } from '@triad/shared';
-import { RecordingQueue, ScriptedReasoningModel, specPrefix } from '@triad/testing';
+import { deleteKeys, RecordingQueue, ScriptedReasoningModel, specPrefix } from '@triad/testing';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { JudgeService } from './judge.service.js';
@@ -24,12 +24,7 @@ const prefix = specPrefix('judge');
 const store = new RunStore(redis, prefix);
 
 afterAll(async () => {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
+  await deleteKeys(redis, prefix);
   await redis.quit();
 });
 

@@ -11,7 +11,7 @@ import {
   type ToolSpec,
   TriadError,
 } from '@triad/shared';
-import { RecordingFlows, RecordingQueue, ScriptedReasoningModel, specPrefix } from '@triad/testing';
+import { deleteKeys, RecordingFlows, RecordingQueue, ScriptedReasoningModel, specPrefix } from '@triad/testing';
 import type { FlowProducer, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { PlannerService } from './planner.service.js';
@@ -34,12 +34,7 @@ const spec = (name: string, secretArguments: string[]): ToolSpec => ({
 const tools = [spec('calculator', []), spec('http_get', ['token'])];
 
 afterAll(async () => {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
+  await deleteKeys(redis, prefix);
   await redis.quit();
 });
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { REDACTED, redactArguments, redactValues, redactValuesDeep, restoreRedacted, secretValues } from './redact-arguments.js';
+import {
+  REDACTED,
+  redactArguments,
+  redactValues,
+  redactValuesDeep,
+  restoreRedacted,
+  secretValues,
+} from './redact-arguments.js';
 
 describe('redactArguments', () => {
   it('replaces secret values, keeps the rest and leaves nulls visible', () => {
