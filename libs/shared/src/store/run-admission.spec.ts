@@ -98,4 +98,18 @@ describe('RunStore.admit', () => {
     expect(await store.admit(ended, '1-0', 'tool')).toEqual({ admitted: false, ended: 'cancelled' });
     expect(await store.admit('no-such-run', '1-0', 'tool')).toEqual({ admitted: false, ended: 'gone' });
   });
+
+  it('checks a model call again on every delivery of its step (a model call holds no reservation)', async () => {
+    const id = await runWith({ timeoutMs: 60_000 });
+    const now = Date.now();
+    expect(await store.admit(id, 'plan:1', 'model', { now })).toEqual({ admitted: true });
+    // The same plan step delivered again after a 429 pause, once the run has outlived its timeout.
+    expect(await store.admit(id, 'plan:1', 'model', { now: now + 61_000 })).toMatchObject({
+      admitted: false,
+      limit: 'timeoutMs',
+    });
+    // A tool step that already holds its reservation keeps it: the ledger makes its repeat the same call.
+    expect(await store.admit(id, '1-0', 'tool', { now })).toEqual({ admitted: true });
+    expect(await store.admit(id, '1-0', 'tool', { now: now + 61_000 })).toEqual({ admitted: true });
+  });
 });
