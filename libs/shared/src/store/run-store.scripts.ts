@@ -57,7 +57,8 @@ return {1}`;
  * what keeps any number of racing executors within the limits: a tool step reserves one of `maxToolCalls` (counted
  * in usage.toolCalls at once), so the limit can never be passed. A model call has no cost until it replies, so it is
  * only refused when the recorded usage is already at or over maxTokens / maxCostUsd. A step admitted before (a
- * redelivery) holds its reservation and is not charged again; with reserve '0' the step is only checked.
+ * redelivery) holds its reservation and is not charged again; a model step is checked again at every delivery. With
+ * reserve '0' the step is only checked.
  * Returns {1, 'admitted' | 'held' | 'checked'}, {0, 'ended', status}, or {0, limit, used, max}.
  * (Per-tenant daily caps belong here too, as more KEYS reserved in the same step.)
  */
@@ -80,7 +81,9 @@ end
 local run = redis.call('HMGET', KEYS[1], 'status', 'request', 'createdAt',
   'usage.inputTokens', 'usage.outputTokens', 'usage.costUsd', 'usage.toolCalls')
 if run[1] ~= 'running' then return {0, 'ended', run[1] or 'gone'} end
-if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return {1, 'held'} end
+-- A tool step keeps the call it reserved (the ledger makes a repeat the same call); a model call reserves nothing,
+-- so every delivery of its step is checked again.
+if ARGV[2] == 'tool' and redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return {1, 'held'} end
 local budget = run[2] and cjson.decode(run[2]).budget
 local refused = budget and refusal(budget, run, tonumber(ARGV[3]), ARGV[2])
 if refused then return refused end
