@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { StoredRunEvent } from '@triad/shared';
 import type { ToolCallScript } from '@triad/testing';
-import { REPO_ROOT } from '../cli/src/stack/service-processes.js';
 import { EffectServer } from './support/effect-server.js';
-import { ACCEPT, acceptedScript, httpPost } from './support/scripts.js';
+import { ACCEPT, acceptedScript, FIXTURE_MCP_SERVERS, httpPost } from './support/scripts.js';
 import { TriadHarness } from './support/triad-harness.js';
 
 let triad: TriadHarness;
@@ -27,19 +26,12 @@ const forbidden = (name: string): ToolCallScript[] => [
 beforeAll(async () => {
   effects = await EffectServer.start();
   workspace = await mkdtemp(join(tmpdir(), 'triad-allow-list-'));
-  const mcp = [
-    {
-      name: 'fixture',
-      command: process.execPath,
-      args: [`${REPO_ROOT}services/executor/src/mcp/testing/fixture-mcp-server.mjs`],
-    },
-  ];
   triad = await TriadHarness.start({
     executors: 1,
     env: {
       TRIAD_HTTP_ALLOW_HOSTS: '127.0.0.1',
       TRIAD_WORKSPACE: workspace,
-      TRIAD_MCP_SERVERS: JSON.stringify(mcp),
+      TRIAD_MCP_SERVERS: FIXTURE_MCP_SERVERS,
     },
     scenario: {
       scripts: [

@@ -1,9 +1,8 @@
 // Horizontal scaling and tool providers: three executor processes share thirty parallel 300 ms calls, and a tool
 // served by an MCP server process (built with the MCP SDK) is used by a run like any built-in tool.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { REPO_ROOT } from '../cli/src/stack/service-processes.js';
 import { EffectServer } from './support/effect-server.js';
-import { ACCEPT, acceptedScript } from './support/scripts.js';
+import { ACCEPT, acceptedScript, FIXTURE_MCP_SERVERS } from './support/scripts.js';
 import { TriadHarness } from './support/triad-harness.js';
 
 let triad: TriadHarness;
@@ -13,19 +12,12 @@ const CALLS = 30;
 beforeAll(async () => {
   slow = await EffectServer.start();
   slow.onRequest = () => new Promise((r) => setTimeout(r, 300));
-  const mcp = [
-    {
-      name: 'fixture',
-      command: process.execPath,
-      args: [`${REPO_ROOT}services/executor/src/mcp/testing/fixture-mcp-server.mjs`],
-    },
-  ];
   triad = await TriadHarness.start({
     executors: 3,
     env: {
       TRIAD_HTTP_ALLOW_HOSTS: '127.0.0.1',
       TRIAD_EXECUTOR_CONCURRENCY: '4',
-      TRIAD_MCP_SERVERS: JSON.stringify(mcp),
+      TRIAD_MCP_SERVERS: FIXTURE_MCP_SERVERS,
     },
     scenario: {
       scripts: [

@@ -1,4 +1,5 @@
 import type { Script, ToolCallScript, Turn } from '@triad/testing';
+import { REPO_ROOT } from '../../cli/src/stack/service-processes.js';
 
 /** The judge model's reply: a verdict on the proposed answer, with a critique. */
 export function verdict(decision: 'accept' | 'revise', critique = ''): Turn {
@@ -27,3 +28,12 @@ export function postWebhook(id: string, subject: string, message = `about ${subj
 export function httpPost(id: string, url: string, body = '{}'): ToolCallScript {
   return { id, name: 'http_post', arguments: { url, body, contentType: 'application/json' } };
 }
+
+/** `TRIAD_MCP_SERVERS` for the executor's stdio MCP fixture server (tools `mcp_fixture_*`). */
+export const FIXTURE_MCP_SERVERS = JSON.stringify([
+  {
+    name: 'fixture',
+    command: process.execPath,
+    args: [`${REPO_ROOT}services/executor/src/mcp/testing/fixture-mcp-server.mjs`],
+  },
+]);

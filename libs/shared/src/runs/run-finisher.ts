@@ -2,7 +2,6 @@ import type { Queue } from 'bullmq';
 import { jobIds, type RunFinished } from '../contracts/jobs.js';
 import { JOB_NAMES } from '../contracts/queues.js';
 import { isTerminal, type RunError, type RunRecord, type TerminalStatus } from '../contracts/run-record.js';
-import { scrubCredentials } from '../errors/scrub-credentials.js';
 import { addJob } from '../queue/typed-job.js';
 import type { RunStore } from '../store/run-store.js';
 
@@ -61,8 +60,7 @@ export function toRunFinished(run: RunRecord): RunFinished {
     runId: run.id,
     status: run.status as TerminalStatus,
     answer: run.answer,
-    // Scrubbed when recorded; again here, as this leaves the system (results queue, webhooks).
-    error: run.error && { ...run.error, message: scrubCredentials(run.error.message) },
+    error: run.error, // scrubbed of credentials when the store recorded it
     iterations: run.iteration,
     usage: run.usage,
     createdAt: run.createdAt,

@@ -7,7 +7,7 @@ export class RunKeys {
   run = (id: string) => `${this.prefix}:run:{${id}}`;
   events = (id: string) => `${this.prefix}:run:{${id}}:events`;
   once = (id: string, key: string) => `${this.prefix}:run:{${id}}:once:${key}`;
-  /** Steps admitted against the run's budget: step id -> kind. */
+  /** Tool steps holding one of the run's maxToolCalls: step id -> when it was reserved. */
   admitted = (id: string) => `${this.prefix}:run:{${id}}:admitted`;
   index = () => `${this.prefix}:runs`;
   approval = (id: string, stepId: string) => `${this.prefix}:run:{${id}}:approval:${stepId}`;

@@ -56,9 +56,9 @@ return {1}`;
  * The one place where a step is admitted against the run's budget. Checking and reserving in one atomic step is
  * what keeps any number of racing executors within the limits: a tool step reserves one of `maxToolCalls` (counted
  * in usage.toolCalls at once), so the limit can never be passed. A model call has no cost until it replies, so it is
- * only refused when the recorded usage is already at or over maxTokens / maxCostUsd. A step admitted before (a
- * redelivery) holds its reservation and is not charged again; a model step is checked again at every delivery. With
- * reserve '0' the step is only checked.
+ * only refused when the recorded usage is already at or over maxTokens / maxCostUsd; it reserves nothing, so every
+ * delivery of its step is checked again. A tool step admitted before (a redelivery) holds its reservation and is not
+ * charged again. With reserve '0' a tool step is only checked.
  * Returns {1, 'admitted' | 'held' | 'checked'}, {0, 'ended', status}, or {0, limit, used, max}.
  * (Per-tenant daily caps belong here too, as more KEYS reserved in the same step.)
  */
@@ -87,8 +87,8 @@ if ARGV[2] == 'tool' and redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then retur
 local budget = run[2] and cjson.decode(run[2]).budget
 local refused = budget and refusal(budget, run, tonumber(ARGV[3]), ARGV[2])
 if refused then return refused end
-if ARGV[4] ~= '1' then return {1, 'checked'} end
-if ARGV[2] == 'tool' then redis.call('HINCRBY', KEYS[1], 'usage.toolCalls', 1) end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+if ARGV[2] ~= 'tool' or ARGV[4] ~= '1' then return {1, 'checked'} end
+redis.call('HINCRBY', KEYS[1], 'usage.toolCalls', 1)
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[3])
 return {1, 'admitted'}`;

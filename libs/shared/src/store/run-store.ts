@@ -186,8 +186,8 @@ export class RunStore {
 
   /**
    * Admits one step of a running run against its budget, atomically across every replica: a `tool` step reserves
-   * one of maxToolCalls, a `model` step is refused once tokens or cost are used up. Idempotent per step id: a step
-   * admitted before is admitted again without a second reservation. With `reserve: false` it only checks.
+   * one of maxToolCalls, once per step id (a redelivery keeps it); a `model` step reserves nothing and is checked
+   * again at every delivery, refused once tokens, cost or time are used up. With `reserve: false` it only checks.
    */
   async admit(
     runId: string,

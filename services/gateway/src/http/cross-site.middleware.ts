@@ -1,12 +1,9 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import { blockedReason } from '@triad/shared';
 import type { NextFunction, Request, Response } from 'express';
 import { ApiException } from './api-exception.js';
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
-const loopback = new BlockList();
-loopback.addSubnet('127.0.0.0', 8, 'ipv4');
-loopback.addAddress('::1', 'ipv6');
 
 /** Whether a Host header names this machine: `localhost`, `*.localhost` (RFC 6761) or a loopback address. */
 export function isLoopbackHost(host: string | undefined): boolean {
@@ -17,8 +14,8 @@ export function isLoopbackHost(host: string | undefined): boolean {
     .replace(/^\[(.*)\]$/, '$1');
   if (name === 'localhost' || name.endsWith('.localhost')) return true;
   const family = isIP(name);
-  // BlockList checks IPv4-mapped IPv6 (::ffff:127.0.0.1) against the IPv4 subnet too.
-  return family !== 0 && loopback.check(name, family === 4 ? 'ipv4' : 'ipv6');
+  // The SSRF guard's classification: IPv4-mapped forms (::ffff:127.0.0.1) count as the IPv4 address they carry.
+  return family !== 0 && blockedReason(name, family === 4 ? 4 : 6) === 'loopback';
 }
 
 /**
