@@ -1,46 +1,33 @@
-import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, type OnApplicationBootstrap } from '@nestjs/common';
+import { Processor } from '@nestjs/bullmq';
+import { Inject } from '@nestjs/common';
 import {
-  failRunIfFinal,
-  failRunOfAbandonedStep,
+  type ActJob,
   JOB_NAMES,
-  parseJob,
   QUEUES,
   RunFinisher,
+  RunLoop,
+  type StageContext,
+  StageProcessor,
   type StepResult,
   TRIAD_CONFIG,
   type TriadConfig,
   WORKER_OPTIONS,
 } from '@triad/shared';
-import type { Job } from 'bullmq';
 import { ExecutorService } from './executor.service.js';
 
 /** Consumes `act` jobs: one tool call each. Tool failures are observations; only infrastructure errors throw. */
 @Processor(QUEUES.act, WORKER_OPTIONS)
-export class ActProcessor extends WorkerHost implements OnApplicationBootstrap {
+export class ActProcessor extends StageProcessor<'act'> {
   constructor(
+    private readonly loop: RunLoop,
     private readonly executor: ExecutorService,
-    private readonly finisher: RunFinisher,
-    @Inject(TRIAD_CONFIG) private readonly config: TriadConfig,
+    finisher: RunFinisher,
+    @Inject(TRIAD_CONFIG) config: TriadConfig,
   ) {
-    super();
+    super(JOB_NAMES.act, finisher, config);
   }
 
-  onApplicationBootstrap(): void {
-    this.worker.concurrency = this.config.concurrency.executor;
-  }
-
-  async process(job: Job, token?: string, signal?: AbortSignal): Promise<StepResult> {
-    const data = parseJob(JOB_NAMES.act, job);
-    try {
-      return await this.executor.act(job, data, token, signal ?? new AbortController().signal);
-    } catch (err) {
-      throw await failRunIfFinal(this.finisher, job, data, err);
-    }
-  }
-
-  @OnWorkerEvent('failed')
-  onFailed(job: Job | undefined, err: Error): Promise<void> {
-    return failRunOfAbandonedStep(this.finisher, JOB_NAMES.act, job, err);
+  protected stage(job: ActJob, ctx: StageContext): Promise<StepResult> {
+    return this.loop.act(job, ctx, this.executor);
   }
 }

@@ -8,12 +8,12 @@ import {
   type RunRecord,
   redactArguments,
   restoreRedacted,
+  type StageContext,
   type ToolCall,
   type ToolRisk,
   TRIAD_CONFIG,
   type TriadConfig,
 } from '@triad/shared';
-import { DelayedError, type Job } from 'bullmq';
 
 export type GateResult = { pass: true; arguments: string } | { pass: false; observation: Observation };
 
@@ -37,8 +37,7 @@ export class ApprovalGate {
 
   /** Opens the gate (once), parks the job while it is pending, and turns the decision into a go or an observation. */
   async pass(
-    job: Job,
-    token: string | undefined,
+    ctx: StageContext,
     run: RunRecord,
     call: ToolCall,
     tool: { risk: ToolRisk; secretArguments: string[] },
@@ -60,7 +59,7 @@ export class ApprovalGate {
         requestedAt: now,
         expiresAt: now + Math.min(this.config.approval.timeoutMs, run.request?.approvalTimeoutMs ?? Infinity),
       }));
-    if (approval.status === 'pending' && Date.now() < approval.expiresAt) await this.park(job, token, approval);
+    if (approval.status === 'pending' && Date.now() < approval.expiresAt) await this.park(ctx, approval);
     if (approval.status === 'pending') {
       const reason = `no decision within ${Math.round((approval.expiresAt - approval.requestedAt) / 1000)} s`;
       await this.store.decide(run.id, call.stepId, { status: 'expired', by: 'triad', reason });
@@ -71,11 +70,12 @@ export class ApprovalGate {
 
   // Parks the step until its deadline. A decision that lands between opening the gate and parking would find
   // nothing to promote, so the gate is read again once parked.
-  private async park(job: Job, token: string | undefined, approval: ApprovalRecord): Promise<never> {
-    await job.moveToDelayed(approval.expiresAt, token);
-    const now = await this.store.get(approval.runId, approval.stepId);
-    if (now && now.status !== 'pending') await this.approvals.wake(approval.runId, approval.stepId);
-    throw new DelayedError(`waiting for approval ${approval.id} until ${new Date(approval.expiresAt).toISOString()}`);
+  private park(ctx: StageContext, approval: ApprovalRecord): Promise<never> {
+    const until = new Date(approval.expiresAt).toISOString();
+    return ctx.park(approval.expiresAt, `waiting for approval ${approval.id} until ${until}`, async () => {
+      const now = await this.store.get(approval.runId, approval.stepId);
+      if (now && now.status !== 'pending') await this.approvals.wake(approval.runId, approval.stepId);
+    });
   }
 }
 

@@ -1,6 +1,5 @@
-import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { OpenAIReasoningModel, QUEUES, REASONING_MODEL, type TriadConfig, TriadCoreModule } from '@triad/shared';
+import { OpenAIReasoningModel, REASONING_MODEL, type TriadConfig, TriadCoreModule } from '@triad/shared';
 import type { Redis } from 'ioredis';
 import { JudgeProcessor } from './judge.processor.js';
 import { JudgeService } from './judge.service.js';
@@ -13,7 +12,7 @@ export class JudgeModule {
   static forRoot(config: TriadConfig, redis: Redis): DynamicModule {
     return {
       module: JudgeModule,
-      imports: [TriadCoreModule.forRoot(config, redis), BullModule.registerQueue({ name: QUEUES.plan })],
+      imports: [TriadCoreModule.forRoot(config, redis)],
       providers: [
         JudgeProcessor,
         JudgeService,

@@ -1,37 +1,29 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  addJob,
-  JOB_NAMES,
   type JudgeJob,
-  jobIds,
+  type JudgeStage,
+  type JudgeView,
   modelCostUsd,
   type NewRunEvent,
-  PlanDecision,
+  type Produced,
   parseReview,
-  QUEUES,
   REASONING_MODEL,
   type ReasoningModel,
   type RunEvent,
-  RunFinisher,
-  type RunRecord,
-  RunStore,
   reviewAnswer,
-  StepResult,
+  type StageContext,
+  type StepResult,
+  type StoredRunEvent,
   TRIAD_CONFIG,
   type TraceSpan,
   type TriadConfig,
   telemetryState,
   triadMetrics,
-  Verdict,
-  withRunSpan,
+  type Verdict,
 } from '@triad/shared';
-import type { Queue } from 'bullmq';
 import { IterationReview, iterationReviewMessages, iterationReviewSchema } from './judge-prompts.js';
 import { reflectionChecks } from './reflection-checks.js';
 import { verdictAfterObservations, verdictOnAnswer, verdictOnExhaustedBudget } from './verdict-rules.js';
-
-const JUDGE_SPAN = { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'judge' };
 
 interface Review {
   critique: string | null;
@@ -41,75 +33,27 @@ interface Review {
   outputTokens: number;
 }
 
-/** The Reflect stage: judge an iteration (or a proposed answer) once, then continue the loop or end the run. */
+/** The Reflect stage: reach a verdict on an iteration (or a proposed answer); the run loop records and acts on it. */
 @Injectable()
-export class JudgeService {
+export class JudgeService implements JudgeStage {
   constructor(
-    private readonly store: RunStore,
-    private readonly finisher: RunFinisher,
     @Inject(REASONING_MODEL) private readonly model: ReasoningModel,
     @Inject(TRIAD_CONFIG) private readonly config: TriadConfig,
-    @InjectQueue(QUEUES.plan) private readonly planQueue: Queue,
   ) {}
 
-  async judge(job: JudgeJob, signal?: AbortSignal): Promise<string> {
-    const { runId, iteration } = job;
-    const run = await this.store.get(runId);
-    if (!run) return `run ${runId} does not exist`;
-    if (run.status !== 'running') {
-      await this.finisher.publish(runId);
-      return `run already ${run.status}`;
-    }
-    if (run.iteration === iteration + 1 && run.phase === 'plan') {
-      // Redelivered after the run moved on: repeat the hand-off (a no-op if it happened, a rescue if not).
-      await this.handOff(runId, iteration + 1);
-      return `duplicate: run is at ${run.iteration}/${run.phase}`;
-    }
-    if (run.iteration !== iteration || (run.phase !== 'act' && run.phase !== 'judge')) {
-      return `duplicate: run is at ${run.iteration}/${run.phase}`;
-    }
-    const span = { runId, traceparent: run.traceparent, iteration, attributes: JUDGE_SPAN };
-    return withRunSpan('invoke_agent judge', span, (s) => this.judgeTraced(s, run, job, signal));
-  }
-
-  private async judgeTraced(span: TraceSpan, run: RunRecord, job: JudgeJob, signal?: AbortSignal): Promise<string> {
-    const { runId, iteration } = job;
-    const verdict =
-      (await this.store.getOnce(runId, `verdict:${iteration}`, Verdict)) ?? (await this.decide(run, job, signal));
-    recordVerdict(span, verdict);
-    if (verdict.next === 'finish') {
-      await this.finisher.finish(runId, { ...verdict, iteration, error: errorOf(verdict) });
-      return `run ${verdict.status}: ${verdict.reason}`;
-    }
-    // Move first, then hand off: the planner must never find the run still in this iteration.
-    const next = iteration + 1;
-    await this.store.transition(runId, { iteration, phase: run.phase }, { iteration: next, phase: 'plan' });
-    await this.handOff(runId, next);
-    return `continue with iteration ${next}`;
-  }
-
-  private async handOff(runId: string, iteration: number): Promise<void> {
-    await addJob(this.planQueue, JOB_NAMES.plan, { runId, iteration }, { jobId: jobIds.plan(runId, iteration) });
-  }
-
-  private async decide(run: RunRecord, job: JudgeJob, signal?: AbortSignal): Promise<Verdict> {
+  /** The verdict the loop records with the iteration's reflection; with `exhausted`, no model is asked. */
+  async decide(view: JudgeView, ctx: StageContext): Promise<Produced<Verdict>> {
+    const { run, job, decision, events: history, exhausted } = view;
     const { iteration } = job;
     const request = run.request;
-    const [decision, history] = await Promise.all([
-      this.store.getOnce(run.id, `plan:${iteration}`, PlanDecision),
-      this.store.events(run.id),
-    ]);
-    if (!request || !decision) throw new Error(`run ${run.id} has no plan for iteration ${iteration}`);
-    const results = await Promise.all(decision.toolCalls.map((c) => this.stepResult(run.id, c)));
+    if (!request) throw new Error(`run ${run.id} has no request`);
+    const results = decision.toolCalls.map((c) => stepResult(history, c));
     const checks = reflectionChecks(iteration, decision.toolCalls, results, history);
     const facts = { iteration, budget: request.budget, toolCallsUsed: run.usage.toolCalls, checks };
+    const signal = ctx.signal;
 
     let review: Review;
     let verdict: Verdict;
-    // Admitted against the budget by the same atomic check as every other model and tool call. A run that ended
-    // meanwhile is left to the ending that won (finish and transition refuse an ended run).
-    const admission = await this.store.admit(run.id, `verdict:${iteration}`, 'model');
-    const exhausted = !admission.admitted && 'limit' in admission ? admission.message : null;
     if (exhausted) {
       // Checked before the judge's own model call, like before every other model or tool call.
       review = noModel(null, false);
@@ -122,7 +66,6 @@ export class JudgeService {
       review = await this.reviewIteration(request.goal, iteration, history, checks, signal);
       verdict = verdictAfterObservations({ ...facts, critique: review.critique });
     }
-    const events = verdictEvents(iteration, job.kind, verdict, review);
     const started = iterationStart(history, iteration);
     const label = verdict.next === 'finish' ? verdict.status : 'continue';
     if (started !== null) triadMetrics.iterationFinished((Date.now() - started) / 1000, label);
@@ -138,22 +81,21 @@ export class JudgeService {
           )
         : 0,
     };
-    return (await this.store.once(run.id, `verdict:${iteration}`, Verdict, verdict, events, usage)).value;
+    return { value: verdict, events: verdictEvents(iteration, job.kind, verdict, review), usage };
   }
 
-  private async stepResult(runId: string, call: { stepId: string; callId: string; tool: string }): Promise<StepResult> {
-    const recorded = await this.store.getOnce(runId, `step:${call.stepId}`, StepResult);
-    return (
-      recorded ?? {
-        ...call,
-        executor: 'none',
-        durationMs: 0,
-        observation: {
-          ok: false,
-          error: { code: 'tool_error', message: 'the step failed before recording an observation', retryable: true },
-        },
-      }
-    );
+  /** The verdict as a GenAI evaluation event; the critique is model text, so only with content capture on. */
+  describe(span: TraceSpan, v: Verdict): void {
+    const label = v.next === 'finish' ? v.status : 'continue';
+    span.addEvent('gen_ai.evaluation.result', {
+      'gen_ai.evaluation.name': 'triad.verdict',
+      'gen_ai.evaluation.score.label': label,
+      ...(v.next === 'finish' ? { 'triad.run.status': v.status } : {}),
+      ...(telemetryState().traceContent
+        ? { 'gen_ai.evaluation.explanation': v.next === 'finish' ? v.reason : (v.critique ?? '') }
+        : {}),
+    });
+    span.setAttribute('triad.verdict', label);
   }
 
   private async reviewAnswer(goal: string, answer: string, history: RunEvent[], signal?: AbortSignal) {
@@ -210,14 +152,6 @@ const usageOf = (r: { model: string; inputTokens: number; outputTokens: number }
   outputTokens: r.outputTokens,
 });
 
-function errorOf(v: Verdict) {
-  if (v.next !== 'finish' || v.status === 'succeeded') return null;
-  return {
-    code: v.status === 'budget_exceeded' ? ('budget_exceeded' as const) : ('answer_rejected' as const),
-    message: v.reason,
-  };
-}
-
 function verdictEvents(iteration: number, kind: JudgeJob['kind'], v: Verdict, review: Review): NewRunEvent[] {
   const text = v.next === 'plan' ? (v.critique ?? '') : (review.critique ?? '');
   const decision =
@@ -230,24 +164,28 @@ function verdictEvents(iteration: number, kind: JudgeJob['kind'], v: Verdict, re
   ];
 }
 
-/** The verdict as a GenAI evaluation event; the critique is model text, so only with content capture on. */
-function recordVerdict(span: TraceSpan, v: Verdict): void {
-  const label = v.next === 'finish' ? v.status : 'continue';
-  span.addEvent('gen_ai.evaluation.result', {
-    'gen_ai.evaluation.name': 'triad.verdict',
-    'gen_ai.evaluation.score.label': label,
-    ...(v.next === 'finish' ? { 'triad.run.status': v.status } : {}),
-    ...(telemetryState().traceContent
-      ? { 'gen_ai.evaluation.explanation': v.next === 'finish' ? v.reason : (v.critique ?? '') }
-      : {}),
-  });
-  span.setAttribute('triad.verdict', label);
-}
-
 /** When an iteration began: the previous iteration's verdict, or the goal's arrival for the first. */
 function iterationStart(history: RunEvent[], iteration: number): number | null {
   const mark = history.findLast((e) =>
     iteration === 1 ? e.type === 'goal.received' : e.type === 'verdict' && e.iteration === iteration - 1,
   );
   return mark?.at ?? null;
+}
+
+/** A step's recorded observation, from its `observation` event; a step that failed for good has none. */
+function stepResult(history: StoredRunEvent[], call: { stepId: string; callId: string; tool: string }): StepResult {
+  const event = history.find((e) => e.type === 'observation' && e.stepId === call.stepId);
+  if (event?.type === 'observation') {
+    const { type: _type, iteration: _iteration, at: _at, id: _id, ...result } = event;
+    return result;
+  }
+  return {
+    ...call,
+    executor: 'none',
+    durationMs: 0,
+    observation: {
+      ok: false,
+      error: { code: 'tool_error', message: 'the step failed before recording an observation', retryable: true },
+    },
+  };
 }

@@ -1,6 +1,6 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { QUEUES, WORKER_OPTIONS } from '@triad/shared';
-import type { Job } from 'bullmq';
+import { InvalidInputError, QUEUES, WORKER_OPTIONS } from '@triad/shared';
+import { type Job, UnrecoverableError } from 'bullmq';
 import { IntakeService } from './intake.service.js';
 
 /** Consumes `goal` jobs from other systems; the job's return value is the run id. */
@@ -11,6 +11,11 @@ export class GoalProcessor extends WorkerHost {
   }
 
   async process(job: Job): Promise<{ runId: string; created: boolean }> {
-    return this.intake.accept(job);
+    try {
+      return await this.intake.accept(job);
+    } catch (err) {
+      // A refused goal is recorded as a failed run; no retry would make it acceptable.
+      throw err instanceof InvalidInputError ? new UnrecoverableError(err.message) : err;
+    }
   }
 }

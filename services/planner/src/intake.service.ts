@@ -1,19 +1,23 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import {
-  addJob,
   GoalRequest,
+  InvalidInputError,
   JOB_NAMES,
-  jobIds,
-  QUEUES,
   RUN_ID_PATTERN,
   RunFinisher,
+  RunLoop,
   RunStore,
   traceparentOf,
   triadMetrics,
   withRunSpan,
 } from '@triad/shared';
-import { type Job, type Queue, UnrecoverableError } from 'bullmq';
+
+/** A delivered `goal` job, as intake sees it. */
+export interface GoalDelivery {
+  id?: string;
+  name: string;
+  data: unknown;
+}
 
 /** A goal job's data may not exceed this, serialized: it is kept in Redis with the run. */
 export const MAX_GOAL_JOB_BYTES = 256 * 1024;
@@ -26,10 +30,10 @@ export class IntakeService {
   constructor(
     private readonly store: RunStore,
     private readonly finisher: RunFinisher,
-    @InjectQueue(QUEUES.plan) private readonly planQueue: Queue,
+    private readonly loop: RunLoop,
   ) {}
 
-  async accept(job: Pick<Job, 'id' | 'name' | 'data'>): Promise<{ runId: string; created: boolean }> {
+  async accept(job: GoalDelivery): Promise<{ runId: string; created: boolean }> {
     const request = this.validate(job);
     if (typeof request === 'string') return this.reject(job, request);
     const runId = request.runId ?? `run-${job.id}`;
@@ -38,10 +42,10 @@ export class IntakeService {
     return withRunSpan('invoke_workflow triad', { runId, traceparent: null, attributes: workflow }, async (span) => {
       const created = await this.store.create(runId, request, Date.now(), traceparentOf());
       span.setAttribute('triad.run.created', created);
-      const run = await this.store.get(runId);
-      // Re-adding plan 1 is harmless (deterministic job id) and covers a crash between create and add.
-      if (run?.status === 'running' && run.iteration === 1 && run.phase === 'plan') {
-        await addJob(this.planQueue, JOB_NAMES.plan, { runId, iteration: 1 }, { jobId: jobIds.plan(runId, 1) });
+      // Starting again is harmless (deterministic job id) and covers a crash between create and start.
+      const run = created ? null : await this.store.get(runId);
+      if (created || (run?.status === 'running' && run.iteration === 1 && run.phase === 'plan')) {
+        await this.loop.start(runId);
       }
       if (created) {
         triadMetrics.runStarted();
@@ -52,7 +56,7 @@ export class IntakeService {
   }
 
   /** The parsed request, or the reason it was refused. */
-  private validate(job: Pick<Job, 'id' | 'name' | 'data'>): GoalRequest | string {
+  private validate(job: GoalDelivery): GoalRequest | string {
     if (job.name !== JOB_NAMES.goal) return `job ${job.id} on "goals" is named "${job.name}", expected "goal"`;
     const bytes = Buffer.byteLength(JSON.stringify(job.data ?? null));
     if (bytes > MAX_GOAL_JOB_BYTES) return `goal job is ${bytes} bytes, more than the limit of ${MAX_GOAL_JOB_BYTES}`;
@@ -61,13 +65,13 @@ export class IntakeService {
     return `invalid goal: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`;
   }
 
-  /** Records the refusal as a failed run and fails the job for good, so the producer sees the reason too. */
-  private async reject(job: Pick<Job, 'id' | 'data'>, reason: string): Promise<never> {
+  /** Records the refusal as a failed run, then throws it (the job fails for good: the producer sees the reason too). */
+  private async reject(job: GoalDelivery, reason: string): Promise<never> {
     const given = (job.data as { runId?: unknown } | null)?.runId;
     const runId = typeof given === 'string' && RUN_ID_PATTERN.test(given) ? given : `rejected-${job.id}`;
     const created = await this.store.createRejected(runId, { code: 'invalid_goal', message: reason });
     if (created) await this.finisher.publish(runId);
     this.logger.warn(`goal job ${job.id} rejected (run ${runId}): ${reason}`);
-    throw new UnrecoverableError(reason);
+    throw new InvalidInputError(reason);
   }
 }

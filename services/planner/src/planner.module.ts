@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { GoalProcessor } from './goal.processor.js';
 import { IntakeService } from './intake.service.js';
 import { PlanProcessor } from './plan.processor.js';
-import { FLOW_PRODUCER, PlannerService } from './planner.service.js';
+import { PlannerService } from './planner.service.js';
 
 /** The planner: takes goals in and runs the Interpret and Plan stages of every iteration. */
 @Module({})
@@ -13,11 +13,7 @@ export class PlannerModule {
   static forRoot(config: TriadConfig, redis: Redis): DynamicModule {
     return {
       module: PlannerModule,
-      imports: [
-        TriadCoreModule.forRoot(config, redis),
-        BullModule.registerQueue({ name: QUEUES.goals }, { name: QUEUES.plan }, { name: QUEUES.judge }),
-        BullModule.registerFlowProducer({ name: FLOW_PRODUCER }),
-      ],
+      imports: [TriadCoreModule.forRoot(config, redis), BullModule.registerQueue({ name: QUEUES.goals })],
       providers: [
         GoalProcessor,
         PlanProcessor,

@@ -1,9 +1,11 @@
-import { BullModule, getQueueToken } from '@nestjs/bullmq';
+import { BullModule, getFlowProducerToken, getQueueToken } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
-import type { Queue } from 'bullmq';
+import type { FlowProducer, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TriadConfig } from '../config/triad-config.js';
 import { QUEUES } from '../contracts/queues.js';
+import { LoopHandOff } from '../loop/loop-hand-off.js';
+import { RunLoop } from '../loop/run-loop.js';
 import { defaultJobOptions } from '../queue/job-options.js';
 import { Approvals } from '../runs/approvals.js';
 import { RunControl } from '../runs/run-control.js';
@@ -14,10 +16,13 @@ import { ToolCatalog } from '../store/tool-catalog.js';
 import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
 import { RUN_REDIS, TRIAD_CONFIG } from './tokens.js';
 
+/** The flow producer of the loop's hand-offs (an iteration's tool steps and their judge). */
+const LOOP_FLOWS = 'triad-loop';
+
 /**
- * The plumbing every Triad service shares: configuration, the Redis connection, BullMQ root options,
- * the run store and the run finisher (which needs the results queue). The Redis connection is owned by
- * the caller (see bootstrapService), which closes it after the workers have stopped.
+ * The plumbing every Triad service shares: configuration, the Redis connection, BullMQ root options, the run store,
+ * the run loop and the run finisher (which need the loop's queues). The Redis connection is owned by the caller
+ * (see bootstrapService), which closes it after the workers have stopped.
  */
 @Module({})
 export class TriadCoreModule {
@@ -32,7 +37,14 @@ export class TriadCoreModule {
           defaultJobOptions: defaultJobOptions(config.jobAttempts),
           telemetry: bullmqTelemetry(),
         }),
-        BullModule.registerQueue({ name: QUEUES.results }, { name: QUEUES.act }, { name: QUEUES.webhooks }),
+        BullModule.registerQueue(
+          { name: QUEUES.plan },
+          { name: QUEUES.act },
+          { name: QUEUES.judge },
+          { name: QUEUES.results },
+          { name: QUEUES.webhooks },
+        ),
+        BullModule.registerFlowProducer({ name: LOOP_FLOWS }),
       ],
       providers: [
         { provide: TRIAD_CONFIG, useValue: config },
@@ -48,6 +60,18 @@ export class TriadCoreModule {
               backoffMs: config.resultWebhooks.backoffMs,
             }),
           inject: [RunStore, getQueueToken(QUEUES.results), getQueueToken(QUEUES.webhooks)],
+        },
+        {
+          provide: LoopHandOff,
+          useFactory: (plan: Queue, judge: Queue, flows: FlowProducer) =>
+            new LoopHandOff({ plan, judge }, flows, config.jobAttempts),
+          inject: [getQueueToken(QUEUES.plan), getQueueToken(QUEUES.judge), getFlowProducerToken(LOOP_FLOWS)],
+        },
+        {
+          provide: RunLoop,
+          useFactory: (store: RunStore, finisher: RunFinisher, handOff: LoopHandOff) =>
+            new RunLoop(store, finisher, handOff, config.maxCallsPerReply),
+          inject: [RunStore, RunFinisher, LoopHandOff],
         },
         { provide: ApprovalStore, useFactory: (r: Redis) => new ApprovalStore(r, config.prefix), inject: [RUN_REDIS] },
         {
@@ -66,6 +90,7 @@ export class TriadCoreModule {
         RUN_REDIS,
         RunStore,
         RunFinisher,
+        RunLoop,
         ToolCatalog,
         ApprovalStore,
         Approvals,

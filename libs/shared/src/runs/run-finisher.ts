@@ -1,9 +1,9 @@
 import type { Queue } from 'bullmq';
 import { jobIds, type RunFinished } from '../contracts/jobs.js';
 import { JOB_NAMES } from '../contracts/queues.js';
-import { isTerminal, type RunError, type RunRecord, type TerminalStatus } from '../contracts/run-record.js';
+import { isTerminal, type RunRecord, type TerminalStatus } from '../contracts/run-record.js';
 import { addJob } from '../queue/typed-job.js';
-import type { RunStore } from '../store/run-store.js';
+import type { RunEnd, RunStore } from '../store/run-store.js';
 
 /** Where and how result webhooks are enqueued (for runs whose goal has a `callbackUrl`). */
 export interface WebhookDispatch {
@@ -24,19 +24,23 @@ export class RunFinisher {
   ) {}
 
   /** Ends the run if it is still running (true when this call ended it), then makes sure its result is published. */
-  async finish(
-    runId: string,
-    end: { status: TerminalStatus; iteration: number; answer?: string | null; error?: RunError | null; reason: string },
-  ): Promise<boolean> {
+  async finish(runId: string, end: RunEnd): Promise<boolean> {
     const ended = await this.store.finish(runId, end);
-    await this.publish(runId);
-    return ended;
+    if (ended) await this.publishEnded(ended);
+    else await this.publish(runId);
+    return ended !== null;
   }
 
-  /** Publishes `run.finished` for an ended run; the deterministic job id makes a repeat a no-op. */
+  /** Publishes `run.finished` for an ended run, read from the store; a repeat is a no-op. */
   async publish(runId: string): Promise<void> {
     const run = await this.store.get(runId);
-    if (!run || !isTerminal(run.status)) return;
+    if (run) await this.publishEnded(run);
+  }
+
+  /** Publishes `run.finished` for a record just ended (nothing is read back); the deterministic job id makes a repeat a no-op. */
+  async publishEnded(run: RunRecord): Promise<void> {
+    if (!isTerminal(run.status)) return;
+    const runId = run.id;
     await addJob(this.results, JOB_NAMES.runFinished, toRunFinished(run), {
       jobId: jobIds.runFinished(runId),
       removeOnComplete: { age: 7 * 24 * 3600 },

@@ -2,9 +2,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ApprovalRecord, type ApprovalStatus } from '../contracts/approval.js';
 import { RunEvent } from '../contracts/run-events.js';
-import { DECIDE_APPROVAL, REQUEST_APPROVAL } from './approval-store.scripts.js';
-import { type LuaCommand, luaCommand } from './lua-command.js';
-import { RunKeys } from './run-keys.js';
+import { type LuaCommand, luaCommand } from './lua-scripts.js';
+import { TriadKeys } from './triad-keys.js';
 
 export type NewApproval = Omit<
   ApprovalRecord,
@@ -25,17 +24,17 @@ const NULLABLE = ['decidedBy', 'decidedAt', 'reason', 'editedArguments'] as cons
 
 /** Approval records of gated steps: opened once per step, decided once; every change is a run event. */
 export class ApprovalStore {
-  readonly keys: RunKeys;
+  readonly keys: TriadKeys;
   private readonly lua: Record<'request' | 'decide', LuaCommand>;
 
   constructor(
     private readonly redis: Redis,
     prefix: string,
   ) {
-    this.keys = new RunKeys(prefix);
+    this.keys = new TriadKeys(prefix);
     this.lua = {
-      request: luaCommand(redis, 'triad_requestApproval', 3, REQUEST_APPROVAL),
-      decide: luaCommand(redis, 'triad_decideApproval', 3, DECIDE_APPROVAL),
+      request: luaCommand(redis, 'request-approval'),
+      decide: luaCommand(redis, 'decide-approval'),
     };
   }
 

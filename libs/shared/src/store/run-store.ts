@@ -15,9 +15,8 @@ import { scrubCredentials } from '../errors/scrub-credentials.js';
 import { TriadError } from '../errors/triad-error.js';
 import { type BudgetLimit, budgetMessage } from '../runs/budget.js';
 import { triadMetrics } from '../telemetry/triad-metrics.js';
-import { type LuaCommand, luaCommand } from './lua-command.js';
-import { RunKeys } from './run-keys.js';
-import { ADMIT, CREATE_RUN, FINISH, ONCE, TRANSITION } from './run-store.scripts.js';
+import { type LuaCommand, luaCommand } from './lua-scripts.js';
+import { TriadKeys } from './triad-keys.js';
 
 type Fields = Record<string, string | number>;
 /** An event before the store stamps it; `at` defaults to now. */
@@ -41,20 +40,20 @@ export type Admission =
 
 /** The run record and its append-only event stream in Redis; every state change is a compare-and-set. */
 export class RunStore {
-  readonly keys: RunKeys;
-  private readonly lua: Record<'createRun' | 'transition' | 'finish' | 'once' | 'admit', LuaCommand>;
+  readonly keys: TriadKeys;
+  private readonly lua: Record<'createRun' | 'finish' | 'once' | 'advance' | 'admit', LuaCommand>;
 
   constructor(
     private readonly redis: Redis,
     prefix: string,
   ) {
-    this.keys = new RunKeys(prefix);
+    this.keys = new TriadKeys(prefix);
     this.lua = {
-      createRun: luaCommand(redis, 'triad_createRun', 3, CREATE_RUN),
-      transition: luaCommand(redis, 'triad_transition', 2, TRANSITION),
-      finish: luaCommand(redis, 'triad_finish', 2, FINISH),
-      once: luaCommand(redis, 'triad_once', 3, ONCE),
-      admit: luaCommand(redis, 'triad_admit', 2, ADMIT),
+      createRun: luaCommand(redis, 'create-run'),
+      finish: luaCommand(redis, 'finish'),
+      once: luaCommand(redis, 'once'),
+      advance: luaCommand(redis, 'advance'),
+      admit: luaCommand(redis, 'admit'),
     };
   }
 
@@ -88,72 +87,99 @@ export class RunStore {
 
   /** The run, or null when there is none. */
   async get(id: string): Promise<RunRecord | null> {
-    const h = await this.redis.hgetall(this.keys.run(id));
-    if (!h.id) return null;
-    const usage = Object.fromEntries(USAGE_FIELDS.map((f) => [f, Number(h[`usage.${f}`] ?? 0)])) as Usage;
-    const parsed = RunRecord.safeParse({
-      schemaVersion: Number(h.schemaVersion),
-      id: h.id,
-      status: h.status,
-      phase: h.phase,
-      iteration: Number(h.iteration),
-      request: h.request ? JSON.parse(h.request) : null,
-      usage,
-      createdAt: Number(h.createdAt),
-      updatedAt: Number(h.updatedAt),
-      finishedAt: h.finishedAt ? Number(h.finishedAt) : null,
-      answer: h.answer ?? null,
-      error: h.error ? JSON.parse(h.error) : null,
-      ...(h.traceparent ? { traceparent: h.traceparent } : {}),
-    });
-    if (!parsed.success) throw new TriadError('internal_error', `run ${id} is corrupt: ${parsed.error.message}`, false);
-    return parsed.data;
+    return decodeRecord(id, await this.redis.hgetall(this.keys.run(id)));
   }
 
-  /** Moves a running run from (iteration, phase) to a new position; false if it was not there. */
-  async transition(
+  /**
+   * What a stage needs, in one round trip: the run, the values recorded once under `once` names (raw JSON, or null),
+   * with `events` the run's events, and with `admit` the admission of a model call (a check; it reserves nothing).
+   */
+  async read(
     id: string,
-    from: { iteration: number; phase: RunPhase },
-    to: { iteration?: number; phase: RunPhase },
-    events: NewRunEvent[] = [],
-  ): Promise<boolean> {
-    const fields: Fields = { phase: to.phase, updatedAt: Date.now() };
-    if (to.iteration !== undefined) fields.iteration = to.iteration;
-    const res = await this.lua.transition(
+    opts: { once?: string[]; events?: boolean; admitModel?: string; now?: number } = {},
+  ): Promise<StageRead> {
+    const once = opts.once ?? [];
+    const p = this.redis.pipeline().hgetall(this.keys.run(id));
+    for (const name of once) p.get(this.keys.once(id, name));
+    if (opts.events) p.xrange(this.keys.events(id), '-', '+', 'COUNT', MAX_EVENTS_READ);
+    if (opts.admitModel !== undefined) {
+      (p as unknown as Record<string, LuaCommand>).triad_admit(
+        this.keys.run(id),
+        this.keys.admitted(id),
+        opts.admitModel,
+        'model',
+        String(opts.now ?? Date.now()),
+        '0',
+      );
+    }
+    const replies = (await p.exec()) ?? [];
+    const value = (i: number) => {
+      const [err, v] = replies[i] ?? [new Error('no reply')];
+      if (err) throw err;
+      return v;
+    };
+    let at = 0;
+    const run = decodeRecord(id, value(at++) as Record<string, string>);
+    const recorded: Record<string, string | null> = {};
+    for (const name of once) recorded[name] = value(at++) as string | null;
+    const events = opts.events
+      ? (value(at++) as [string, string[]][]).map(([eid, fields]) => decodeEvent(eid, fields))
+      : [];
+    const admission = opts.admitModel !== undefined ? toAdmission(value(at++) as AdmitReply) : null;
+    return { run, once: recorded, events, admission };
+  }
+
+  /**
+   * A stage's whole write, atomically (see lua/advance.lua): records `value` under the `once` name with its events
+   * and usage, then moves the run from `from` to `to` (fields set, events appended), or ends it with `finish`.
+   */
+  async advance(id: string, step: AdvanceStep): Promise<AdvanceOutcome> {
+    const now = Date.now();
+    const move = 'finish' in step ? this.finishWrite(step.finish, now) : this.moveWrite(step.to, now);
+    const reply = (await this.lua.advance(
+      this.keys.once(id, step.once),
+      this.keys.run(id),
+      this.keys.events(id),
+      step.value,
+      this.encodeEvents(step.events ?? [], now),
+      JSON.stringify(step.usage ?? {}),
+      String(now),
+      String(step.from.iteration),
+      step.from.phases.join(','),
+      'finish' in step ? 'finish' : 'move',
+      encodeFields(move.fields),
+      this.encodeEvents(move.events, now),
+    )) as [number, string, ...unknown[]];
+    const [recorded, outcome, a, b] = reply;
+    switch (outcome) {
+      case 'lost':
+        return { recorded: false, outcome, winner: a as string };
+      case 'ended':
+        return { recorded: recorded === 1, outcome, status: a as RunStatus | 'gone' };
+      case 'elsewhere':
+        return { recorded: recorded === 1, outcome, iteration: Number(a), phase: b as RunPhase };
+      case 'finished': {
+        if ('finish' in step) triadMetrics.runFinished(step.finish.status);
+        const run = decodeRecord(id, pairsToHash(a as string[])) as RunRecord;
+        return { recorded: recorded === 1, outcome, run };
+      }
+      default:
+        return { recorded: recorded === 1, outcome: 'moved' };
+    }
+  }
+
+  /** Ends a running run; returns the ended record, or null if it had ended before (the first ending wins). */
+  async finish(id: string, end: RunEnd): Promise<RunRecord | null> {
+    const { fields, events } = this.finishWrite(end, Date.now());
+    const [ended, flat] = (await this.lua.finish(
       this.keys.run(id),
       this.keys.events(id),
       encodeFields(fields),
       this.encodeEvents(events),
-      String(from.iteration),
-      from.phase,
-    );
-    return res === 1;
-  }
-
-  /** Ends a running run; false if it had already ended (the first ending wins). */
-  async finish(
-    id: string,
-    end: { status: TerminalStatus; iteration: number; answer?: string | null; error?: RunError | null; reason: string },
-  ): Promise<boolean> {
-    const now = Date.now();
-    const fields: Fields = { status: end.status, phase: 'done', finishedAt: now, updatedAt: now };
-    if (end.answer != null) fields.answer = end.answer;
-    if (end.error) fields.error = JSON.stringify(scrubbedError(end.error));
-    const event: NewRunEvent = {
-      type: 'status.changed',
-      iteration: end.iteration,
-      from: 'running',
-      to: end.status,
-      reason: scrubCredentials(end.reason),
-    };
-    const res = await this.lua.finish(
-      this.keys.run(id),
-      this.keys.events(id),
-      encodeFields(fields),
-      this.encodeEvents([event]),
-    );
-    if (res === 1) triadMetrics.runFinished(end.status);
-    return res === 1;
+    )) as [number, string[]?];
+    if (ended !== 1) return null;
+    triadMetrics.runFinished(end.status);
+    return decodeRecord(id, pairsToHash(flat ?? []));
   }
 
   /**
@@ -195,38 +221,35 @@ export class RunStore {
     kind: 'tool' | 'model',
     opts: { reserve?: boolean; now?: number } = {},
   ): Promise<Admission> {
-    const [ok, reason, used, max] = (await this.lua.admit(
+    const reply = (await this.lua.admit(
       this.keys.run(runId),
       this.keys.admitted(runId),
       stepId,
       kind,
       String(opts.now ?? Date.now()),
       opts.reserve === false ? '0' : '1',
-    )) as [number, string, string?, string?];
-    if (ok === 1) return { admitted: true };
-    if (reason === 'ended') return { admitted: false, ended: used as RunStatus | 'gone' };
-    const limit = reason as BudgetLimit;
-    return { admitted: false, limit, message: budgetMessage(limit, Number(used), Number(max)) };
+    )) as AdmitReply;
+    return toAdmission(reply);
   }
 
-  /** The value recorded under `key`, or null. */
-  async getOnce<S extends z.ZodType>(runId: string, key: string, schema: S): Promise<z.infer<S> | null> {
+  /** The value recorded under `key`, or null; typed by `schema`, which validated it when it was recorded. */
+  async getOnce<S extends z.ZodType>(runId: string, key: string, _schema: S): Promise<z.infer<S> | null> {
     const raw = await this.redis.get(this.keys.once(runId, key));
-    return raw === null ? null : schema.parse(JSON.parse(raw));
+    return raw === null ? null : (JSON.parse(raw) as z.infer<S>);
   }
 
   /** Events after `afterId` (exclusive; '0' for all), oldest first. */
   async events(runId: string, afterId = '0', count = 10_000): Promise<StoredRunEvent[]> {
     const start = afterId === '0' ? '-' : `(${afterId}`;
     const rows = await this.redis.xrange(this.keys.events(runId), start, '+', 'COUNT', count);
-    return rows.map(([id, fields]) => this.decodeEvent(id, fields));
+    return rows.map(([id, fields]) => decodeEvent(id, fields));
   }
 
   /** Waits up to `blockMs` for events after `afterId`. Needs a connection of its own: XREAD blocks it. */
   async waitForEvents(blocking: Redis, runId: string, afterId: string, blockMs: number): Promise<StoredRunEvent[]> {
     const res = await blocking.xread('COUNT', 1000, 'BLOCK', blockMs, 'STREAMS', this.keys.events(runId), afterId);
     if (!res) return [];
-    return res[0][1].map(([id, fields]) => this.decodeEvent(id, fields));
+    return res[0][1].map(([id, fields]) => decodeEvent(id, fields));
   }
 
   /** Run ids, newest first. */
@@ -247,6 +270,29 @@ export class RunStore {
     return res === 1;
   }
 
+  private moveWrite(
+    to: { iteration?: number; phase: RunPhase },
+    now: number,
+  ): { fields: Fields; events: NewRunEvent[] } {
+    const fields: Fields = { phase: to.phase, updatedAt: now };
+    if (to.iteration !== undefined) fields.iteration = to.iteration;
+    return { fields, events: [] };
+  }
+
+  private finishWrite(end: RunEnd, now: number): { fields: Fields; events: NewRunEvent[] } {
+    const fields: Fields = { status: end.status, phase: 'done', finishedAt: now, updatedAt: now };
+    if (end.answer != null) fields.answer = end.answer;
+    if (end.error) fields.error = JSON.stringify(scrubbedError(end.error));
+    const event: NewRunEvent = {
+      type: 'status.changed',
+      iteration: end.iteration,
+      from: 'running',
+      to: end.status,
+      reason: scrubCredentials(end.reason),
+    };
+    return { fields, events: [event] };
+  }
+
   private baseFields(id: string, now: number): Fields {
     return { schemaVersion: RUN_SCHEMA_VERSION, id, phase: 'plan', iteration: 1, createdAt: now, updatedAt: now };
   }
@@ -256,15 +302,99 @@ export class RunStore {
     // cjson encodes an empty Lua table as {}, so an empty list is sent as a literal array.
     return encoded.length ? JSON.stringify(encoded) : '[]';
   }
-
-  private decodeEvent(id: string, fields: string[]): StoredRunEvent {
-    const raw = fields[fields.indexOf('e') + 1];
-    const parsed = RunEvent.safeParse(JSON.parse(raw ?? 'null'));
-    if (!parsed.success)
-      throw new TriadError('internal_error', `event ${id} is corrupt: ${parsed.error.message}`, false);
-    return { ...parsed.data, id };
-  }
 }
 
 // Run errors are read by every read key and sent with results and webhooks: never with a credential in them.
 const scrubbedError = (error: RunError): RunError => ({ ...error, message: scrubCredentials(error.message) });
+
+/** How a run ends: its terminal status, the iteration it ended in, and the answer or error. */
+export interface RunEnd {
+  status: TerminalStatus;
+  iteration: number;
+  answer?: string | null;
+  error?: RunError | null;
+  reason: string;
+}
+
+/** What a stage read in one round trip (see RunStore.read). */
+export interface StageRead {
+  run: RunRecord | null;
+  /** Raw JSON recorded under each requested once name, or null. */
+  once: Record<string, string | null>;
+  events: StoredRunEvent[];
+  admission: Admission | null;
+}
+
+/** A stage's write: its outcome recorded once, and where the run goes from where the stage found it. */
+export type AdvanceStep = {
+  once: string;
+  /** The outcome's JSON, validated by its schema when the stage produced it. */
+  value: string;
+  events?: NewRunEvent[];
+  usage?: Partial<Usage>;
+  from: { iteration: number; phases: RunPhase[] };
+} & ({ to: { iteration?: number; phase: RunPhase } } | { finish: RunEnd });
+
+export type AdvanceOutcome =
+  | { recorded: false; outcome: 'lost'; winner: string }
+  | { recorded: boolean; outcome: 'ended'; status: RunStatus | 'gone' }
+  | { recorded: boolean; outcome: 'elsewhere'; iteration: number; phase: RunPhase }
+  | { recorded: boolean; outcome: 'moved' }
+  | { recorded: boolean; outcome: 'finished'; run: RunRecord };
+
+/** Most events a stage reads of one run. */
+const MAX_EVENTS_READ = 10_000;
+
+type AdmitReply = [number, string, string?, string?];
+
+function toAdmission([ok, reason, used, max]: AdmitReply): Admission {
+  if (ok === 1) return { admitted: true };
+  if (reason === 'ended') return { admitted: false, ended: used as RunStatus | 'gone' };
+  const limit = reason as BudgetLimit;
+  return { admitted: false, limit, message: budgetMessage(limit, Number(used), Number(max)) };
+}
+
+function pairsToHash(flat: string[]): Record<string, string> {
+  const h: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i] as string] = flat[i + 1] as string;
+  return h;
+}
+
+/**
+ * The record from its hash. It was validated field by field when written (the request at intake), so it is decoded,
+ * not parsed again: only the schema version is checked, so a record of another version is never misread.
+ */
+function decodeRecord(id: string, h: Record<string, string>): RunRecord | null {
+  if (!h.id) return null;
+  if (Number(h.schemaVersion) !== RUN_SCHEMA_VERSION) {
+    throw new TriadError(
+      'internal_error',
+      `run ${id} has schema version ${h.schemaVersion}, not ${RUN_SCHEMA_VERSION}`,
+      false,
+    );
+  }
+  const usage = Object.fromEntries(USAGE_FIELDS.map((f) => [f, Number(h[`usage.${f}`] ?? 0)])) as Usage;
+  return {
+    schemaVersion: RUN_SCHEMA_VERSION,
+    id: h.id,
+    status: h.status as RunStatus,
+    phase: h.phase as RunPhase,
+    iteration: Number(h.iteration),
+    request: h.request ? (JSON.parse(h.request) as GoalRequest) : null,
+    usage,
+    createdAt: Number(h.createdAt),
+    updatedAt: Number(h.updatedAt),
+    finishedAt: h.finishedAt ? Number(h.finishedAt) : null,
+    answer: h.answer ?? null,
+    error: h.error ? (JSON.parse(h.error) as RunError) : null,
+    ...(h.traceparent ? { traceparent: h.traceparent } : {}),
+  };
+}
+
+/** An event as stored; validated when it was appended. */
+function decodeEvent(id: string, fields: string[]): StoredRunEvent {
+  const raw = fields[fields.indexOf('e') + 1];
+  const event = JSON.parse(raw ?? 'null') as RunEvent | null;
+  if (!event || typeof event !== 'object') throw new TriadError('internal_error', `event ${id} is corrupt`, false);
+  return { ...event, id };
+}

@@ -1,14 +1,18 @@
 import type { Redis } from 'ioredis';
 import { ToolSpec } from '../contracts/tool-spec.js';
+import { TriadKeys } from './triad-keys.js';
 
 /** The tools executors offer, published in Redis so that planners (other processes) can show them to the model. */
 export class ToolCatalog {
+  private readonly key: string;
+
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
-  ) {}
+    prefix: string,
+  ) {
+    this.key = new TriadKeys(prefix).tools();
+  }
 
-  private key = () => `${this.prefix}:tools`;
   /** Parsed entries by their stored JSON: the catalog changes rarely and is read on every plan. */
   private parsed = new Map<string, ToolSpec | null>();
 
@@ -16,7 +20,7 @@ export class ToolCatalog {
   async publish(specs: ToolSpec[]): Promise<void> {
     if (!specs.length) return;
     const fields = specs.flatMap((s) => [s.name, JSON.stringify(ToolSpec.parse(s))]);
-    await this.redis.hset(this.key(), ...fields);
+    await this.redis.hset(this.key, ...fields);
   }
 
   /**
@@ -24,7 +28,7 @@ export class ToolCatalog {
    * JSON is parsed once and the result reused (frozen, since callers share it) while the stored JSON is the same.
    */
   async list(): Promise<ToolSpec[]> {
-    const raws = Object.values(await this.redis.hgetall(this.key()));
+    const raws = Object.values(await this.redis.hgetall(this.key));
     const parsed = new Map<string, ToolSpec | null>();
     for (const raw of raws) parsed.set(raw, this.parsed.has(raw) ? (this.parsed.get(raw) ?? null) : parseSpec(raw));
     this.parsed = parsed;

@@ -10,8 +10,6 @@ import {
   RUN_REDIS,
   RunStore,
   type SubmitRunResponse,
-  TRIAD_CONFIG,
-  type TriadConfig,
 } from '@triad/shared';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -27,7 +25,6 @@ export class RunSubmissionService {
   constructor(
     private readonly store: RunStore,
     @Inject(RUN_REDIS) private readonly redis: Redis,
-    @Inject(TRIAD_CONFIG) private readonly config: TriadConfig,
     @InjectQueue(QUEUES.goals) private readonly goals: Queue,
   ) {}
 
@@ -37,7 +34,7 @@ export class RunSubmissionService {
     const exists = (await this.store.get(runId)) !== null;
     // A run id is claimed once; the claim outlives the goal job's stay in the queue.
     const claimed =
-      !exists && (await this.redis.set(this.key('submitted', runId), '1', 'EX', DAY_SECONDS, 'NX')) === 'OK';
+      !exists && (await this.redis.set(this.store.keys.submitted(runId), '1', 'EX', DAY_SECONDS, 'NX')) === 'OK';
     // Re-adding is harmless (deterministic job id) and covers a crash between the claim and the add.
     if (!exists) await addJob(this.goals, JOB_NAMES.goal, { ...request, runId }, { jobId: jobIds.goal(runId) });
     return { runId, created: claimed, url: `/v1/runs/${runId}` };
@@ -51,12 +48,8 @@ export class RunSubmissionService {
   private async runIdFor(idempotencyKey: string | null): Promise<string> {
     const fresh = `run-${randomUUID()}`;
     if (!idempotencyKey) return fresh;
-    const key = this.key('idempotency', createHash('sha256').update(idempotencyKey).digest('hex'));
+    const key = this.store.keys.idempotency(createHash('sha256').update(idempotencyKey).digest('hex'));
     const set = await this.redis.set(key, fresh, 'EX', DAY_SECONDS, 'NX');
     return set === 'OK' ? fresh : ((await this.redis.get(key)) ?? fresh);
-  }
-
-  private key(kind: 'idempotency' | 'submitted', id: string): string {
-    return `${this.config.prefix}:${kind}:${id}`;
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { TriadKeys } from '@triad/shared';
 import { Redis } from 'ioredis';
 import { ToolFailure } from '../tool.js';
 import {
@@ -21,8 +22,8 @@ afterAll(async () => {
 
 describe('RedisToolMemory', () => {
   it('keeps run scope per run, in a hash under the run hash tag, and global scope shared', async () => {
-    const run1 = new RedisToolMemory(redis, prefix, 'run-1');
-    const run2 = new RedisToolMemory(redis, prefix, 'run-2');
+    const run1 = new RedisToolMemory(redis, new TriadKeys(prefix), 'run-1');
+    const run2 = new RedisToolMemory(redis, new TriadKeys(prefix), 'run-2');
     await run1.remember('run', 'city', 'Porto');
     await run1.remember('global', 'lesson', 'check units');
     expect(await run2.recall('run', 'city')).toEqual([]);
@@ -34,7 +35,7 @@ describe('RedisToolMemory', () => {
   });
 
   it('replaces a value under the same key and lists newest first', async () => {
-    const memory = new RedisToolMemory(redis, prefix, 'run-order');
+    const memory = new RedisToolMemory(redis, new TriadKeys(prefix), 'run-order');
     await memory.remember('run', 'a', 'first');
     await new Promise((resolve) => setTimeout(resolve, 5));
     await memory.remember('run', 'b', 'second');
@@ -47,7 +48,7 @@ describe('RedisToolMemory', () => {
   });
 
   it('stores a value of exactly 8 KB of multi-byte text and refuses one byte more', async () => {
-    const memory = new RedisToolMemory(redis, prefix, 'run-size');
+    const memory = new RedisToolMemory(redis, new TriadKeys(prefix), 'run-size');
     const exact = 'é'.repeat(MAX_MEMORY_VALUE_BYTES / 2);
     await memory.remember('run', 'exact', exact);
     expect((await memory.recall('run', 'exact'))[0].value).toBe(exact);
@@ -58,7 +59,7 @@ describe('RedisToolMemory', () => {
   });
 
   it(`returns at most ${MAX_RECALLED_ENTRIES} entries and refuses new keys beyond ${MAX_ENTRIES_PER_SCOPE}`, async () => {
-    const memory = new RedisToolMemory(redis, prefix, 'run-full');
+    const memory = new RedisToolMemory(redis, new TriadKeys(prefix), 'run-full');
     const key = `${prefix}:run:{run-full}:memory`;
     const fields = Array.from({ length: MAX_ENTRIES_PER_SCOPE }, (_, i) => [
       `k${i}`,

@@ -1,3 +1,4 @@
+import type { TriadKeys } from '@triad/shared';
 import type { Redis } from 'ioredis';
 import { ToolFailure } from '../tool.js';
 import type { MemoryEntry, MemoryScope, ToolMemory } from '../tool-memory.js';
@@ -28,7 +29,7 @@ interface Stored {
 export class RedisToolMemory implements ToolMemory {
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
+    private readonly keys: TriadKeys,
     private readonly runId: string,
   ) {}
 
@@ -62,9 +63,8 @@ export class RedisToolMemory implements ToolMemory {
       .slice(0, MAX_RECALLED_ENTRIES);
   }
 
-  // The braces are a cluster hash tag: all keys of one run live in one slot, like the run's other keys.
   private key(scope: MemoryScope): string {
-    return scope === 'run' ? `${this.prefix}:run:{${this.runId}}:memory` : `${this.prefix}:memory`;
+    return scope === 'run' ? this.keys.runMemory(this.runId) : this.keys.globalMemory();
   }
 }
 

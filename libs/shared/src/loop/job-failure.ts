@@ -3,7 +3,7 @@ import type { JobName } from '../contracts/queues.js';
 import type { RunErrorCode } from '../contracts/run-record.js';
 import { describeError, TriadError } from '../errors/triad-error.js';
 import { parseJob } from '../queue/typed-job.js';
-import type { RunFinisher } from './run-finisher.js';
+import type { RunFinisher } from '../runs/run-finisher.js';
 
 /** Whether BullMQ will give up on this job after `err`: a non-retryable error, or the last attempt. */
 export function isFinalFailure(job: Pick<Job, 'attemptsMade' | 'opts'>, err: unknown): boolean {

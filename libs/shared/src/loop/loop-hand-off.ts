@@ -1,0 +1,50 @@
+import type { FlowProducer, Queue } from 'bullmq';
+import { ActJob, JudgeJob, jobIds, PlanJob } from '../contracts/jobs.js';
+import { JOB_NAMES, QUEUES } from '../contracts/queues.js';
+import { defaultJobOptions } from '../queue/job-options.js';
+
+/**
+ * Hands the next stage its job: the one place where the loop adds jobs. Every job id is deterministic, so handing
+ * off twice (a redelivered stage repeating its hand-off) adds nothing the second time.
+ */
+export class LoopHandOff {
+  constructor(
+    private readonly queues: { plan: Queue; judge: Queue },
+    private readonly flows: FlowProducer,
+    private readonly jobAttempts: number,
+  ) {}
+
+  /** The planning stage of an iteration (iteration 1 starts a run). */
+  async plan(runId: string, iteration: number): Promise<void> {
+    const data = PlanJob.parse({ runId, iteration });
+    await this.queues.plan.add(JOB_NAMES.plan, data, { ...this.options(), jobId: jobIds.plan(runId, iteration) });
+  }
+
+  /** The judge of a proposed answer. */
+  async judgeAnswer(runId: string, iteration: number): Promise<void> {
+    const data = JudgeJob.parse({ runId, iteration, kind: 'answer' });
+    await this.queues.judge.add(JOB_NAMES.judge, data, { ...this.options(), jobId: jobIds.judge(runId, iteration) });
+  }
+
+  /** The iteration's tool steps, and the judge that starts once every one of them is done (a flow: fan-in). */
+  async actThenJudge(runId: string, iteration: number, stepIds: string[]): Promise<void> {
+    const opts = this.options();
+    await this.flows.add({
+      name: JOB_NAMES.judge,
+      queueName: QUEUES.judge,
+      data: JudgeJob.parse({ runId, iteration, kind: 'observe' }),
+      opts: { ...opts, jobId: jobIds.judge(runId, iteration) },
+      children: stepIds.map((stepId) => ({
+        name: JOB_NAMES.act,
+        queueName: QUEUES.act,
+        data: ActJob.parse({ runId, iteration, stepId }),
+        // A child that fails for good must not strand its parent: the judge reports the missing observation.
+        opts: { ...opts, jobId: jobIds.act(runId, stepId), ignoreDependencyOnFailure: true },
+      })),
+    });
+  }
+
+  private options() {
+    return defaultJobOptions(this.jobAttempts);
+  }
+}
