@@ -4,7 +4,7 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type ApprovalRecord, ApprovalStore, Approvals, type StoredRunEvent } from '@triad/shared';
+import { type ApprovalRecord, ApprovalStore, Approvals, type StoredRunEvent, wakeParkedStep } from '@triad/shared';
 import type { ToolCallScript } from '@triad/testing';
 import { EffectServer } from './support/effect-server.js';
 import { GatewayClient } from './support/gateway-harness.js';
@@ -44,7 +44,7 @@ const hookEffects = (subject: string) =>
 /** The harness's approval API, and a wait for a run's pending gates. */
 function approvalsOf(triad: TriadHarness) {
   const store = new ApprovalStore(triad.redis, triad.prefix);
-  const approvals = new Approvals(store, triad.queues.act);
+  const approvals = new Approvals(store, { wake: (r, s) => wakeParkedStep(triad.queues.act, r, s) });
   const pending = (runId: string, count: number) =>
     triad.eventually(
       async () => {

@@ -2,7 +2,7 @@
 // happens once), stopped with SIGTERM (the step finishes first), killed by every delivery of a poison step (its
 // run fails with the reason), and a run cancelled mid-tool.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { ApprovalStore, Approvals, jobIds, QUEUES, RunControl, RunFinisher } from '@triad/shared';
+import { ApprovalStore, Approvals, jobIds, QUEUES, RunControl, RunFinisher, wakeParkedStep } from '@triad/shared';
 import { QueueEvents } from 'bullmq';
 import { EffectServer } from './support/effect-server.js';
 import { ACCEPT, acceptedScript, httpPost } from './support/scripts.js';
@@ -135,7 +135,9 @@ it('aborts the in-flight tool of a cancelled run and ends the run cancelled', as
     triad.redis,
     triad.store,
     new RunFinisher(triad.store, triad.queues.results),
-    new Approvals(new ApprovalStore(triad.redis, triad.prefix), triad.queues.act),
+    new Approvals(new ApprovalStore(triad.redis, triad.prefix), {
+      wake: (r, s) => wakeParkedStep(triad.queues.act, r, s),
+    }),
   );
   expect(await control.cancel(runId, 'ops@example.com', 'taking too long')).toBe(true);
   const run = await triad.waitForRun(runId);

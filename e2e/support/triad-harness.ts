@@ -11,6 +11,7 @@ import {
   type RunRecord,
   RunStore,
   type StoredRunEvent,
+  wakeParkedStep,
 } from '@triad/shared';
 import {
   deleteKeys,
@@ -71,7 +72,9 @@ export class TriadHarness {
       results: q(QUEUES.results),
     };
     this.store = new RunStore(redis, prefix);
-    this.approvals = new Approvals(new ApprovalStore(redis, prefix), this.queues.act);
+    this.approvals = new Approvals(new ApprovalStore(redis, prefix), {
+      wake: (r, s) => wakeParkedStep(this.queues.act, r, s),
+    });
   }
 
   static async start(opts: HarnessOptions): Promise<TriadHarness> {

@@ -1,4 +1,4 @@
-import type { FlowProducer, Queue } from 'bullmq';
+import { type FlowProducer, Job, type Queue } from 'bullmq';
 import { ActJob, JudgeJob, jobIds, PlanJob } from '../contracts/jobs.js';
 import { JOB_NAMES, QUEUES } from '../contracts/queues.js';
 import { defaultJobOptions } from '../queue/job-options.js';
@@ -9,7 +9,7 @@ import { defaultJobOptions } from '../queue/job-options.js';
  */
 export class LoopHandOff {
   constructor(
-    private readonly queues: { plan: Queue; judge: Queue },
+    private readonly queues: { plan: Queue; act: Queue; judge: Queue },
     private readonly flows: FlowProducer,
     private readonly jobAttempts: number,
   ) {}
@@ -44,7 +44,18 @@ export class LoopHandOff {
     });
   }
 
+  /** Brings a parked tool step (waiting for an approval) back at once; a no-op when it is not parked. */
+  wake(runId: string, stepId: string): Promise<void> {
+    return wakeParkedStep(this.queues.act, runId, stepId);
+  }
+
   private options() {
     return defaultJobOptions(this.jobAttempts);
   }
+}
+
+/** Moves a parked act job from delayed to waiting; a no-op when it is not parked (yet, or any more). */
+export async function wakeParkedStep(act: Queue, runId: string, stepId: string): Promise<void> {
+  const job = await Job.fromId(act, jobIds.act(runId, stepId));
+  if (job && (await job.isDelayed())) await job.promote().catch(() => {}); // lost a race with another waker
 }

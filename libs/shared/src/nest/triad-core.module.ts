@@ -63,9 +63,14 @@ export class TriadCoreModule {
         },
         {
           provide: LoopHandOff,
-          useFactory: (plan: Queue, judge: Queue, flows: FlowProducer) =>
-            new LoopHandOff({ plan, judge }, flows, config.jobAttempts),
-          inject: [getQueueToken(QUEUES.plan), getQueueToken(QUEUES.judge), getFlowProducerToken(LOOP_FLOWS)],
+          useFactory: (plan: Queue, act: Queue, judge: Queue, flows: FlowProducer) =>
+            new LoopHandOff({ plan, act, judge }, flows, config.jobAttempts),
+          inject: [
+            getQueueToken(QUEUES.plan),
+            getQueueToken(QUEUES.act),
+            getQueueToken(QUEUES.judge),
+            getFlowProducerToken(LOOP_FLOWS),
+          ],
         },
         {
           provide: RunLoop,
@@ -76,8 +81,8 @@ export class TriadCoreModule {
         { provide: ApprovalStore, useFactory: (r: Redis) => new ApprovalStore(r, config.prefix), inject: [RUN_REDIS] },
         {
           provide: Approvals,
-          useFactory: (store: ApprovalStore, act: Queue) => new Approvals(store, act),
-          inject: [ApprovalStore, getQueueToken(QUEUES.act)],
+          useFactory: (store: ApprovalStore, handOff: LoopHandOff) => new Approvals(store, handOff),
+          inject: [ApprovalStore, LoopHandOff],
         },
         {
           provide: RunControl,

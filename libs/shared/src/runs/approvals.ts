@@ -1,11 +1,10 @@
-import { Job, type Queue } from 'bullmq';
 import {
   ApprovalDecision,
   type ApprovalRecord,
   type ApprovalDecision as DecisionInput,
 } from '../contracts/approval.js';
-import { jobIds } from '../contracts/jobs.js';
 import { InvalidInputError } from '../errors/triad-error.js';
+import type { LoopHandOff } from '../loop/loop-hand-off.js';
 import type { ApprovalStore } from '../store/approval-store.js';
 
 /** Thrown when an approval does not exist or has been decided already. */
@@ -18,7 +17,7 @@ export class ApprovalNotPendingError extends InvalidInputError {}
 export class Approvals {
   constructor(
     private readonly store: ApprovalStore,
-    private readonly actQueue: Queue,
+    private readonly handOff: Pick<LoopHandOff, 'wake'>,
   ) {}
 
   /** Pending approvals, soonest deadline first. */
@@ -57,8 +56,7 @@ export class Approvals {
   }
 
   /** Moves a parked step from delayed to waiting; a no-op when it is not parked (yet, or any more). */
-  async wake(runId: string, stepId: string): Promise<void> {
-    const job = await Job.fromId(this.actQueue, jobIds.act(runId, stepId));
-    if (job && (await job.isDelayed())) await job.promote().catch(() => {}); // lost a race with another waker
+  wake(runId: string, stepId: string): Promise<void> {
+    return this.handOff.wake(runId, stepId);
   }
 }

@@ -23,22 +23,31 @@ afterAll(async () => {
 it('lists what is published now, sorted, skipping entries that do not parse', async () => {
   await catalog.publish([spec('zeta', 'z'), spec('alpha', 'a')]);
   await redis.hset(`${prefix}:tools`, 'broken', JSON.stringify({ name: 'Broken!' }));
-  expect((await catalog.list()).map((t) => t.name)).toEqual(['alpha', 'zeta']);
+  expect((await catalog.list(0)).map((t) => t.name)).toEqual(['alpha', 'zeta']);
   // A second reader's change shows at once: the store is read every time, only parsing is reused.
   await new ToolCatalog(redis, prefix).publish([spec('alpha', 'changed')]);
-  const again = await catalog.list();
+  const again = await catalog.list(0);
   expect(again.map((t) => [t.name, t.description])).toEqual([
     ['alpha', 'changed'],
     ['zeta', 'z'],
   ]);
   await redis.hdel(`${prefix}:tools`, 'zeta');
-  expect((await catalog.list()).map((t) => t.name)).toEqual(['alpha']);
+  expect((await catalog.list(0)).map((t) => t.name)).toEqual(['alpha']);
 });
 
 it('hands out entries that cannot be changed by one caller for the next', async () => {
-  const [first] = await catalog.list();
+  const [first] = await catalog.list(0);
   expect(() => {
     (first.parameters as Record<string, unknown>).type = 'string';
   }).toThrow(TypeError);
-  expect((await catalog.list())[0].parameters).toEqual({ type: 'object', properties: {} });
+  expect((await catalog.list(0))[0].parameters).toEqual({ type: 'object', properties: {} });
+});
+
+it('reuses a list read less than maxAgeMs ago, and reads again after', async () => {
+  const reader = new ToolCatalog(redis, prefix);
+  await catalog.publish([spec('alpha', 'before')]);
+  expect((await reader.list(60_000)).find((t) => t.name === 'alpha')?.description).toBe('before');
+  await catalog.publish([spec('alpha', 'after')]);
+  expect((await reader.list(60_000)).find((t) => t.name === 'alpha')?.description).toBe('before');
+  expect((await reader.list(0)).find((t) => t.name === 'alpha')?.description).toBe('after');
 });

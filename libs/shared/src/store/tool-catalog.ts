@@ -24,10 +24,26 @@ export class ToolCatalog {
   }
 
   /**
-   * Every published tool, by name; an entry that does not parse is skipped. Read from Redis each time; an entry's
-   * JSON is parsed once and the result reused (frozen, since callers share it) while the stored JSON is the same.
+   * Every published tool, by name; an entry that does not parse is skipped. The catalog changes only when an executor
+   * starts, and is read on every plan: a list read less than `maxAgeMs` ago is reused (one read at a time), and an
+   * entry's JSON is parsed once, frozen (callers share it), while the stored JSON is the same.
    */
-  async list(): Promise<ToolSpec[]> {
+  list(maxAgeMs = LIST_MAX_AGE_MS): Promise<ToolSpec[]> {
+    const now = Date.now();
+    if (!this.listed || now - this.listed.at >= maxAgeMs) {
+      const read = this.read();
+      this.listed = { at: now, read };
+      // A failed read is not reused.
+      read.catch(() => {
+        if (this.listed?.read === read) this.listed = undefined;
+      });
+    }
+    return this.listed.read;
+  }
+
+  private listed: { at: number; read: Promise<ToolSpec[]> } | undefined;
+
+  private async read(): Promise<ToolSpec[]> {
     const raws = Object.values(await this.redis.hgetall(this.key));
     const parsed = new Map<string, ToolSpec | null>();
     for (const raw of raws) parsed.set(raw, this.parsed.has(raw) ? (this.parsed.get(raw) ?? null) : parseSpec(raw));
@@ -40,6 +56,9 @@ export class ToolCatalog {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 }
+
+/** How long a listed catalog is reused. */
+const LIST_MAX_AGE_MS = 1_000;
 
 function parseSpec(raw: string): ToolSpec | null {
   const parsed = ToolSpec.safeParse(JSON.parse(raw));
