@@ -51,6 +51,7 @@ export async function measureRedisCost(opts: BenchOptions) {
     return {
       figures: {
         redisCommandsPerLoop: round(triadCost.commandsPerLoop, 1),
+        redisCommandsPerLoopRatio: round(triadCost.commandsPerLoop / rawCost.commandsPerLoop, 2),
         rawRedisCommandsPerLoop: round(rawCost.commandsPerLoop, 1),
         redisBytesPerRun: Math.round(triadCost.bytesPerRun),
         rawRedisBytesPerRun: Math.round(rawCost.bytesPerRun),
@@ -59,7 +60,7 @@ export async function measureRedisCost(opts: BenchOptions) {
         {
           measure: 'Redis commands per loop, Triad / raw',
           value: `${fmt(triadCost.commandsPerLoop)} / ${fmt(rawCost.commandsPerLoop)}`,
-          note: `INFO commandstats delta over ${runs} runs (200 in flight)`,
+          note: `INFO commandstats delta over ${runs} runs (200 in flight); ratio ${fmt(triadCost.commandsPerLoop / rawCost.commandsPerLoop)}, target <= 1.3`,
         },
         {
           measure: 'Redis bytes per finished run, Triad / raw',

@@ -194,6 +194,8 @@ export async function startTriad(opts: TriadOptions): Promise<TriadStack> {
     OPENAI_BASE_URL: `${opts.model.url}/v1`,
     OPENAI_API_KEY: 'bench',
     ...TRIAD_BASE_ENV,
+    // e.g. BENCH_SERVICE_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=prof" profiles every service (written when it stops).
+    ...(process.env.BENCH_SERVICE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS } : {}),
     ...opts.env,
   };
   const redis = createRedisConnection(redisUrl, 'bench');
