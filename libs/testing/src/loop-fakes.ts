@@ -94,7 +94,7 @@ export class Parked extends Error {}
 export class RecordingStageContext implements StageContext {
   readonly parked: Array<{ untilMs: number; reason: string }> = [];
   readonly controller = new AbortController();
-  readonly signal = this.controller.signal;
+  readonly signal: AbortSignal = this.controller.signal;
 
   park = async (untilMs: number, reason: string, afterParked?: () => Promise<void>): Promise<never> => {
     this.parked.push({ untilMs, reason });

@@ -68,7 +68,7 @@ async function setup(s: Setup = {}) {
   const job: JudgeJob = { runId, iteration, kind: answer === null ? 'observe' : 'answer' };
   const fakes = recordingLoop(store);
   const judgeIt = (j: JudgeJob = job) => fakes.loop.judge(j, new RecordingStageContext(), judge);
-  return { judge, model, runId, job, judgeIt, ...fakes };
+  return { model, runId, job, judgeIt, ...fakes };
 }
 
 const verdictOf = async (runId: string) => (await store.events(runId)).filter((e) => e.type === 'verdict').at(-1);

@@ -81,7 +81,7 @@ describe('PlannerService.decide', () => {
     const [request] = model.requests;
     expect(request?.model).toBe(config.model.plannerModel);
     expect(request?.messages.slice(1)).toEqual([{ role: 'user', content: 'add two numbers' }]);
-    expect(request?.tools?.map((t) => t.function.name)).toEqual(['calculator']);
+    expect(request?.tools?.map((t) => ('function' in t ? t.function.name : t))).toEqual(['calculator']);
     expect(request?.secretArguments).toEqual({ calculator: [], http_get: ['token'] });
     expect(request?.signal).toBe(signal);
   });
