@@ -1,5 +1,14 @@
 export { deleteKeys } from './delete-keys.js';
-export { type AddedJob, RecordingFlows, RecordingQueue, ScriptedReasoningModel, specPrefix } from './loop-fakes.js';
+export {
+  type AddedJob,
+  Parked,
+  RecordingFlows,
+  RecordingQueue,
+  RecordingStageContext,
+  recordingLoop,
+  ScriptedReasoningModel,
+  specPrefix,
+} from './loop-fakes.js';
 export {
   Fault,
   loadScenarioFile,

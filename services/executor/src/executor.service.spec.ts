@@ -10,14 +10,13 @@ import {
   loadConfig,
   PlanDecision,
   QUEUES,
-  RunFinisher,
   RunStore,
   StepResult,
   ToolCatalog,
   type TriadConfig,
 } from '@triad/shared';
-import { deleteKeys, RecordingQueue, specPrefix } from '@triad/testing';
-import { DelayedError, type Job, type Queue } from 'bullmq';
+import { deleteKeys, Parked, RecordingQueue, RecordingStageContext, recordingLoop, specPrefix } from '@triad/testing';
+import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { ApprovalGate } from './approval-gate.js';
@@ -27,13 +26,14 @@ import { defineTool } from './tools/tool.js';
 import { ToolRegistry } from './tools/tool-registry.js';
 import { Workspace } from './tools/workspace.js';
 
-// The executor's decisions with its real logic, tool runner, approval gate and store (Lua on Redis); the queues and
-// the BullMQ job it is handed are fakes that record what they were asked.
+// The executor's own stage with its real tool runner, approval gate and store (Lua on Redis). It runs through a
+// RunLoop over recording queues, since what it decided is read back from the ledger and the run's usage; the
+// stage context records where a gated step parked. The loop's protocol is in libs/shared/src/loop/run-loop.spec.ts.
 const redis = new Redis(process.env.REDIS_URL || 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
 const prefix = specPrefix('executor');
 const store = new RunStore(redis, prefix);
 const approvalStore = new ApprovalStore(redis, prefix);
-const results = new RecordingQueue(QUEUES.results);
+const { loop } = recordingLoop(store);
 const config: TriadConfig = { ...loadConfig({}), prefix, executorId: 'spec-executor' };
 
 /** Every run of a tool, by tool name, with the arguments it got. */
@@ -61,14 +61,25 @@ const launch = defineTool({
   },
 });
 
+const fetchy = defineTool({
+  name: 'fetchy',
+  description: 'echoes its token, as a careless remote might',
+  input: z.object({ url: z.string(), token: z.string().meta({ secret: true }) }),
+  output: z.object({ echoed: z.string() }),
+  risk: 'read',
+  run: async (args) => {
+    ran.push(['fetchy', args]);
+    return { echoed: `got ${args.token}` };
+  },
+});
+
 let executor: ExecutorService;
 beforeAll(async () => {
   const approvals = new Approvals(approvalStore, new RecordingQueue(QUEUES.act) as unknown as Queue);
   executor = new ExecutorService(
     store,
-    new RunFinisher(store, results as unknown as Queue),
     new ToolCatalog(redis, prefix),
-    new ToolRegistry([note, launch]),
+    new ToolRegistry([note, launch, fetchy]),
     await Workspace.open(await mkdtemp(join(tmpdir(), 'triad-executor-spec-'))),
     new ApprovalGate(approvalStore, approvals, config),
     new CancelListener(redis, store),
@@ -80,15 +91,6 @@ afterAll(async () => {
   await deleteKeys(redis, prefix);
   await redis.quit();
 });
-
-/** A BullMQ job stand-in: the gate parks a step through moveToDelayed. */
-function fakeJob() {
-  const parked: Array<[number, string | undefined]> = [];
-  const job = {
-    moveToDelayed: async (ts: number, token?: string) => void parked.push([ts, token]),
-  } as unknown as Job;
-  return { job, parked };
-}
 
 let runs = 0;
 /** A running run whose iteration 1 planned these calls (tool, raw arguments), as the planner records it. */
@@ -102,12 +104,12 @@ async function plannedRun(
   const toolCalls = calls.map(([tool, args], i) => ({ stepId: `1-${i}`, callId: `c${i}`, tool, arguments: args }));
   const decision = { iteration: 1, model: 'm', thought: 't', toolCalls, answer: null, inputTokens: 0, outputTokens: 0 };
   await store.once(runId, 'plan:1', PlanDecision, decision);
-  await store.transition(runId, { iteration: 1, phase: 'plan' }, { phase: 'act' });
+  await redis.hset(store.keys.run(runId), 'phase', 'act');
   return runId;
 }
 
-const act = (runId: string, stepId = '1-0', job = fakeJob().job) =>
-  executor.act(job, { runId, iteration: 1, stepId }, 'token-1', new AbortController().signal);
+const act = (runId: string, stepId = '1-0', ctx = new RecordingStageContext()) =>
+  loop.act({ runId, iteration: 1, stepId }, ctx, executor);
 
 const outcome = (r: StepResult) => (r.observation.ok ? 'ok' : r.observation.error.code);
 
@@ -142,15 +144,19 @@ describe('ExecutorService decisions', () => {
   it('parks a call the server policy gates, then runs the approver’s edited arguments', async () => {
     ran.length = 0;
     const runId = await plannedRun([['launch', '{"target":"moon"}']]);
-    const { job, parked } = fakeJob();
-    await expect(act(runId, '1-0', job)).rejects.toBeInstanceOf(DelayedError);
+    const ctx = new RecordingStageContext();
+    await expect(act(runId, '1-0', ctx)).rejects.toBeInstanceOf(Parked);
     const gate = await approvalStore.get(runId, '1-0');
     expect(gate).toMatchObject({ status: 'pending', tool: 'launch', risk: 'irreversible' });
-    expect(parked).toEqual([[gate?.expiresAt, 'token-1']]);
+    expect(ctx.parked.map((p) => p.untilMs)).toEqual([gate?.expiresAt]);
     expect(ran).toEqual([]);
+    // Only checked while it waits: nothing reserved, nothing on record.
+    expect((await store.get(runId))?.usage.toolCalls).toBe(0);
+    expect(await store.getOnce(runId, 'step:1-0', StepResult)).toBeNull();
     await approvalStore.decide(runId, '1-0', { status: 'approved', by: 'a', editedArguments: '{"target":"mars"}' });
     expect(outcome(await act(runId))).toBe('ok');
     expect(ran).toEqual([['launch', { target: 'mars' }]]);
+    expect((await store.get(runId))?.usage.toolCalls).toBe(1);
   });
 
   it.each([
@@ -159,7 +165,7 @@ describe('ExecutorService decisions', () => {
   ] as const)('turns a gate decided %s into a %s observation, not counted as a tool call', async (status, code) => {
     ran.length = 0;
     const runId = await plannedRun([['launch', '{"target":"moon"}']]);
-    await expect(act(runId)).rejects.toBeInstanceOf(DelayedError);
+    await expect(act(runId)).rejects.toBeInstanceOf(Parked);
     await approvalStore.decide(runId, '1-0', { status, by: 'a', reason: 'no' });
     expect(outcome(await act(runId))).toBe(code);
     expect(ran).toEqual([]);
@@ -168,7 +174,7 @@ describe('ExecutorService decisions', () => {
 
   it('gates a read tool when the goal adds its level', async () => {
     const runId = await plannedRun([['note', '{"text":"hi"}']], { goal: 'careful', requireApproval: ['read'] });
-    await expect(act(runId)).rejects.toBeInstanceOf(DelayedError);
+    await expect(act(runId)).rejects.toBeInstanceOf(Parked);
     expect(await approvalStore.get(runId, '1-0')).toMatchObject({ status: 'pending', risk: 'read' });
   });
 
@@ -209,5 +215,32 @@ describe('ExecutorService decisions', () => {
     expect(await store.get(runId)).toMatchObject({ status: 'budget_exceeded', usage: { toolCalls: 0 } });
     const types = (await store.events(runId)).map((e) => e.type);
     expect(types.slice(-2)).toEqual(['observation', 'status.changed']);
+  });
+
+  it('refuses a tool the goal does not allow before anything else, reserving nothing', async () => {
+    ran.length = 0;
+    const runId = await plannedRun([['launch', '{"target":"moon"}']], { goal: 'narrow', tools: ['note'] });
+    const result = await act(runId);
+    expect(outcome(result)).toBe('tool_not_allowed');
+    expect(result.observation.ok || result.observation.error.message).toContain('allowed tools: note');
+    expect(ran).toEqual([]);
+    expect(await approvalStore.get(runId, '1-0')).toBeNull();
+    expect((await store.get(runId))?.usage.toolCalls).toBe(0);
+  });
+
+  it('never records a secret argument’s value, even when the tool echoes it', async () => {
+    ran.length = 0;
+    const secret = 'sk-executor-spec';
+    const runId = await plannedRun([['fetchy', `{"url":"https://example.com","token":"${secret}"}`]]);
+    const result = await act(runId);
+    expect(outcome(result)).toBe('ok');
+    expect(ran).toEqual([['fetchy', { url: 'https://example.com', token: secret }]]);
+    expect(JSON.stringify(result)).not.toContain(secret);
+    expect(JSON.stringify(await store.events(runId))).not.toContain(secret);
+    expect(executor.spanAttributes({ stepId: '1-0', callId: 'c', tool: 'fetchy', arguments: '{}' })).toEqual({
+      'gen_ai.operation.name': 'execute_tool',
+      'gen_ai.tool.name': 'fetchy',
+      'gen_ai.tool.call.id': 'c',
+    });
   });
 });

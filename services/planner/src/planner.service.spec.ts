@@ -4,24 +4,24 @@ import {
   type GoalRequestInput,
   jobIds,
   loadConfig,
-  QUEUES,
-  RunFinisher,
+  PlanDecision,
   RunStore,
   ToolCatalog,
   type ToolSpec,
   TriadError,
 } from '@triad/shared';
-import { deleteKeys, RecordingFlows, RecordingQueue, ScriptedReasoningModel, specPrefix } from '@triad/testing';
-import type { FlowProducer, Queue } from 'bullmq';
+import { deleteKeys, RecordingStageContext, recordingLoop, ScriptedReasoningModel, specPrefix } from '@triad/testing';
 import { Redis } from 'ioredis';
 import { PlannerService } from './planner.service.js';
 
-// The planner's decisions with its real logic and real store (the compare-and-set lives in Lua, on Redis); the
-// model, the queues and the flow producer are fakes that record what they were asked.
+// The planner's own stage (what it asks the model, what it makes of the reply) with its real catalog and store;
+// the model is scripted. Where a property needs the record, the stage runs through a RunLoop over recording queues
+// (the loop's own protocol is specified in libs/shared/src/loop/run-loop.spec.ts).
 const redis = new Redis(process.env.REDIS_URL || 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
 const prefix = specPrefix('planner');
 const store = new RunStore(redis, prefix);
 const catalog = new ToolCatalog(redis, prefix);
+const config = loadConfig({});
 const SECRET = 'sk-planner-spec';
 const spec = (name: string, secretArguments: string[]): ToolSpec => ({
   name,
@@ -39,76 +39,55 @@ afterAll(async () => {
 });
 
 let runs = 0;
-/** A planner over fresh fakes, and a new running run (at iteration 1, phase plan) for it. */
+/** A planner over a scripted model, and a new running run (at iteration 1, phase plan) for it. */
 async function setup(
   replies: ConstructorParameters<typeof ScriptedReasoningModel>[0],
-  goal: GoalRequestInput = {
-    goal: 'add two numbers',
-  },
-  createdAt = Date.now(),
+  goal: GoalRequestInput = { goal: 'add two numbers' },
 ) {
   const model = new ScriptedReasoningModel(replies);
-  const [planQueue, judgeQueue, results, flows] = [
-    new RecordingQueue(QUEUES.plan),
-    new RecordingQueue(QUEUES.judge),
-    new RecordingQueue(QUEUES.results),
-    new RecordingFlows(),
-  ];
-  const finisher = new RunFinisher(store, results as unknown as Queue);
-  const planner = new PlannerService(
-    store,
-    finisher,
-    catalog,
-    model,
-    { ...loadConfig({}), jobAttempts: 3 },
-    judgeQueue as unknown as Queue,
-    flows as unknown as FlowProducer,
-  );
+  const planner = new PlannerService(catalog, model, config);
   const runId = `r${++runs}`;
-  await store.create(runId, GoalRequest.parse(goal), createdAt);
-  return { planner, model, judgeQueue, results, flows, runId, planQueue };
+  await store.create(runId, GoalRequest.parse(goal));
+  const fakes = recordingLoop(store);
+  const ctx = new RecordingStageContext();
+  const planIteration = (iteration = 1) =>
+    fakes.loop.plan({ runId, iteration }, ctx, (view, c) => planner.decide(view, c.signal));
+  return { planner, model, runId, planIteration, ...fakes };
 }
 
-const types = async (runId: string) => (await store.events(runId)).map((e) => e.type);
+const view = async (runId: string, iteration = 1) => ({
+  run: (await store.get(runId)) ?? (undefined as never),
+  iteration,
+  events: await store.events(runId),
+});
 
-describe('PlannerService decisions', () => {
+describe('PlannerService.decide', () => {
   it('throws a retryable error, without asking the model, while no executor has published its tools', async () => {
     const { planner, model, runId } = await setup([{ content: 'never' }]);
-    const err = await planner.plan(runId, 1).catch((e) => e);
+    const err = await planner.decide(await view(runId)).catch((e) => e);
     expect(err).toBeInstanceOf(TriadError);
     expect((err as TriadError).retryable).toBe(true);
     expect(model.requests).toHaveLength(0);
     await catalog.publish(tools); // every later case has tools
   });
 
-  it('does nothing for a run that does not exist', async () => {
-    const { planner, model } = await setup([]);
-    expect(await planner.plan('missing-run', 1)).toBe('run missing-run does not exist');
-    expect(model.requests).toHaveLength(0);
+  it('asks the planner model with the run’s conversation, the tools its goal allows, and their secret names', async () => {
+    const { planner, model, runId } = await setup([{ content: 'It is 3.' }], {
+      goal: 'add two numbers',
+      tools: ['calculator'],
+    });
+    const signal = new AbortController().signal;
+    await planner.decide(await view(runId), signal);
+    const [request] = model.requests;
+    expect(request?.model).toBe(config.model.plannerModel);
+    expect(request?.messages.slice(1)).toEqual([{ role: 'user', content: 'add two numbers' }]);
+    expect(request?.tools?.map((t) => ('function' in t ? t.function.name : t))).toEqual(['calculator']);
+    expect(request?.secretArguments).toEqual({ calculator: [], http_get: ['token'] });
+    expect(request?.signal).toBe(signal);
   });
 
-  it('republishes the result of a run that has ended, without asking the model', async () => {
-    const { planner, model, results, runId } = await setup([]);
-    await store.finish(runId, { status: 'cancelled', iteration: 1, reason: 'stop' });
-    expect(await planner.plan(runId, 1)).toBe('run already cancelled');
-    expect(results.jobs.map((j) => j.opts.jobId)).toEqual([jobIds.runFinished(runId)]);
-    expect(model.requests).toHaveLength(0);
-  });
-
-  it('ends the run as budget_exceeded before the model call when the budget is used up', async () => {
-    const { planner, model, results, runId } = await setup(
-      [{ content: 'never' }],
-      { goal: 'slow', budget: { timeoutMs: 1_000 } },
-      Date.now() - 5_000,
-    );
-    expect(await planner.plan(runId, 1)).toBe('timeoutMs: run older than 1000 ms');
-    expect(model.requests).toHaveLength(0);
-    expect(await store.get(runId)).toMatchObject({ status: 'budget_exceeded', usage: { modelCalls: 0 } });
-    expect(results.jobs).toHaveLength(1);
-  });
-
-  it('turns tool calls into a flow: a judge parent observing, one act child per call, secrets out of events', async () => {
-    const { planner, flows, judgeQueue, runId } = await setup([
+  it('turns tool calls into a decision with step ids, raw arguments for the executor, events without secrets', async () => {
+    const { planner, runId } = await setup([
       {
         content: 'Sum, then fetch.',
         toolCalls: [
@@ -117,60 +96,65 @@ describe('PlannerService decisions', () => {
         ],
       },
     ]);
-    expect(await planner.plan(runId, 1)).toBe('2 tool calls');
-    expect(await store.get(runId)).toMatchObject({ iteration: 1, phase: 'act', usage: { modelCalls: 1 } });
-    expect(judgeQueue.jobs).toHaveLength(0);
-    expect(flows.flows).toHaveLength(1);
-    const [flow] = flows.flows;
-    expect([flow?.queueName, flow?.opts.jobId, flow?.data]).toEqual([
-      'judge',
-      jobIds.judge(runId, 1),
-      { runId, iteration: 1, kind: 'observe' },
+    const { value, events, usage } = await planner.decide(await view(runId));
+    expect(value).toMatchObject({ iteration: 1, thought: 'Sum, then fetch.', answer: null });
+    expect(value.toolCalls.map((c) => [c.stepId, c.callId, c.tool])).toEqual([
+      ['1-0', 'c1', 'calculator'],
+      ['1-1', 'c2', 'http_get'],
     ]);
-    expect(flow?.children.map((c) => [c.queueName, c.opts.jobId, c.data])).toEqual([
-      ['act', jobIds.act(runId, '1-0'), { runId, iteration: 1, stepId: '1-0' }],
-      ['act', jobIds.act(runId, '1-1'), { runId, iteration: 1, stepId: '1-1' }],
-    ]);
-    const events = await store.events(runId);
-    expect(events.slice(2).map((e) => e.type)).toEqual(['thought', 'tool.called', 'tool.called']);
+    expect(value.toolCalls[1]?.arguments).toContain(SECRET);
+    expect(events.map((e) => e.type)).toEqual(['thought', 'tool.called', 'tool.called']);
+    expect(events[0]).toMatchObject({ stage: 'interpret', text: 'Sum, then fetch.' });
     expect(JSON.stringify(events)).not.toContain(SECRET);
+    expect(usage).toMatchObject({ modelCalls: 1, inputTokens: 10, outputTokens: 5 });
   });
 
-  it('sends a reply without tool calls to the judge as a proposed answer', async () => {
-    const { planner, flows, judgeQueue, runId } = await setup([{ content: 'It is 3.' }]);
-    expect(await planner.plan(runId, 1)).toBe('answer proposed');
-    expect(await store.get(runId)).toMatchObject({ iteration: 1, phase: 'judge' });
-    expect(flows.flows).toHaveLength(0);
-    expect(judgeQueue.jobs.map((j) => [j.name, j.opts.jobId, j.data])).toEqual([
-      ['judge', jobIds.judge(runId, 1), { runId, iteration: 1, kind: 'answer' }],
+  it('turns a reply without tool calls into a proposed answer, planned in a later iteration', async () => {
+    const { planner, runId } = await setup([{ content: 'It is 3.' }]);
+    const { value, events } = await planner.decide(await view(runId, 2));
+    expect(value).toMatchObject({ iteration: 2, thought: null, toolCalls: [], answer: 'It is 3.' });
+    expect(events.map((e) => e.type)).toEqual(['thought', 'answer.proposed']);
+    expect(events[0]).toMatchObject({ stage: 'plan', text: 'proposing an answer' });
+  });
+});
+
+describe('PlannerService in the loop', () => {
+  it('records tool calls without their secrets and hands them off as a flow', async () => {
+    const { planIteration, flows, runId } = await setup([
+      {
+        content: 'Fetch.',
+        toolCalls: [{ id: 'c1', name: 'http_get', arguments: `{"url":"https://example.com","token":"${SECRET}"}` }],
+      },
     ]);
-    expect((await types(runId)).slice(2)).toEqual(['thought', 'answer.proposed']);
+    expect(await planIteration()).toBe('1 tool calls');
+    expect(await store.get(runId)).toMatchObject({ iteration: 1, phase: 'act', usage: { modelCalls: 1 } });
+    const events = await store.events(runId);
+    expect(events.slice(2).map((e) => e.type)).toEqual(['thought', 'tool.called']);
+    expect(JSON.stringify(events)).not.toContain(SECRET);
+    // The executor gets the raw arguments from the recorded decision.
+    expect((await store.getOnce(runId, 'plan:1', PlanDecision))?.toolCalls[0]?.arguments).toContain(SECRET);
+    expect(flows.flows.map((f) => f.children.map((c) => c.opts.jobId))).toEqual([[jobIds.act(runId, '1-0')]]);
   });
 
-  it('repeats only the hand-off when a plan job is delivered again after the run moved on', async () => {
-    const { planner, model, judgeQueue, runId } = await setup([{ content: 'It is 3.' }, { content: 'again?' }]);
-    await planner.plan(runId, 1);
-    const before = await store.events(runId);
-    expect(await planner.plan(runId, 1)).toBe('duplicate: run is at 1/judge');
-    expect(model.requests).toHaveLength(1);
-    // The same deterministic job id twice: BullMQ keeps one; a first delivery that died before it is rescued.
-    expect(judgeQueue.jobs.map((j) => j.opts.jobId)).toEqual([jobIds.judge(runId, 1), jobIds.judge(runId, 1)]);
-    expect(await store.events(runId)).toEqual(before);
-  });
-
-  it('ignores a plan job for an iteration the run is not at', async () => {
-    const { planner, model, judgeQueue, flows, runId } = await setup([{ content: 'never' }]);
-    expect(await planner.plan(runId, 2)).toBe('duplicate: run is at 1/plan');
-    expect([model.requests.length, judgeQueue.jobs.length, flows.flows.length]).toEqual([0, 0, 0]);
-  });
-
-  it('reuses a recorded decision instead of asking the model again (a retry after a crash)', async () => {
-    const { planner, model, runId } = await setup([{ content: 'It is 3.' }]);
-    await planner.plan(runId, 1);
-    // As if the first delivery recorded its decision and died before moving the run.
-    await store.transition(runId, { iteration: 1, phase: 'judge' }, { phase: 'plan' });
-    expect(await planner.plan(runId, 1)).toBe('answer proposed');
+  it('does not ask the model again for a decision on record', async () => {
+    const { planIteration, model, runId, judge } = await setup([{ content: 'It is 3.' }]);
+    expect(await planIteration()).toBe('answer proposed');
+    await redis.hset(store.keys.run(runId), 'phase', 'plan');
+    expect(await planIteration()).toBe('answer proposed');
     expect(model.requests).toHaveLength(1);
     expect((await store.get(runId))?.usage.modelCalls).toBe(1);
+    expect(judge.jobs.map((j) => j.opts.jobId)).toEqual([jobIds.judge(runId, 1), jobIds.judge(runId, 1)]);
+  });
+
+  it('shows the model the iterations before, from the run’s events', async () => {
+    const { planIteration, model, runId } = await setup([
+      { content: 'Sum.', toolCalls: [{ id: 'c1', name: 'calculator', arguments: '{"expression":"1+2"}' }] },
+      { content: 'It is 3.' },
+    ]);
+    await planIteration();
+    await redis.hset(store.keys.run(runId), { iteration: 2, phase: 'plan' });
+    expect(await planIteration(2)).toBe('answer proposed');
+    const roles = model.requests[1]?.messages.map((m) => m.role);
+    expect(roles).toEqual(['system', 'user', 'assistant', 'tool']);
   });
 });
