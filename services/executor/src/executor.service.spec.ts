@@ -75,7 +75,7 @@ const fetchy = defineTool({
 
 let executor: ExecutorService;
 beforeAll(async () => {
-  const approvals = new Approvals(approvalStore, new RecordingQueue(QUEUES.act) as unknown as Queue);
+  const approvals = new Approvals(approvalStore, { wake: async () => {} });
   executor = new ExecutorService(
     store,
     new ToolCatalog(redis, prefix),

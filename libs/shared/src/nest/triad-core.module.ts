@@ -44,7 +44,8 @@ export class TriadCoreModule {
           { name: QUEUES.results },
           { name: QUEUES.webhooks },
         ),
-        BullModule.registerFlowProducer({ name: LOOP_FLOWS }),
+        // Its shutdown would otherwise force-disconnect the shared connection while workers still finish their jobs.
+        BullModule.registerFlowProducer({ name: LOOP_FLOWS, forceDisconnectOnShutdown: false }),
       ],
       providers: [
         { provide: TRIAD_CONFIG, useValue: config },
