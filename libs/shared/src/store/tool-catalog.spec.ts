@@ -16,7 +16,7 @@ const spec = (name: string, description: string) => ({
 });
 
 afterAll(async () => {
-  await redis.del(`${prefix}:tools`);
+  await redis.del(`${prefix}:tools`, `${prefix}-empty:tools`);
   await redis.quit();
 });
 
@@ -50,4 +50,11 @@ it('reuses a list read less than maxAgeMs ago, and reads again after', async () 
   await catalog.publish([spec('alpha', 'after')]);
   expect((await reader.list(60_000)).find((t) => t.name === 'alpha')?.description).toBe('before');
   expect((await reader.list(0)).find((t) => t.name === 'alpha')?.description).toBe('after');
+});
+
+it('does not reuse an empty catalog: the first executor’s tools show at once', async () => {
+  const empty = new ToolCatalog(redis, `${prefix}-empty`);
+  expect(await empty.list(60_000)).toEqual([]);
+  await new ToolCatalog(redis, `${prefix}-empty`).publish([spec('first', 'f')]);
+  expect((await empty.list(60_000)).map((t) => t.name)).toEqual(['first']);
 });

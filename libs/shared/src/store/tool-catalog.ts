@@ -33,10 +33,11 @@ export class ToolCatalog {
     if (!this.listed || now - this.listed.at >= maxAgeMs) {
       const read = this.read();
       this.listed = { at: now, read };
-      // A failed read is not reused.
-      read.catch(() => {
+      // A failed read is not reused, nor an empty catalog (its executors are starting: their tools are wanted at once).
+      const forget = () => {
         if (this.listed?.read === read) this.listed = undefined;
-      });
+      };
+      read.then((specs) => specs.length || forget(), forget);
     }
     return this.listed.read;
   }
