@@ -84,7 +84,7 @@ export class RunLoop {
   async plan(job: PlanJob, ctx: StageContext, decide: PlanStage): Promise<string> {
     const { runId, iteration } = job;
     const once = `plan:${iteration}`;
-    const read = await this.store.read(runId, { once: [once], events: true, admitModel: once });
+    const read = await this.store.read(runId, { once: [once], events: true, admitModel: true });
     const { run } = read;
     const recorded = read.once[once] ?? null;
     const admit = admitStage('plan', iteration, run);
@@ -153,7 +153,7 @@ export class RunLoop {
   async judge(job: JudgeJob, ctx: StageContext, stage: JudgeStage): Promise<string> {
     const { runId, iteration } = job;
     const [once, plan] = [`verdict:${iteration}`, `plan:${iteration}`];
-    const read = await this.store.read(runId, { once: [once, plan], events: true, admitModel: once });
+    const read = await this.store.read(runId, { once: [once, plan], events: true, admitModel: true });
     const { run } = read;
     const admit = admitStage('judge', iteration, run);
     if (!run || admit !== 'proceed') {

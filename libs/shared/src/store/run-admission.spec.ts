@@ -113,3 +113,36 @@ describe('RunStore.admit', () => {
     expect(await store.admit(id, '1-0', 'tool', { now: now + 61_000 })).toEqual({ admitted: true });
   });
 });
+
+describe('model admission, checked in TypeScript on the record a stage reads', () => {
+  // Each row: budget, usage written on the record, run age. The TypeScript check and the Lua script must agree.
+  const ROWS: [GoalRequestInput['budget'], Record<string, string>, number][] = [
+    [{}, {}, 0],
+    [{ maxTokens: 10 }, { 'usage.inputTokens': '6', 'usage.outputTokens': '4' }, 0],
+    [{ maxTokens: 10 }, { 'usage.inputTokens': '6', 'usage.outputTokens': '3' }, 0],
+    [{ maxCostUsd: 0.5 }, { 'usage.costUsd': '0.5' }, 0],
+    [{ maxCostUsd: 0.5 }, { 'usage.costUsd': '0.4999' }, 0],
+    [{ timeoutMs: 1_000 }, {}, 1_000],
+    [{ timeoutMs: 1_000 }, {}, 999],
+    [{ maxToolCalls: 1 }, { 'usage.toolCalls': '1' }, 0], // tool calls do not stop a model call
+  ];
+  it.each(ROWS)('budget %j, usage %j, age %d ms', async (budget, usage, age) => {
+    const now = Date.now();
+    const id = await runWith(budget, now - age);
+    if (Object.keys(usage).length) await redis.hset(store.keys.run(id), usage);
+    const checked = (await store.read(id, { admitModel: true, now })).admission;
+    expect(checked).toEqual(await store.admit(id, 'plan:1', 'model', { now }));
+  });
+
+  it('agrees on an ended run, and the script reads a budget from the request of a run created without its own field', async () => {
+    const id = await runWith({ maxTokens: 5 });
+    await redis.hdel(store.keys.run(id), 'budget');
+    await redis.hset(store.keys.run(id), 'usage.outputTokens', '5');
+    const refused = { admitted: false, limit: 'maxTokens', message: 'maxTokens: 5 tokens used of 5' };
+    expect(await store.admit(id, 'plan:1', 'model')).toEqual(refused);
+    expect((await store.read(id, { admitModel: true })).admission).toEqual(refused);
+    await store.finish(id, { status: 'cancelled', iteration: 1, reason: 'test' });
+    expect((await store.read(id, { admitModel: true })).admission).toEqual({ admitted: false, ended: 'cancelled' });
+    expect(await store.admit(id, 'plan:1', 'model')).toEqual({ admitted: false, ended: 'cancelled' });
+  });
+});

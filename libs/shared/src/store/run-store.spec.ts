@@ -156,7 +156,7 @@ describe('RunStore.read', () => {
   it('reads the record, the once values asked for, the events and a model admission', async () => {
     const id = await runAt();
     await store.once(id, 'plan:1', z.object({ n: z.number() }), { n: 1 });
-    const read = await store.read(id, { once: ['plan:1', 'verdict:1'], events: true, admitModel: 'plan:1' });
+    const read = await store.read(id, { once: ['plan:1', 'verdict:1'], events: true, admitModel: true });
     expect(read).toEqual({
       run: await store.get(id),
       once: { 'plan:1': '{"n":1}', 'verdict:1': null },
@@ -168,18 +168,18 @@ describe('RunStore.read', () => {
 
   it('reads a refused admission (used-up budget, ended or missing run) without reserving anything', async () => {
     const old = await runAt(1, 'plan', { goal: 'slow', budget: { timeoutMs: 1_000 } }, Date.now() - 5_000);
-    expect((await store.read(old, { admitModel: 'plan:1' })).admission).toEqual({
+    expect((await store.read(old, { admitModel: true })).admission).toEqual({
       admitted: false,
       limit: 'timeoutMs',
       message: 'timeoutMs: run older than 1000 ms',
     });
     const ended = await runAt();
     await store.finish(ended, { status: 'cancelled', iteration: 1, reason: 'stop' });
-    expect((await store.read(ended, { admitModel: 'plan:1' })).admission).toEqual({
+    expect((await store.read(ended, { admitModel: true })).admission).toEqual({
       admitted: false,
       ended: 'cancelled',
     });
-    const missing = await store.read('no-such-run', { once: ['plan:1'], events: true, admitModel: 'plan:1' });
+    const missing = await store.read('no-such-run', { once: ['plan:1'], events: true, admitModel: true });
     expect(missing).toEqual({
       run: null,
       once: { 'plan:1': null },
@@ -194,8 +194,8 @@ describe('RunStore.read', () => {
     try {
       const own = new RunStore(conn, prefix);
       const id = await runAt();
-      const all = { once: ['plan:1', 'verdict:1'], events: true, admitModel: 'plan:1' };
-      await own.read(id, all); // the connection's first use may load the admission script
+      const all = { once: ['plan:1', 'verdict:1'], events: true, admitModel: true };
+      await own.read(id, all); // warm the connection first
       const socket = (conn as unknown as { stream: { write: (...args: unknown[]) => boolean } }).stream;
       const writes = jest.spyOn(socket, 'write');
       await own.read(id, all);

@@ -13,7 +13,7 @@ import {
 } from '../contracts/run-record.js';
 import { scrubCredentials } from '../errors/scrub-credentials.js';
 import { TriadError } from '../errors/triad-error.js';
-import { type BudgetLimit, budgetMessage } from '../runs/budget.js';
+import { type BudgetLimit, budgetMessage, usedUpLimit } from '../runs/budget.js';
 import { triadMetrics } from '../telemetry/triad-metrics.js';
 import { type LuaCommand, luaCommand } from './lua-scripts.js';
 import { TriadKeys } from './triad-keys.js';
@@ -60,6 +60,8 @@ export class RunStore {
   /** Creates a running run at iteration 1; returns false (and changes nothing) if the id exists. */
   async create(id: string, request: GoalRequest, now = Date.now(), traceparent?: string): Promise<boolean> {
     const fields: Fields = { ...this.baseFields(id, now), status: 'running', request: JSON.stringify(request) };
+    // Kept apart too, so lua/admit.lua decodes the budget, not the whole request, at every tool step.
+    fields.budget = JSON.stringify(request.budget);
     if (traceparent) fields.traceparent = traceparent;
     const events: NewRunEvent[] = [
       { type: 'goal.received', iteration: 0, request },
@@ -92,40 +94,32 @@ export class RunStore {
 
   /**
    * What a stage needs, in one round trip: the run, the values recorded once under `once` names (raw JSON, or null),
-   * with `events` the run's events, and with `admit` the admission of a model call (a check; it reserves nothing).
+   * with `events` the run's events, and with `admitModel` the admission of a model call, checked against the record
+   * just read (a model call reserves nothing, so this is the check lua/admit.lua makes).
    */
   async read(
     id: string,
-    opts: { once?: string[]; events?: boolean; admitModel?: string; now?: number } = {},
+    opts: { once?: string[]; events?: boolean; admitModel?: boolean; now?: number } = {},
   ): Promise<StageRead> {
     const once = opts.once ?? [];
     const p = this.redis.pipeline().hgetall(this.keys.run(id));
     for (const name of once) p.get(this.keys.once(id, name));
     if (opts.events) p.xrange(this.keys.events(id), '-', '+', 'COUNT', MAX_EVENTS_READ);
-    if (opts.admitModel !== undefined) {
-      (p as unknown as Record<string, LuaCommand>).triad_admit(
-        this.keys.run(id),
-        this.keys.admitted(id),
-        opts.admitModel,
-        'model',
-        String(opts.now ?? Date.now()),
-        '0',
-      );
-    }
     const replies = (await p.exec()) ?? [];
     const value = (i: number) => {
       const [err, v] = replies[i] ?? [new Error('no reply')];
       if (err) throw err;
       return v;
     };
-    let at = 0;
-    const run = decodeRecord(id, value(at++) as Record<string, string>);
+    const run = decodeRecord(id, value(0) as Record<string, string>);
     const recorded: Record<string, string | null> = {};
-    for (const name of once) recorded[name] = value(at++) as string | null;
+    once.forEach((name, i) => {
+      recorded[name] = value(i + 1) as string | null;
+    });
     const events = opts.events
-      ? (value(at++) as [string, string[]][]).map(([eid, fields]) => decodeEvent(eid, fields))
+      ? (value(once.length + 1) as [string, string[]][]).map(([eid, fields]) => decodeEvent(eid, fields))
       : [];
-    const admission = opts.admitModel !== undefined ? toAdmission(value(at++) as AdmitReply) : null;
+    const admission = opts.admitModel ? modelAdmission(run, opts.now ?? Date.now()) : null;
     return { run, once: recorded, events, admission };
   }
 
@@ -346,6 +340,14 @@ export type AdvanceOutcome =
 const MAX_EVENTS_READ = 10_000;
 
 type AdmitReply = [number, string, string?, string?];
+
+function modelAdmission(run: RunRecord | null, now: number): Admission {
+  if (!run || run.status !== 'running') return { admitted: false, ended: run?.status ?? 'gone' };
+  const used = usedUpLimit(run, 'model', now);
+  return used
+    ? { admitted: false, limit: used.limit, message: budgetMessage(used.limit, used.used, used.max) }
+    : { admitted: true };
+}
 
 function toAdmission([ok, reason, used, max]: AdmitReply): Admission {
   if (ok === 1) return { admitted: true };
