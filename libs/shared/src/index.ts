@@ -36,6 +36,7 @@ export * from './runs/run-control.js';
 export * from './runs/run-finisher.js';
 export * from './runs/tool-allow-list.js';
 export * from './store/approval-store.js';
+export * from './store/lua-scripts.js';
 export * from './store/run-store.js';
 export * from './store/tool-catalog.js';
 export * from './store/triad-keys.js';

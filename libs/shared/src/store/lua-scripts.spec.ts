@@ -23,6 +23,7 @@ const KEYS_PASSED: Record<ScriptName, number> = {
   admit: 2,
   'request-approval': 3,
   'decide-approval': 3,
+  remember: 1,
 };
 
 const keyIndexes = (text: string) => [...text.matchAll(/KEYS\[(\d+)\]/g)].map((m) => Number(m[1]));

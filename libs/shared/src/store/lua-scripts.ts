@@ -9,7 +9,8 @@ export type ScriptName =
   | 'advance'
   | 'admit'
   | 'request-approval'
-  | 'decide-approval';
+  | 'decide-approval'
+  | 'remember';
 
 /** A Lua script bound to a connection: call it with its keys, then its arguments. */
 export type LuaCommand = (...keysThenArgs: string[]) => Promise<unknown>;

@@ -1,4 +1,4 @@
-import type { TriadKeys } from '@triad/shared';
+import { type LuaCommand, luaCommand, type TriadKeys } from '@triad/shared';
 import type { Redis } from 'ioredis';
 import { ToolFailure } from '../tool.js';
 import type { MemoryEntry, MemoryScope, ToolMemory } from '../tool-memory.js';
@@ -12,14 +12,6 @@ export const MAX_RECALLED_ENTRIES = 200;
 /** Most entries one scope holds; a new key beyond it is refused, so a scope's hash stays small to read whole. */
 export const MAX_ENTRIES_PER_SCOPE = 500;
 
-// Refuses a new field once the hash is full; replacing an existing field is always allowed.
-const REMEMBER = `
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then
-  return 0
-end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return 1`;
-
 interface Stored {
   value: string;
   at: number;
@@ -31,7 +23,11 @@ export class RedisToolMemory implements ToolMemory {
     private readonly redis: Redis,
     private readonly keys: TriadKeys,
     private readonly runId: string,
-  ) {}
+  ) {
+    this.rememberScript = luaCommand(redis, 'remember');
+  }
+
+  private readonly rememberScript: LuaCommand;
 
   /** Stores the value; throws ToolFailure on an oversized key or value, or a full scope. */
   async remember(scope: MemoryScope, key: string, value: string): Promise<void> {
@@ -41,7 +37,7 @@ export class RedisToolMemory implements ToolMemory {
       throw new ToolFailure(`The value is ${bytes} bytes; a memory holds at most ${MAX_MEMORY_VALUE_BYTES} bytes`);
     }
     const stored: Stored = { value, at: Date.now() };
-    const ok = await this.redis.eval(REMEMBER, 1, this.key(scope), key, JSON.stringify(stored), MAX_ENTRIES_PER_SCOPE);
+    const ok = await this.rememberScript(this.key(scope), key, JSON.stringify(stored), String(MAX_ENTRIES_PER_SCOPE));
     if (ok !== 1) {
       throw new ToolFailure(
         `The ${scope} memory is full (${MAX_ENTRIES_PER_SCOPE} keys); overwrite an existing key instead of adding one`,
