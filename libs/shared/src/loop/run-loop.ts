@@ -1,4 +1,5 @@
 import type { Span as TraceSpan } from '@opentelemetry/api';
+import type { z } from 'zod';
 import type { ActJob, JudgeJob, PlanJob } from '../contracts/jobs.js';
 import { observationError } from '../contracts/observation.js';
 import type { StoredRunEvent } from '../contracts/run-events.js';
@@ -104,15 +105,8 @@ export class RunLoop {
         }
         produced = await decide({ run, iteration, events: read.events }, ctx);
       }
-      const value = produced ? JSON.stringify(PlanDecision.parse(produced.value)) : (recorded as string);
-      const step = {
-        once,
-        value,
-        events: produced?.events,
-        usage: produced?.usage,
-        from: this.from('plan', iteration),
-      };
-      const { value: decision, out } = await this.advance<PlanDecision>(runId, step, (d) => ({
+      const step = { once, ...outcome(produced, recorded, PlanDecision), from: this.from('plan', iteration) };
+      const { value: decision, out } = await this.advance(runId, step, (d) => ({
         to: { phase: d.toolCalls.length ? 'act' : 'judge' },
       }));
       if (out.outcome === 'moved' || (out.outcome === 'elsewhere' && out.iteration === iteration)) {
@@ -173,15 +167,8 @@ export class RunLoop {
         const view = { run, job, decision: JSON.parse(decision) as PlanDecision, events: read.events, exhausted };
         produced = await stage.decide(view, ctx);
       }
-      const value = produced ? JSON.stringify(Verdict.parse(produced.value)) : (recorded as string);
-      const step = {
-        once,
-        value,
-        events: produced?.events,
-        usage: produced?.usage,
-        from: this.from('judge', iteration),
-      };
-      const { value: verdict, out } = await this.advance<Verdict>(runId, step, (v) =>
+      const step = { once, ...outcome(produced, recorded, Verdict), from: this.from('judge', iteration) };
+      const { value: verdict, out } = await this.advance(runId, step, (v) =>
         v.next === 'finish' ? { finish: endOf(v, iteration) } : { to: { iteration: iteration + 1, phase: 'plan' } },
       );
       stage.describe(s, verdict);
@@ -216,11 +203,11 @@ export class RunLoop {
   /** Records and moves (see RunStore.advance); a stage that lost the race to record moves with the winner's value. */
   private async advance<T>(
     runId: string,
-    step: Omit<AdvanceStep, 'to' | 'finish'>,
+    { parsed, ...step }: Omit<AdvanceStep, 'to' | 'finish'> & { parsed: T },
     target: (value: T) => Pick<AdvanceStep & { to: unknown }, 'to'> | { finish: RunEnd },
   ): Promise<{ value: T; out: Exclude<AdvanceOutcome, { outcome: 'lost' }> }> {
-    const first = await this.store.advance(runId, { ...step, ...target(JSON.parse(step.value)) } as AdvanceStep);
-    if (first.outcome !== 'lost') return { value: JSON.parse(step.value), out: first };
+    const first = await this.store.advance(runId, { ...step, ...target(parsed) } as AdvanceStep);
+    if (first.outcome !== 'lost') return { value: parsed, out: first };
     const value = JSON.parse(first.winner) as T;
     const again = { ...step, value: first.winner, events: [], usage: {}, ...target(value) } as AdvanceStep;
     const out = await this.store.advance(runId, again);
@@ -263,6 +250,13 @@ export class RunLoop {
     }
     return `duplicate: run is at ${run.iteration}/${run.phase}`;
   }
+}
+
+/** What a stage writes: what it just produced (validated, serialized once), or what an earlier delivery recorded. */
+function outcome<S extends z.ZodType>(produced: Produced<z.infer<S>> | null, recorded: string | null, schema: S) {
+  if (!produced) return { parsed: JSON.parse(recorded as string) as z.infer<S>, value: recorded as string };
+  const parsed = schema.parse(produced.value) as z.infer<S>;
+  return { parsed, value: JSON.stringify(parsed), events: produced.events, usage: produced.usage };
 }
 
 /** How a verdict that finishes ends its run. */
