@@ -1,6 +1,7 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, type OnApplicationBootstrap } from '@nestjs/common';
 import {
+  applyWorkerConcurrency,
   failRunIfFinal,
   failRunOfAbandonedStep,
   JOB_NAMES,
@@ -27,7 +28,7 @@ export class ActProcessor extends WorkerHost implements OnApplicationBootstrap {
   }
 
   onApplicationBootstrap(): void {
-    this.worker.concurrency = this.config.concurrency.executor;
+    applyWorkerConcurrency(this.worker, this.config, 'executor');
   }
 
   async process(job: Job, token?: string, signal?: AbortSignal): Promise<StepResult> {

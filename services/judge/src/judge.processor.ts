@@ -1,6 +1,7 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, type OnApplicationBootstrap } from '@nestjs/common';
 import {
+  applyWorkerConcurrency,
   failRunIfFinal,
   failRunOfAbandonedStep,
   JOB_NAMES,
@@ -28,7 +29,7 @@ export class JudgeProcessor extends WorkerHost implements OnApplicationBootstrap
   }
 
   onApplicationBootstrap(): void {
-    this.worker.concurrency = this.config.concurrency.judge;
+    applyWorkerConcurrency(this.worker, this.config, 'judge');
     limitModelCalls(this.worker, this.config.model.rateLimit);
   }
 

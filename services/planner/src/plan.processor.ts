@@ -1,6 +1,7 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, type OnApplicationBootstrap } from '@nestjs/common';
 import {
+  applyWorkerConcurrency,
   failRunIfFinal,
   failRunOfAbandonedStep,
   JOB_NAMES,
@@ -28,7 +29,7 @@ export class PlanProcessor extends WorkerHost implements OnApplicationBootstrap 
   }
 
   onApplicationBootstrap(): void {
-    this.worker.concurrency = this.config.concurrency.planner;
+    applyWorkerConcurrency(this.worker, this.config, 'planner');
     limitModelCalls(this.worker, this.config.model.rateLimit);
   }
 
