@@ -93,8 +93,8 @@ describe('configuration', () => {
       executor: undefined,
       judge: undefined,
       jobHeapBytes: 1024 * 1024,
-      loopDelayHighMs: 250,
-      redisLatencyHighMs: 250,
+      loopDelayHighMs: 500,
+      redisLatencyHighMs: 500,
     });
     const set = loadConfig({ TRIAD_PLANNER_CONCURRENCY: '500', TRIAD_JUDGE_CONCURRENCY: ' ', TRIAD_JOB_HEAP_KB: '64' });
     expect(set.concurrency).toMatchObject({ planner: 500, judge: undefined, jobHeapBytes: 64 * 1024 });
