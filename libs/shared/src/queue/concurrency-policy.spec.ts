@@ -38,11 +38,12 @@ describe('concurrencyPolicy', () => {
 
   it.each([
     // role, explicit, ceiling, floor
-    ['planner', undefined, 256, 8],
-    ['judge', undefined, 256, 8],
-    ['executor', undefined, 128, 8], // an executor job may also hold a whole tool response
-    ['planner', 500, 500, 8], // an explicit number wins over the heap
-    ['executor', 4, 4, 4], // a ceiling below the floor is kept
+    ['planner', undefined, 256, 64], // backs off to a quarter of its ceiling at most
+    ['judge', undefined, 256, 64],
+    ['executor', undefined, 128, 32], // an executor job may also hold a whole tool response
+    ['planner', 500, 500, 125], // an explicit number wins over the heap
+    ['judge', 16, 16, 8], // never below 8
+    ['executor', 4, 4, 4], // a ceiling below 8 is kept
     ['judge', 1, 1, 1],
   ] as const)('%s with TRIAD_*_CONCURRENCY=%s: ceiling %d, floor %d', (role, explicit, ceiling, floor) => {
     expect(concurrencyPolicy({ ...base, role, explicit })).toMatchObject({ ceiling, floor });

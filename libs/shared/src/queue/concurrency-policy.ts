@@ -9,7 +9,12 @@ export type WorkerRole = 'planner' | 'executor' | 'judge';
 export const JOB_HEAP_SHARE = 0.5;
 /** No process runs more jobs at once than this, however large its heap: past it, add replicas. */
 export const MAX_CONCURRENCY = 1_000;
-/** Backpressure never lowers a worker below this (or below its ceiling, if that is lower). */
+/**
+ * Backpressure never lowers a worker below a quarter of its ceiling, nor below this (unless the ceiling is lower).
+ * A quarter because the pressure of a burst comes from jobs already taken: by the time they are done the backlog
+ * may be gone, and a worker cut to a handful would then leave the CPU idle while the model thinks (measured: cut to
+ * 15, a 1000-goal burst took 30 % longer; see docs/BENCHMARKS.md).
+ */
 export const MIN_CONCURRENCY = 8;
 /** Heap use (of the limit) above which a worker backs off. */
 export const HEAP_HIGH_SHARE = 0.8;
@@ -58,7 +63,7 @@ export function concurrencyPolicy(i: PolicyInputs): ConcurrencyPolicy {
   const ceiling = i.explicit ?? memoryCeiling(i.heapLimitBytes, jobBytes);
   return {
     ceiling,
-    floor: Math.min(ceiling, MIN_CONCURRENCY),
+    floor: Math.min(ceiling, Math.max(MIN_CONCURRENCY, Math.ceil(ceiling / 4))),
     loopDelayHighMs: i.loopDelayHighMs,
     redisLatencyHighMs: i.redisLatencyHighMs,
     heapHighShare: HEAP_HIGH_SHARE,

@@ -28,7 +28,7 @@ afterAll(async () => {
 describe('applyWorkerConcurrency', () => {
   it('starts the worker at its ceiling: the explicit number, else what the heap holds', () => {
     const explicit = applyWorkerConcurrency(worker(), loadConfig({ TRIAD_PLANNER_CONCURRENCY: '37' }), 'planner');
-    expect(explicit.policy).toMatchObject({ ceiling: 37, floor: 8 });
+    expect(explicit.policy).toMatchObject({ ceiling: 37, floor: 10 });
     const derived = applyWorkerConcurrency(worker(), loadConfig({}), 'judge');
     expect(derived.policy.ceiling).toBeGreaterThan(100); // any test machine's heap holds more than 100 jobs of 1 MB
     expect(workers.map((w) => w.concurrency)).toEqual([37, derived.policy.ceiling]);
@@ -37,10 +37,10 @@ describe('applyWorkerConcurrency', () => {
   it('measures the event loop, the heap and a round trip to Redis on the worker connection', async () => {
     const controller = applyWorkerConcurrency(worker(), loadConfig({ TRIAD_JUDGE_CONCURRENCY: '64' }), 'judge');
     controller.measure(); // sends the first probe
-    await new Promise((r) => setTimeout(r, 100));
+    await controller.probeSettled();
     const pressure = controller.measure();
     expect(pressure.redisLatencyMs).toBeGreaterThan(0);
-    expect(pressure.redisLatencyMs).toBeLessThan(100);
+    expect(Number.isFinite(pressure.redisLatencyMs)).toBe(true); // answered, not failed
     expect(pressure.heapShare).toBeGreaterThan(0);
     expect(pressure.heapShare).toBeLessThan(1);
     expect(Number.isFinite(pressure.loopDelayMs)).toBe(true);

@@ -47,6 +47,7 @@ export class ConcurrencyController {
   /** When the PING in flight was sent; a PING still unanswered at the next window counts as slow as it has been. */
   private pingSentAt: number | undefined;
   private lastPingMs = 0;
+  private probe: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly worker: Worker,
@@ -73,13 +74,19 @@ export class ConcurrencyController {
   measure(): Pressure {
     const heap = getHeapStatistics();
     const pressure = {
-      loopDelayMs: this.loop.percentile(99) / 1e6,
+      // No sample at all: the loop was blocked for the whole window.
+      loopDelayMs: this.loop.count === 0 ? WINDOW_MS : this.loop.percentile(99) / 1e6,
       redisLatencyMs: this.pingSentAt === undefined ? this.lastPingMs : performance.now() - this.pingSentAt,
       heapShare: heap.used_heap_size / heap.heap_size_limit,
     };
     this.loop.reset();
     this.ping();
     return pressure;
+  }
+
+  /** Resolves when the Redis round trip in flight (if any) has been timed. */
+  probeSettled(): Promise<void> {
+    return this.probe;
   }
 
   private tick(): void {
@@ -100,7 +107,7 @@ export class ConcurrencyController {
     const sent = performance.now();
     this.pingSentAt = sent;
     const probe = `${this.worker.opts.prefix ?? 'bull'}:${this.worker.name}:latency-probe`;
-    this.worker.backend.client
+    this.probe = this.worker.backend.client
       .then((client) => client.get(probe))
       .then(
         () => {
