@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { measureExecutorScaling } from './executor-scaling.ts';
 import { measureLoopLatency } from './loop-latency.ts';
+import { measureModelBound } from './model-bound.ts';
 import { measureModelWait } from './model-wait.ts';
 import { measureRedisCost } from './redis-cost.ts';
 import { measureSseStreams } from './sse-streams.ts';
@@ -19,6 +20,7 @@ const MEASURES: Record<string, Measure> = {
   executors: measureExecutorScaling,
   tracing: measureTracing,
   modelwait: measureModelWait,
+  modelbound: measureModelBound,
   redis: measureRedisCost,
   langgraph: measureVsLangGraph,
   stalled: measureStalledRecovery,

@@ -162,6 +162,10 @@ export interface TriadOptions {
   executors?: number;
   env?: Record<string, string>;
   model: ScriptedModelServer;
+  /** Only the model names of TRIAD_BASE_ENV: every tuning variable (concurrency, judge policy, retries) at its default. */
+  defaults?: boolean;
+  /** How long `run` waits for a result before giving up on it (default 120 s). */
+  runTimeoutMs?: number;
 }
 
 export const TRIAD_BASE_ENV = {
@@ -193,7 +197,9 @@ export async function startTriad(opts: TriadOptions): Promise<TriadStack> {
     TRIAD_PREFIX: prefix,
     OPENAI_BASE_URL: `${opts.model.url}/v1`,
     OPENAI_API_KEY: 'bench',
-    ...TRIAD_BASE_ENV,
+    ...(opts.defaults
+      ? { TRIAD_PLANNER_MODEL: TRIAD_BASE_ENV.TRIAD_PLANNER_MODEL, TRIAD_JUDGE_MODEL: TRIAD_BASE_ENV.TRIAD_JUDGE_MODEL }
+      : TRIAD_BASE_ENV),
     // e.g. BENCH_SERVICE_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=prof" profiles every service (written when it stops).
     ...(process.env.BENCH_SERVICE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS } : {}),
     ...opts.env,
@@ -219,7 +225,7 @@ export async function startTriad(opts: TriadOptions): Promise<TriadStack> {
     redis,
     services,
     async run(runId, goal, extra = {}) {
-      const done = waiter.expect(runId);
+      const done = waiter.expect(runId, opts.runTimeoutMs);
       await goals.add('goal', { goal, runId, ...extra });
       await done;
     },

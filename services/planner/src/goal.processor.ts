@@ -1,10 +1,10 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { InvalidInputError, QUEUES, WORKER_OPTIONS } from '@triad/shared';
+import { INTAKE_WORKER_OPTIONS, InvalidInputError, QUEUES } from '@triad/shared';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { IntakeService } from './intake.service.js';
 
 /** Consumes `goal` jobs from other systems; the job's return value is the run id. */
-@Processor(QUEUES.goals, WORKER_OPTIONS)
+@Processor(QUEUES.goals, INTAKE_WORKER_OPTIONS)
 export class GoalProcessor extends WorkerHost {
   constructor(private readonly intake: IntakeService) {
     super();

@@ -32,7 +32,10 @@ const BAD: Record<string, string[]> = {
   TRIAD_MODEL_RATE_LIMIT: ['60 per second', '0/1000', '60/0'],
   TRIAD_EXECUTOR_CONCURRENCY: ['0'],
   TRIAD_PLANNER_CONCURRENCY: ['four'],
-  TRIAD_JUDGE_CONCURRENCY: ['0'],
+  TRIAD_JUDGE_CONCURRENCY: ['0', '2.5'],
+  TRIAD_JOB_HEAP_KB: ['0', 'one'],
+  TRIAD_BACKPRESSURE_LOOP_DELAY_MS: ['0'],
+  TRIAD_BACKPRESSURE_REDIS_MS: ['-5'],
   TRIAD_TOOL_TIMEOUT_MS: ['0'],
   TRIAD_JOB_ATTEMPTS: ['0'],
   TRIAD_MAX_CALLS_PER_REPLY: ['0', '2.5'],
@@ -82,6 +85,19 @@ describe('configuration', () => {
 
   it('accepts an empty environment (every variable has a default or is optional)', () => {
     expect(loadConfig({}).prefix).toBe('triad');
+  });
+
+  it('leaves a role concurrency unset (derived from the heap) unless a number is given', () => {
+    expect(loadConfig({}).concurrency).toEqual({
+      planner: undefined,
+      executor: undefined,
+      judge: undefined,
+      jobHeapBytes: 1024 * 1024,
+      loopDelayHighMs: 500,
+      redisLatencyHighMs: 500,
+    });
+    const set = loadConfig({ TRIAD_PLANNER_CONCURRENCY: '500', TRIAD_JUDGE_CONCURRENCY: ' ', TRIAD_JOB_HEAP_KB: '64' });
+    expect(set.concurrency).toMatchObject({ planner: 500, judge: undefined, jobHeapBytes: 64 * 1024 });
   });
 
   it('accepts every form of HTTP allow-list entry the executor understands', () => {

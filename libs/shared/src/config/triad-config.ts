@@ -8,6 +8,7 @@ import { registerCredentials } from '../errors/scrub-credentials.js';
 import { ConfigError } from '../errors/triad-error.js';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const optionalInt = (min: number) => z.preprocess(blankAsUndefined, z.coerce.number().int().min(min).optional());
 const blankAsUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalString = z.preprocess(blankAsUndefined, z.string().optional());
 const parseJson = (v: unknown) => {
@@ -206,9 +207,13 @@ const EnvSchema = z.object({
   ),
   TRIAD_WORKSPACE: z.preprocess(blankAsUndefined, z.string().default('examples/workspace')),
   TRIAD_EXECUTOR_ID: optionalString,
-  TRIAD_EXECUTOR_CONCURRENCY: int(8, 1),
-  TRIAD_PLANNER_CONCURRENCY: int(4, 1),
-  TRIAD_JUDGE_CONCURRENCY: int(4, 1),
+  // Unset: derived from the heap (TRIAD_JOB_HEAP_KB), see queue/concurrency-policy.ts.
+  TRIAD_EXECUTOR_CONCURRENCY: optionalInt(1),
+  TRIAD_PLANNER_CONCURRENCY: optionalInt(1),
+  TRIAD_JUDGE_CONCURRENCY: optionalInt(1),
+  TRIAD_JOB_HEAP_KB: int(1024, 1),
+  TRIAD_BACKPRESSURE_LOOP_DELAY_MS: int(500, 1),
+  TRIAD_BACKPRESSURE_REDIS_MS: int(500, 1),
   TRIAD_TOOL_TIMEOUT_MS: int(30_000, 1),
   TRIAD_JOB_ATTEMPTS: int(5, 1),
   TRIAD_MAX_CALLS_PER_REPLY: int(32, 1),
@@ -247,7 +252,18 @@ export interface TriadConfig {
   judgePolicy: 'checks' | 'answers' | 'always';
   workspace: string;
   executorId: string;
-  concurrency: { planner: number; executor: number; judge: number };
+  /**
+   * Jobs a worker runs at once. A role's number, when set, is its ceiling; when not, the ceiling is what the heap
+   * holds at `jobHeapBytes` a job. Below it the worker backs off while the event loop or Redis is slow.
+   */
+  concurrency: {
+    planner: number | undefined;
+    executor: number | undefined;
+    judge: number | undefined;
+    jobHeapBytes: number;
+    loopDelayHighMs: number;
+    redisLatencyHighMs: number;
+  };
   toolTimeoutMs: number;
   jobAttempts: number;
   /** Tool calls of one model reply that may run; the rest are refused (`too_many_calls`) and never queued. */
@@ -315,6 +331,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
       planner: e.TRIAD_PLANNER_CONCURRENCY,
       executor: e.TRIAD_EXECUTOR_CONCURRENCY,
       judge: e.TRIAD_JUDGE_CONCURRENCY,
+      jobHeapBytes: e.TRIAD_JOB_HEAP_KB * 1024,
+      loopDelayHighMs: e.TRIAD_BACKPRESSURE_LOOP_DELAY_MS,
+      redisLatencyHighMs: e.TRIAD_BACKPRESSURE_REDIS_MS,
     },
     toolTimeoutMs: e.TRIAD_TOOL_TIMEOUT_MS,
     jobAttempts: e.TRIAD_JOB_ATTEMPTS,

@@ -5,6 +5,7 @@ import type { TriadConfig } from '../config/triad-config.js';
 import type { JobData } from '../contracts/jobs.js';
 import { limitModelCalls, pauseQueueOnRateLimit } from '../queue/model-rate-limit.js';
 import { parseJob } from '../queue/typed-job.js';
+import { applyWorkerConcurrency } from '../queue/worker-concurrency.js';
 import type { RunFinisher } from '../runs/run-finisher.js';
 import { failRunIfFinal, failRunOfAbandonedStep } from './job-failure.js';
 
@@ -41,7 +42,7 @@ export abstract class StageProcessor<N extends StageJobName> extends WorkerHost 
 
   onApplicationBootstrap(): void {
     const role = ROLE[this.jobName];
-    this.worker.concurrency = this.config.concurrency[role];
+    applyWorkerConcurrency(this.worker, this.config, role);
     if (role !== 'executor') limitModelCalls(this.worker, this.config.model.rateLimit);
   }
 

@@ -32,3 +32,9 @@ export const WORKER_OPTIONS = {
   lockDuration: LOCK_DURATION_MS,
   maxStalledCount: MAX_STALLED_COUNT,
 } as const;
+
+/**
+ * Worker options of `goals`: intake is a few Redis round trips and no model call, so one at a time (BullMQ's default)
+ * caps how fast a burst of goals becomes runs at 1 / those round trips; the intake of a goal is idempotent per runId.
+ */
+export const INTAKE_WORKER_OPTIONS = { ...WORKER_OPTIONS, concurrency: 64 } as const;

@@ -235,6 +235,18 @@ describe('scripted model server through the openai client', () => {
     expect((await ask(client, 'planner', [user('p3')])).choices[0].message.content).toBe('b');
   });
 
+  it('counts the chat requests in flight and keeps their peak until it is taken', async () => {
+    const { client, s } = await serve({
+      scripts: [{ turnBy: { planner: 'assistantMessages' }, turns: { planner: [{ content: 'slow', delayMs: 50 }] } }],
+    });
+    const calls = [1, 2, 3].map(() => ask(client, 'planner', [user('x')]));
+    expect(s.inFlight()).toBe(0); // the requests are not sent until the event loop turns
+    await Promise.all(calls);
+    expect(s.inFlight()).toBe(0);
+    expect(s.takePeakInFlight()).toBe(3);
+    expect(s.takePeakInFlight()).toBe(0);
+  });
+
   it('lists the models the scenario knows', async () => {
     const { client } = await serve({
       roles: { 'big-model': 'planner' },

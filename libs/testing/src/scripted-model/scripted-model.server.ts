@@ -38,6 +38,10 @@ export interface ScriptedModelServer {
   setScenario(scenario: Scenario): void;
   /** Forgets which turns were played and the recorded requests. */
   reset(): void;
+  /** Chat requests received and not yet answered (each one waiting out its turn's delay counts). */
+  inFlight(): number;
+  /** The most chat requests in flight at once since the last call (or the start); starts over from the current count. */
+  takePeakInFlight(): number;
   close(): Promise<void>;
 }
 
@@ -48,6 +52,8 @@ class ScriptedModel {
   readonly requests: RecordedRequest[] = [];
   private book: TurnBook;
   private readonly timers = new Set<NodeJS.Timeout>();
+  inFlight = 0;
+  peakInFlight = 0;
 
   constructor(scenario: Scenario) {
     this.book = new TurnBook(parseScenario(scenario));
@@ -76,7 +82,7 @@ class ScriptedModel {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '');
-    if (req.method === 'POST' && path === '/v1/chat/completions') return this.chat(req, res);
+    if (req.method === 'POST' && path === '/v1/chat/completions') return this.counted(res, () => this.chat(req, res));
     req.resume();
     if (req.method === 'GET' && path === '/v1/models') return sendJson(res, 200, this.models());
     sendError(res, 404, `scripted model: no route ${req.method} ${path || '/'}`, 'not_found');
@@ -92,6 +98,14 @@ class ScriptedModel {
       .sort()
       .map((id) => ({ id, object: 'model' as const, created: 0, owned_by: 'scripted-model' }));
     return { object: 'list', data };
+  }
+
+  // Counted until the response is done or the connection drops, so a benchmark can see how many calls wait at once.
+  private counted(res: ServerResponse, serve: () => Promise<void>): Promise<void> {
+    this.inFlight++;
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
+    res.once('close', () => this.inFlight--);
+    return serve();
   }
 
   private async chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -181,6 +195,12 @@ export async function startScriptedModelServer(opts: ScriptedModelServerOptions)
     requestsFor: (role) => model.requests.filter((r) => r.role === role),
     setScenario: (scenario) => model.setScenario(scenario),
     reset: () => model.reset(),
+    inFlight: () => model.inFlight,
+    takePeakInFlight: () => {
+      const peak = model.peakInFlight;
+      model.peakInFlight = model.inFlight;
+      return peak;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         model.cancelDelays();
