@@ -4,7 +4,14 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type ApprovalRecord, ApprovalStore, Approvals, type StoredRunEvent, wakeParkedStep } from '@triad/shared';
+import {
+  type ApprovalRecord,
+  ApprovalStore,
+  Approvals,
+  type StoredRunEvent,
+  splitStoreRunId,
+  wakeParkedStep,
+} from '@triad/shared';
 import type { ToolCallScript } from '@triad/testing';
 import { EffectServer } from './support/effect-server.js';
 import { GatewayClient } from './support/gateway-harness.js';
@@ -48,7 +55,7 @@ function approvalsOf(triad: TriadHarness) {
   const pending = (runId: string, count: number) =>
     triad.eventually(
       async () => {
-        const gates = await approvals.listPending({ runId });
+        const gates = await approvals.listPending(splitStoreRunId(runId).tenant, { runId });
         return gates.length === count ? gates.sort((a, b) => a.stepId.localeCompare(b.stepId)) : false;
       },
       { what: `${count} pending approval(s) of ${runId}` },

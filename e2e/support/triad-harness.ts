@@ -5,12 +5,15 @@ import {
   Approvals,
   type ChatMessage,
   createRedisConnection,
+  DEFAULT_TENANT,
   type GoalRequestInput,
   isTerminal,
   QUEUES,
   type RunRecord,
   RunStore,
   type StoredRunEvent,
+  splitStoreRunId,
+  storeRunId,
   wakeParkedStep,
 } from '@triad/shared';
 import {
@@ -99,10 +102,11 @@ export class TriadHarness {
     return new TriadHarness(prefix, env, model, createRedisConnection(redisUrl, 'triad-e2e'), services, executors);
   }
 
-  /** Adds a goal job the way any producer would; returns the run id (given, or derived from the job id). */
+  /** Adds a goal job the way any producer would; returns the run's store id (its run id given, or from the job id). */
   async submit(request: GoalRequestInput & Record<string, unknown>, jobId?: string): Promise<string> {
     const job = await this.queues.goals.add('goal', request, jobId ? { jobId } : {});
-    return typeof request.runId === 'string' ? request.runId : `run-${job.id}`;
+    const runId = typeof request.runId === 'string' ? request.runId : `run-${job.id}`;
+    return storeRunId(typeof request.tenant === 'string' ? request.tenant : DEFAULT_TENANT, runId);
   }
 
   /** Polls the run record until the run has ended. */
@@ -120,7 +124,7 @@ export class TriadHarness {
   pendingApprovals(runId: string, count = 1): Promise<ApprovalRecord[]> {
     return this.eventually(
       async () => {
-        const pending = await this.approvals.listPending({ runId });
+        const pending = await this.approvals.listPending(splitStoreRunId(runId).tenant, { runId });
         return pending.length === count && pending;
       },
       { what: `${count} pending approval(s) in run ${runId}` },

@@ -8,6 +8,7 @@ const DEFAULT_URL = 'http://127.0.0.1:8080';
 const GLOBAL_OPTIONS: ParseArgsOptionsConfig = {
   url: { type: 'string' },
   key: { type: 'string' },
+  tenant: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -15,6 +16,7 @@ const GLOBAL_OPTIONS: ParseArgsOptionsConfig = {
 const GLOBAL_HELP = `Global options:
   --url <url>    the gateway (env TRIAD_URL, default ${DEFAULT_URL})
   --key <key>    API key (env TRIAD_API_KEY)
+  --tenant <id>  with an admin key: the tenant to act for (env TRIAD_TENANT)
   --json         machine output: one JSON document, or JSON lines for streams
   -h, --help     this help`;
 
@@ -60,13 +62,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const url = (values.url as string | undefined) ?? (io.env.TRIAD_URL || DEFAULT_URL);
   const apiKey = (values.key as string | undefined) ?? (io.env.TRIAD_API_KEY || undefined);
+  const tenant = (values.tenant as string | undefined) ?? (io.env.TRIAD_TENANT || undefined);
   const ctx: CommandContext = {
     args: parsed.positionals,
     values,
     json: values.json === true,
     url,
     env: io.env,
-    client: new TriadClient({ baseUrl: url, apiKey }),
+    client: new TriadClient({ baseUrl: url, apiKey, tenant }),
     signal: io.signal,
     out: (line) => io.stdout(`${line}\n`),
     note: (line) => (values.json ? io.stderr(`${line}\n`) : io.stdout(`${line}\n`)),
@@ -85,7 +88,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 function commandIndex(argv: string[]): number {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--url' || a === '--key') i++;
+    if (a === '--url' || a === '--key' || a === '--tenant') i++;
     else if (!a.startsWith('-')) return i;
   }
   return -1;

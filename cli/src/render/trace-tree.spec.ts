@@ -6,6 +6,7 @@ const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const run: RunRecord = {
   schemaVersion: 1,
   id: 'r1',
+  tenant: 'default',
   status: 'succeeded',
   phase: 'done',
   iteration: 2,

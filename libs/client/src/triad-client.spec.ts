@@ -7,6 +7,7 @@ import { TriadClient } from './triad-client.js';
 const run = (status: RunRecord['status'], id = 'r1'): RunRecord => ({
   schemaVersion: 1,
   id,
+  tenant: 'default',
   status,
   phase: status === 'running' ? 'plan' : 'done',
   iteration: 1,

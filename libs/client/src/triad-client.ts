@@ -20,6 +20,8 @@ export interface TriadClientOptions {
   baseUrl: string;
   /** Sent as `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
+  /** For an admin key: the tenant to act for (`X-Triad-Tenant`); other keys act for their own. */
+  tenant?: string;
   /** A fetch implementation; the global one by default. */
   fetch?: typeof fetch;
   /** Time limit of each plain request (not of event streams); default 30 s. */
@@ -172,6 +174,7 @@ export class TriadClient {
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
     if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
+    if (this.opts.tenant) headers['x-triad-tenant'] = this.opts.tenant;
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     const timeout = opts.stream ? undefined : AbortSignal.timeout(this.opts.requestTimeoutMs ?? 30_000);
     try {

@@ -6,6 +6,7 @@ export * from './contracts/jobs.js';
 export * from './contracts/observation.js';
 export * from './contracts/queues.js';
 export * from './contracts/run-events.js';
+export * from './contracts/run-id.js';
 export * from './contracts/run-record.js';
 export * from './contracts/steps.js';
 export * from './contracts/tool-spec.js';

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
+  DEFAULT_TENANT,
   GoalRequest,
   InvalidInputError,
   JOB_NAMES,
@@ -7,6 +8,8 @@ import {
   RunFinisher,
   RunLoop,
   RunStore,
+  storeRunId,
+  TENANT_PATTERN,
   traceparentOf,
   triadMetrics,
   withRunSpan,
@@ -22,7 +25,10 @@ export interface GoalDelivery {
 /** A goal job's data may not exceed this, serialized: it is kept in Redis with the run. */
 export const MAX_GOAL_JOB_BYTES = 256 * 1024;
 
-/** Turns a `goal` job into a run: validates it, creates the run once per runId, and starts iteration 1. */
+/**
+ * Turns a `goal` job into a run: validates it, creates the run once per tenant and runId (its store id), and starts
+ * iteration 1. Queue producers are trusted as Redis clients are: the goal's `tenant` is taken as given.
+ */
 @Injectable()
 export class IntakeService {
   private readonly logger = new Logger(IntakeService.name);
@@ -36,7 +42,7 @@ export class IntakeService {
   async accept(job: GoalDelivery): Promise<{ runId: string; created: boolean }> {
     const request = this.validate(job);
     if (typeof request === 'string') return this.reject(job, request);
-    const runId = request.runId ?? `run-${job.id}`;
+    const runId = storeRunId(request.tenant ?? DEFAULT_TENANT, request.runId ?? `run-${job.id}`);
     // The run's trace starts here; its traceparent is stored with the run so every later span joins it.
     const workflow = { 'gen_ai.operation.name': 'invoke_workflow', 'gen_ai.workflow.name': 'triad' };
     return withRunSpan('invoke_workflow triad', { runId, traceparent: null, attributes: workflow }, async (span) => {
@@ -48,7 +54,7 @@ export class IntakeService {
         await this.loop.start(runId);
       }
       if (created) {
-        triadMetrics.runStarted();
+        triadMetrics.runStarted(runId);
         this.logger.log(`run ${runId} accepted`);
       }
       return { runId, created };
@@ -67,8 +73,12 @@ export class IntakeService {
 
   /** Records the refusal as a failed run, then throws it (the job fails for good: the producer sees the reason too). */
   private async reject(job: GoalDelivery, reason: string): Promise<never> {
-    const given = (job.data as { runId?: unknown } | null)?.runId;
-    const runId = typeof given === 'string' && RUN_ID_PATTERN.test(given) ? given : `rejected-${job.id}`;
+    const given = job.data as { runId?: unknown; tenant?: unknown } | null;
+    const tenant =
+      typeof given?.tenant === 'string' && TENANT_PATTERN.test(given.tenant) ? given.tenant : DEFAULT_TENANT;
+    const id =
+      typeof given?.runId === 'string' && RUN_ID_PATTERN.test(given.runId) ? given.runId : `rejected-${job.id}`;
+    const runId = storeRunId(tenant, id);
     const created = await this.store.createRejected(runId, { code: 'invalid_goal', message: reason });
     if (created) await this.finisher.publish(runId);
     this.logger.warn(`goal job ${job.id} rejected (run ${runId}): ${reason}`);

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ApiRole } from '../contracts/http-api.js';
+import { DEFAULT_TENANT, TENANT_PATTERN, TenantId } from '../contracts/run-id.js';
 import { ToolRisk } from '../contracts/tool-spec.js';
 import { registerCredentials } from '../errors/scrub-credentials.js';
 import { ConfigError } from '../errors/triad-error.js';
@@ -46,11 +47,13 @@ export type ModelPrices = z.infer<typeof ModelPrices>;
 
 // --- gateway and webhooks ---------------------------------------------------------------------------------------
 
-/** An API key of the HTTP gateway: who (name, recorded as the actor), the secret, and what it may do. */
+/** An API key of the HTTP gateway: who (name, recorded as the actor), the secret, what it may do, for which tenant. */
 export interface ApiKeyConfig {
   name: string;
   key: string;
   roles: ApiRole[];
+  /** The tenant whose runs the key sees and starts (`default` when the entry names none). */
+  tenant: string;
 }
 
 /** The non-empty, trimmed items of a comma-separated list. */
@@ -69,13 +72,22 @@ const AllowedHost = z.string().refine((entry) => {
   return !rest.length && family > 0 && /^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }, 'each entry must be a host name, an IP address or a CIDR (e.g. 10.1.0.0/16)');
 
-// `name:key:roles` entries, comma-separated, roles joined with '+'; the key itself may contain ':'.
+// `name:key:roles[:tenant]` entries, comma-separated, roles joined with '+'; the key itself may contain ':'. An entry
+// whose second-to-last part is a list of roles names a tenant in its last part (so a key with ':' in it must name one).
+const isRoles = (part: string | undefined) => part?.split('+').every((r) => ApiRole.safeParse(r).success) === true;
 const ApiKeys = z.preprocess(
   (v) =>
     typeof v === 'string'
       ? csv(v).map((entry) => {
           const parts = entry.split(':');
-          return { name: parts[0], key: parts.slice(1, -1).join(':'), roles: (parts.at(-1) ?? '').split('+') };
+          const tenanted = parts.length >= 4 && isRoles(parts.at(-2)) && TENANT_PATTERN.test(parts.at(-1) ?? '');
+          const roles = tenanted ? parts.at(-2) : parts.at(-1);
+          return {
+            name: parts[0],
+            key: parts.slice(1, tenanted ? -2 : -1).join(':'),
+            roles: (roles ?? '').split('+'),
+            tenant: tenanted ? parts.at(-1) : DEFAULT_TENANT,
+          };
         })
       : v,
   z
@@ -84,6 +96,7 @@ const ApiKeys = z.preprocess(
         name: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/),
         key: z.string().min(1),
         roles: z.array(ApiRole).min(1),
+        tenant: TenantId.default(DEFAULT_TENANT),
       }),
     )
     .refine((keys) => new Set(keys.map((k) => k.name)).size === keys.length, 'key names must be unique')

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { splitStoreRunId } from './run-id.js';
 import { ToolRisk } from './tool-spec.js';
 
 export const ApprovalStatus = z.enum(['pending', 'approved', 'rejected', 'expired']);
@@ -27,6 +28,11 @@ export const ApprovalRecord = z.object({
   editedArguments: z.string().nullable(),
 });
 export type ApprovalRecord = z.infer<typeof ApprovalRecord>;
+
+/** An approval as its tenant's callers see it: the run id they gave, not the run's store id. */
+export function approvalView(a: ApprovalRecord): ApprovalRecord {
+  return { ...a, runId: splitStoreRunId(a.runId).runId };
+}
 
 /** A human decision on a pending approval. */
 export const ApprovalDecision = z.discriminatedUnion('decision', [

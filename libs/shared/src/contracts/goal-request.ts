@@ -1,16 +1,8 @@
 import { z } from 'zod';
+import { RunId, TenantId } from './run-id.js';
 import { ToolRisk } from './tool-spec.js';
 
-/** Run ids become part of BullMQ job ids and Redis keys: no ':' and nothing exotic. */
-export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 export const MAX_GOAL_CHARS = 20_000;
-
-export const RunId = z
-  .string()
-  .regex(
-    RUN_ID_PATTERN,
-    'must be 1-128 characters of letters, digits, "_", "." or "-", starting with a letter or digit',
-  );
 
 export const Budget = z.strictObject({
   maxIterations: z.number().int().min(1).max(100).default(8).describe('Planner iterations before the run ends'),
@@ -25,7 +17,10 @@ export type Budget = z.infer<typeof Budget>;
 export const GoalRequest = z
   .strictObject({
     goal: z.string().trim().min(1).max(MAX_GOAL_CHARS).describe('What the agents should achieve, in plain language'),
-    runId: RunId.optional().describe("The caller's idempotency key: the same runId twice makes one run"),
+    runId: RunId.optional().describe("The caller's idempotency key: the same runId twice in a tenant makes one run"),
+    tenant: TenantId.optional().describe(
+      'The tenant the run belongs to (default `default`); the gateway sets it from the API key',
+    ),
     tools: z
       .array(z.string().min(1).max(64))
       .max(100)

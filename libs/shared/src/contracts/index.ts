@@ -7,6 +7,7 @@ export * from './jobs.js';
 export * from './observation.js';
 export * from './queues.js';
 export * from './run-events.js';
+export * from './run-id.js';
 export * from './run-record.js';
 export * from './steps.js';
 export * from './tool-spec.js';

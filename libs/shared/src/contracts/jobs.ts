@@ -1,14 +1,15 @@
 import { z } from 'zod';
-import { GoalRequest, RunId } from './goal-request.js';
+import { GoalRequest } from './goal-request.js';
 import { JOB_NAMES, type JobName, QUEUES, type QueueName } from './queues.js';
+import { StoreRunId, TenantId } from './run-id.js';
 import { RunError, TerminalStatus, Usage } from './run-record.js';
 
-/** Payloads carry ids only; the state lives in the run store. */
-export const PlanJob = z.strictObject({ runId: RunId, iteration: z.number().int().min(1) });
+/** Payloads carry ids only (a run's store id: see run-id.ts); the state lives in the run store. */
+export const PlanJob = z.strictObject({ runId: StoreRunId, iteration: z.number().int().min(1) });
 export type PlanJob = z.infer<typeof PlanJob>;
 
 export const ActJob = z.strictObject({
-  runId: RunId,
+  runId: StoreRunId,
   iteration: z.number().int().min(1),
   stepId: z.string().regex(/^[0-9]+-[0-9]+$/),
 });
@@ -16,7 +17,7 @@ export type ActJob = z.infer<typeof ActJob>;
 
 /** `observe`: the fan-in after the iteration's tool calls; `answer`: the planner proposed a final answer. */
 export const JudgeJob = z.strictObject({
-  runId: RunId,
+  runId: StoreRunId,
   iteration: z.number().int().min(1),
   kind: z.enum(['observe', 'answer']),
 });
@@ -24,7 +25,9 @@ export type JudgeJob = z.infer<typeof JudgeJob>;
 
 /** Sent to `results` when a run ends, for the systems that started it. */
 export const RunFinished = z.object({
+  /** The run id the caller gave (or was given), as in the API. */
   runId: z.string(),
+  tenant: TenantId,
   status: TerminalStatus,
   answer: z.string().nullable(),
   error: RunError.nullable(),
@@ -38,7 +41,7 @@ export const RunFinished = z.object({
 export type RunFinished = z.infer<typeof RunFinished>;
 
 /** Delivers a run's result to the `callbackUrl` of its goal (signed webhook); the run is read from the store. */
-export const WebhookJob = z.strictObject({ runId: RunId });
+export const WebhookJob = z.strictObject({ runId: StoreRunId });
 export type WebhookJob = z.infer<typeof WebhookJob>;
 
 /** Every job Triad knows, keyed by name: its queue and payload schema. */

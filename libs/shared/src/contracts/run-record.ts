@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { GoalRequest, RunId } from './goal-request.js';
+import { GoalRequest } from './goal-request.js';
+import { StoreRunId, splitStoreRunId, TenantId } from './run-id.js';
 
 export const RUN_SCHEMA_VERSION = 1;
 
@@ -41,7 +42,13 @@ export type RunError = z.infer<typeof RunError>;
 /** The run record: the one source of truth for a run's state, stamped with a schema version. */
 export const RunRecord = z.object({
   schemaVersion: z.literal(RUN_SCHEMA_VERSION),
-  id: RunId,
+  /**
+   * The run id. What the API, results and webhooks show is the caller's; inside Triad (store, jobs) a run outside the
+   * default tenant is known by its store id `<tenant>~<run id>` (see run-id.ts).
+   */
+  id: StoreRunId,
+  /** The tenant the run belongs to (also encoded in its id). */
+  tenant: TenantId,
   status: RunStatus,
   phase: RunPhase,
   iteration: z.number().int().min(1),
@@ -57,3 +64,8 @@ export const RunRecord = z.object({
   traceparent: z.string().optional(),
 });
 export type RunRecord = z.infer<typeof RunRecord>;
+
+/** A run record as its tenant's callers see it: the run id they gave, not the store id. */
+export function runView(run: RunRecord): RunRecord {
+  return { ...run, id: splitStoreRunId(run.id).runId };
+}

@@ -20,9 +20,9 @@ export class Approvals {
     private readonly handOff: Pick<LoopHandOff, 'wake'>,
   ) {}
 
-  /** Pending approvals, soonest deadline first. */
-  listPending(opts: { runId?: string; limit?: number } = {}): Promise<ApprovalRecord[]> {
-    return this.store.listPending(opts);
+  /** A tenant's pending approvals, soonest deadline first; `runId` (a store id) narrows to one run. */
+  listPending(tenant: string, opts: { runId?: string; limit?: number } = {}): Promise<ApprovalRecord[]> {
+    return this.store.listPending(tenant, opts);
   }
 
   /** The approval with this public id (from a listing or an `approval.requested` event), or null. */

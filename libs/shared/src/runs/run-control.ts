@@ -24,7 +24,7 @@ export class RunControl {
     });
     // Executors subscribe to this channel and abort the run's tools in flight.
     await this.redis.publish(this.store.keys.cancelChannel(), runId);
-    for (const a of await this.approvals.listPending({ runId })) {
+    for (const a of await this.approvals.listPending(run.tenant, { runId })) {
       await this.approvals.reject(runId, a.id, by, 'run cancelled').catch(() => {});
     }
     return ended;

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import { jobIds, type RunFinished } from '../contracts/jobs.js';
 import { JOB_NAMES } from '../contracts/queues.js';
+import { splitStoreRunId } from '../contracts/run-id.js';
 import { isTerminal, type RunRecord, type TerminalStatus } from '../contracts/run-record.js';
 import { addJob } from '../queue/typed-job.js';
 import type { RunEnd, RunStore } from '../store/run-store.js';
@@ -61,7 +62,8 @@ export class RunFinisher {
 export function toRunFinished(run: RunRecord): RunFinished {
   const finishedAt = run.finishedAt ?? run.updatedAt;
   return {
-    runId: run.id,
+    runId: splitStoreRunId(run.id).runId,
+    tenant: run.tenant,
     status: run.status as TerminalStatus,
     answer: run.answer,
     error: run.error, // scrubbed of credentials when the store recorded it

@@ -47,7 +47,7 @@ describe('ApprovalStore', () => {
 
   it('lists pending gates by deadline and decides each once, whoever races', async () => {
     await approvals.request(gate('1-1', 1_700_000_000_000));
-    expect((await approvals.listPending()).map((a) => a.stepId)).toEqual(['1-1', '1-0']);
+    expect((await approvals.listPending('default')).map((a) => a.stepId)).toEqual(['1-1', '1-0']);
     const results = await Promise.all([
       approvals.decide('run1', '1-1', { status: 'approved', by: 'alice', editedArguments: '{"subject":"y"}' }),
       approvals.decide('run1', '1-1', { status: 'rejected', by: 'bob', reason: 'no' }),
@@ -55,7 +55,7 @@ describe('ApprovalStore', () => {
     expect(results.filter(Boolean)).toHaveLength(1);
     const decided = await approvals.get('run1', '1-1');
     expect(decided?.status).toBe(results[0] ? 'approved' : 'rejected');
-    expect((await approvals.listPending()).map((a) => a.stepId)).toEqual(['1-0']);
+    expect((await approvals.listPending('default')).map((a) => a.stepId)).toEqual(['1-0']);
     const events = (await runs.events('run1')).filter((e) => e.type === 'approval.decided');
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ approvalId: decided?.id, stepId: '1-1', by: decided?.decidedBy });

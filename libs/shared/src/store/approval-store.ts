@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ApprovalRecord, type ApprovalStatus } from '../contracts/approval.js';
 import { RunEvent } from '../contracts/run-events.js';
+import { splitStoreRunId } from '../contracts/run-id.js';
 import { type LuaCommand, luaCommand } from './lua-scripts.js';
 import { TriadKeys } from './triad-keys.js';
 
@@ -64,7 +65,7 @@ export class ApprovalStore {
     });
     await this.lua.request(
       this.keys.approval(a.runId, a.stepId),
-      this.keys.pendingApprovals(),
+      this.keys.pendingApprovals(splitStoreRunId(a.runId).tenant),
       this.keys.events(a.runId),
       encode(record),
       `${a.runId}/${a.stepId}`,
@@ -119,7 +120,7 @@ export class ApprovalStore {
     });
     const res = await this.lua.decide(
       this.keys.approval(runId, stepId),
-      this.keys.pendingApprovals(),
+      this.keys.pendingApprovals(splitStoreRunId(runId).tenant),
       this.keys.events(runId),
       encode(fields),
       `${runId}/${stepId}`,
@@ -128,9 +129,9 @@ export class ApprovalStore {
     return res === 1;
   }
 
-  /** Pending approvals, the soonest to expire first; `runId` narrows to one run. */
-  async listPending(opts: { runId?: string; limit?: number } = {}): Promise<ApprovalRecord[]> {
-    const members = await this.redis.zrange(this.keys.pendingApprovals(), '0', '-1');
+  /** A tenant's pending approvals, the soonest to expire first; `runId` (a store id) narrows to one run. */
+  async listPending(tenant: string, opts: { runId?: string; limit?: number } = {}): Promise<ApprovalRecord[]> {
+    const members = await this.redis.zrange(this.keys.pendingApprovals(tenant), '0', '-1');
     const wanted = members
       .map((m) => m.split('/') as [string, string])
       .filter(([runId]) => !opts.runId || runId === opts.runId)

@@ -125,7 +125,7 @@ describe('RunStore', () => {
   });
 
   it('lists runs newest first', async () => {
-    expect(await store.list()).toEqual(['r2', 'r3', 'r1']);
+    expect(await store.list('default')).toEqual(['r2', 'r3', 'r1']);
   });
 });
 

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import type { GoalRequest } from '../contracts/goal-request.js';
 import { RunEvent, type StoredRunEvent } from '../contracts/run-events.js';
+import { splitStoreRunId } from '../contracts/run-id.js';
 import {
   RUN_SCHEMA_VERSION,
   type RunError,
@@ -153,7 +154,7 @@ export class RunStore {
       case 'elsewhere':
         return { recorded: recorded === 1, outcome, iteration: Number(a), phase: b as RunPhase };
       case 'finished': {
-        if ('finish' in step) triadMetrics.runFinished(step.finish.status);
+        if ('finish' in step) triadMetrics.runFinished(id, step.finish.status);
         const run = decodeRecord(id, pairsToHash(a as string[])) as RunRecord;
         return { recorded: recorded === 1, outcome, run };
       }
@@ -172,7 +173,7 @@ export class RunStore {
       this.encodeEvents(events),
     )) as [number, string[]?];
     if (ended !== 1) return null;
-    triadMetrics.runFinished(end.status);
+    triadMetrics.runFinished(id, end.status);
     return decodeRecord(id, pairsToHash(flat ?? []));
   }
 
@@ -246,16 +247,16 @@ export class RunStore {
     return res[0][1].map(([id, fields]) => decodeEvent(id, fields));
   }
 
-  /** Run ids, newest first. */
-  async list(offset = 0, limit = 50): Promise<string[]> {
-    return this.redis.zrevrange(this.keys.index(), offset, offset + limit - 1);
+  /** A tenant's run store ids, newest first. */
+  async list(tenant: string, offset = 0, limit = 50): Promise<string[]> {
+    return this.redis.zrevrange(this.keys.index(tenant), offset, offset + limit - 1);
   }
 
   private async createWith(id: string, fields: Fields, events: NewRunEvent[], now: number): Promise<boolean> {
     const res = await this.lua.createRun(
       this.keys.run(id),
       this.keys.events(id),
-      this.keys.index(),
+      this.keys.index(splitStoreRunId(id).tenant),
       encodeFields(fields),
       this.encodeEvents(events, now),
       String(now),
@@ -379,6 +380,7 @@ function decodeRecord(id: string, h: Record<string, string>): RunRecord | null {
   return {
     schemaVersion: RUN_SCHEMA_VERSION,
     id: h.id,
+    tenant: splitStoreRunId(h.id).tenant,
     status: h.status as RunStatus,
     phase: h.phase as RunPhase,
     iteration: Number(h.iteration),

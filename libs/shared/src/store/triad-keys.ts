@@ -1,9 +1,15 @@
+import { DEFAULT_TENANT } from '../contracts/run-id.js';
+
 /**
- * Every Redis key Triad builds (BullMQ builds its own queue keys under the same prefix). A run's keys carry the run
- * id as a hash tag `{...}`, so they land in one cluster slot and a Lua script may touch them together.
+ * Every Redis key Triad builds (BullMQ builds its own queue keys under the same prefix). A run's keys carry the run's
+ * store id (which names its tenant) as a hash tag `{...}`, so they land in one cluster slot and a Lua script may touch
+ * them together. A tenant's own keys live under `<prefix>:tenant:<tenant>:`; the default tenant's are where they were
+ * before tenants existed.
  */
 export class TriadKeys {
   constructor(readonly prefix: string) {}
+  private tenantKey = (tenant: string, name: string) =>
+    tenant === DEFAULT_TENANT ? `${this.prefix}:${name}` : `${this.prefix}:tenant:${tenant}:${name}`;
   /** The run record (a hash). */
   run = (id: string) => `${this.prefix}:run:{${id}}`;
   /** The run's append-only event stream. */
@@ -16,16 +22,16 @@ export class TriadKeys {
   approval = (id: string, stepId: string) => `${this.prefix}:run:{${id}}:approval:${stepId}`;
   /** The memory tools' run scope (a hash). */
   runMemory = (id: string) => `${this.prefix}:run:{${id}}:memory`;
-  /** The memory tools' global scope (a hash). */
-  globalMemory = () => `${this.prefix}:memory`;
-  /** Run ids by creation time (a sorted set). */
-  index = () => `${this.prefix}:runs`;
-  /** Pending approvals by deadline (a sorted set of `runId stepId`). */
-  pendingApprovals = () => `${this.prefix}:approvals:pending`;
+  /** The memory tools' widest scope, shared by a tenant's runs (a hash). */
+  tenantMemory = (tenant: string) => this.tenantKey(tenant, 'memory');
+  /** A tenant's run store ids by creation time (a sorted set). */
+  index = (tenant: string) => this.tenantKey(tenant, 'runs');
+  /** A tenant's pending approvals by deadline (a sorted set of `<run store id>/<stepId>`). */
+  pendingApprovals = (tenant: string) => this.tenantKey(tenant, 'approvals:pending');
   /** The tools executors publish for planners (a hash by tool name). */
   tools = () => `${this.prefix}:tools`;
-  /** Gateway: the run id an Idempotency-Key (its sha256) was given. */
-  idempotency = (keyHash: string) => `${this.prefix}:idempotency:${keyHash}`;
+  /** Gateway: the run id an Idempotency-Key (its sha256) was given in a tenant. */
+  idempotency = (tenant: string, keyHash: string) => this.tenantKey(tenant, `idempotency:${keyHash}`);
   /** Gateway: a run submitted but maybe not yet taken in by a planner. */
   submitted = (runId: string) => `${this.prefix}:submitted:${runId}`;
   /** Pub/sub channel of cancelled run ids, for executors to abort tools in flight. */

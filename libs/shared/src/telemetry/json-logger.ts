@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import { context, trace } from '@opentelemetry/api';
 import { type Logger, pino } from 'pino';
+import { splitStoreRunId } from '../contracts/run-id.js';
 import { scrubCredentials } from '../errors/scrub-credentials.js';
 import { activeRunId } from './run-context.js';
 import { telemetryState } from './telemetry-state.js';
@@ -27,7 +28,7 @@ export function jsonLogger(level = 'info'): Logger {
         const span = trace.getSpanContext(ctx);
         const runId = activeRunId(ctx);
         return {
-          ...(runId ? { runId } : {}),
+          ...(runId ? splitStoreRunId(runId) : {}),
           ...(span ? { traceId: span.traceId, spanId: span.spanId } : {}),
         };
       },

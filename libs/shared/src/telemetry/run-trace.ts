@@ -11,6 +11,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { splitStoreRunId } from '../contracts/run-id.js';
 import { TRIAD_TRACER, TRIAD_VERSION } from './bullmq-telemetry.js';
 import { logRunSpan } from './json-logger.js';
 import { withRunId } from './run-context.js';
@@ -52,12 +53,13 @@ export interface RunSpanOptions {
 }
 
 /**
- * Runs `fn` inside a span of the run's trace, with run.id / triad.iteration / triad.step.id attributes; an error
+ * Runs `fn` inside a span of the run's trace, with run.id / triad.tenant / triad.iteration / triad.step.id attributes; an error
  * marks the span (error.type) and is rethrown. A job parked by BullMQ (DelayedError) is not an error.
  */
 export async function withRunSpan<T>(name: string, opts: RunSpanOptions, fn: (span: Span) => Promise<T>): Promise<T> {
   const parent = withRunId(runParentContext(opts.traceparent), opts.runId);
-  const attributes: Attributes = { 'run.id': opts.runId, ...opts.attributes };
+  const { tenant, runId } = splitStoreRunId(opts.runId);
+  const attributes: Attributes = { 'run.id': runId, 'triad.tenant': tenant, ...opts.attributes };
   if (opts.iteration !== undefined) attributes['triad.iteration'] = opts.iteration;
   if (opts.stepId !== undefined) attributes['triad.step.id'] = opts.stepId;
   const started = performance.now();

@@ -1,5 +1,7 @@
 import { type Meter, metrics } from '@opentelemetry/api';
+import { splitStoreRunId } from '../contracts/run-id.js';
 import { TRIAD_TRACER, TRIAD_VERSION } from './bullmq-telemetry.js';
+import { activeRunId } from './run-context.js';
 import { telemetryState } from './telemetry-state.js';
 
 /** A queue whose job counts the depth gauge reads (a BullMQ Queue fits). */
@@ -30,19 +32,23 @@ const metric = () => {
   return instruments;
 };
 
-/** Triad's metrics; every call is a no-op when no meter provider was started. */
+/** `triad.tenant` of a run (by store id), else of the run whose work is in progress. */
+const tenantOf = (runId = activeRunId()) => (runId ? { 'triad.tenant': splitStoreRunId(runId).tenant } : {});
+
+/** Triad's metrics, each by tenant; every call is a no-op when no meter provider was started. */
 export const triadMetrics = {
-  runStarted(): void {
-    metric().runsStarted.add(1);
+  runStarted(runId: string): void {
+    metric().runsStarted.add(1, tenantOf(runId));
   },
-  runFinished(status: string): void {
-    metric().runsFinished.add(1, { 'triad.run.status': status });
+  runFinished(runId: string, status: string): void {
+    metric().runsFinished.add(1, { 'triad.run.status': status, ...tenantOf(runId) });
   },
   iterationFinished(seconds: number, decision: string): void {
-    metric().iterationDuration.record(seconds, { 'triad.verdict': decision });
+    metric().iterationDuration.record(seconds, { 'triad.verdict': decision, ...tenantOf() });
   },
   toolCalled(tool: string, seconds: number, errorType: string | undefined): void {
     metric().toolDuration.record(seconds, {
+      ...tenantOf(),
       'gen_ai.tool.name': tool,
       ...(errorType ? { 'error.type': errorType } : {}),
     });
@@ -52,6 +58,7 @@ export const triadMetrics = {
       'gen_ai.operation.name': 'chat',
       'gen_ai.request.model': model,
       'triad.role': telemetryState().role,
+      ...tenantOf(),
     };
     metric().tokens.record(input, { ...base, 'gen_ai.token.type': 'input' });
     metric().tokens.record(output, { ...base, 'gen_ai.token.type': 'output' });

@@ -4,7 +4,7 @@ import { defineTool } from './tool.js';
 
 const Scope = z
   .enum(['run', 'global'])
-  .describe('"run": only this run sees it; "global": later runs see it too (use for lasting lessons)');
+  .describe('"run": only this run sees it; "global": later runs of the same tenant see it too (lasting lessons)');
 const Key = z.string().min(1).max(MAX_MEMORY_KEY_CHARS);
 
 /** Stores a note under a key, for later in this run or for later runs. */

@@ -6,6 +6,7 @@ import {
   Approvals,
   ApprovalsResponse,
   ApproveRequest,
+  approvalView,
   RejectRequest,
   RunStore,
   redactArguments,
@@ -28,15 +29,20 @@ export class ApprovalsController {
 
   @Get('approvals')
   @Roles('read', 'approve')
-  async pending(): Promise<z.infer<typeof ApprovalsResponse>> {
-    return { approvals: await this.approvals.listPending({ limit: 1000 }) };
+  async pending(@CurrentCaller() caller: Caller): Promise<z.infer<typeof ApprovalsResponse>> {
+    return { approvals: (await this.approvals.listPending(caller.tenant, { limit: 1000 })).map(approvalView) };
   }
 
   @Get('runs/:id/approvals')
   @Roles('read', 'approve')
-  async pendingOfRun(@Param('id') id: string): Promise<z.infer<typeof ApprovalsResponse>> {
-    await findRun(this.store, id);
-    return { approvals: await this.approvals.listPending({ runId: id, limit: 1000 }) };
+  async pendingOfRun(
+    @Param('id') id: string,
+    @CurrentCaller() caller: Caller,
+  ): Promise<z.infer<typeof ApprovalsResponse>> {
+    const run = await findRun(this.store, caller, id);
+    return {
+      approvals: (await this.approvals.listPending(caller.tenant, { runId: run.id, limit: 1000 })).map(approvalView),
+    };
   }
 
   @Post('runs/:id/approvals/:approvalId/approve')
@@ -50,7 +56,7 @@ export class ApprovalsController {
   ): Promise<{ approval: ApprovalRecord }> {
     const { arguments: args } = parseOr400(ApproveRequest, body ?? {});
     const edited = args == null ? null : typeof args === 'string' ? args : JSON.stringify(args);
-    return this.decide(id, approvalId, { decision: 'approve', by: caller.name, arguments: edited });
+    return this.decide(caller, id, approvalId, { decision: 'approve', by: caller.name, arguments: edited });
   }
 
   @Post('runs/:id/approvals/:approvalId/reject')
@@ -63,16 +69,21 @@ export class ApprovalsController {
     @CurrentCaller() caller: Caller,
   ): Promise<{ approval: ApprovalRecord }> {
     const { reason } = parseOr400(RejectRequest, body ?? null);
-    return this.decide(id, approvalId, { decision: 'reject', by: caller.name, reason });
+    return this.decide(caller, id, approvalId, { decision: 'reject', by: caller.name, reason });
   }
 
-  private async decide(runId: string, approvalId: string, d: ApprovalDecision): Promise<{ approval: ApprovalRecord }> {
-    await findRun(this.store, runId);
-    if (!(await this.approvals.get(runId, approvalId))) {
+  private async decide(
+    caller: Caller,
+    runId: string,
+    approvalId: string,
+    d: ApprovalDecision,
+  ): Promise<{ approval: ApprovalRecord }> {
+    const { id: storeId } = await findRun(this.store, caller, runId);
+    if (!(await this.approvals.get(storeId, approvalId))) {
       throw new ApiException('not_found', `no approval ${approvalId} in run ${runId}`);
     }
     try {
-      return { approval: await this.shown(await this.approvals.decide(runId, approvalId, d)) };
+      return { approval: await this.shown(await this.approvals.decide(storeId, approvalId, d)) };
     } catch (err) {
       if (err instanceof ApprovalNotPendingError) throw new ApiException('conflict', err.message);
       throw err;
@@ -81,8 +92,8 @@ export class ApprovalsController {
 
   // The approver's edit may carry a secret of their own (a token): the record keeps it for the call, answers do not.
   private async shown(a: ApprovalRecord): Promise<ApprovalRecord> {
-    if (a.editedArguments === null) return a;
+    if (a.editedArguments === null) return approvalView(a);
     const secrets = (await this.catalog.list()).find((t) => t.name === a.tool)?.secretArguments ?? [];
-    return { ...a, editedArguments: redactArguments(a.editedArguments, secrets) };
+    return { ...approvalView(a), editedArguments: redactArguments(a.editedArguments, secrets) };
   }
 }

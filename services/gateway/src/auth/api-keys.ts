@@ -1,23 +1,27 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { ApiKeyConfig, ApiRole } from '@triad/shared';
+import { type ApiKeyConfig, type ApiRole, DEFAULT_TENANT } from '@triad/shared';
 
-/** Who is calling: the API key's name (recorded as the actor of cancels and decisions) and its roles. */
+/**
+ * Who is calling: the API key's name (recorded as the actor of cancels and decisions), its roles, and the tenant
+ * whose runs it sees and starts (an admin key's own, or the one it names in `X-Triad-Tenant`).
+ */
 export interface Caller {
   name: string;
   roles: ApiRole[];
+  tenant: string;
 }
 
 /** Every caller is this one when no API keys are configured (the gateway then listens on 127.0.0.1 only). */
-export const ANONYMOUS_ADMIN: Caller = { name: 'anonymous', roles: ['admin'] };
+export const ANONYMOUS_ADMIN: Caller = { name: 'anonymous', roles: ['admin'], tenant: DEFAULT_TENANT };
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** Looks up API keys in constant time: both sides are hashed, and every key is compared. */
 export class ApiKeys {
-  private readonly keys: { name: string; roles: ApiRole[]; hash: Buffer }[];
+  private readonly keys: (Caller & { hash: Buffer })[];
 
   constructor(keys: ApiKeyConfig[]) {
-    this.keys = keys.map((k) => ({ name: k.name, roles: k.roles, hash: digest(k.key) }));
+    this.keys = keys.map((k) => ({ name: k.name, roles: k.roles, tenant: k.tenant, hash: digest(k.key) }));
   }
 
   get enabled(): boolean {
@@ -28,7 +32,9 @@ export class ApiKeys {
   match(presented: string): Caller | null {
     const hash = digest(presented);
     let found: Caller | null = null;
-    for (const k of this.keys) if (timingSafeEqual(hash, k.hash) && !found) found = { name: k.name, roles: k.roles };
+    for (const k of this.keys) {
+      if (timingSafeEqual(hash, k.hash) && !found) found = { name: k.name, roles: k.roles, tenant: k.tenant };
+    }
     return found;
   }
 

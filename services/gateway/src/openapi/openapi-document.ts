@@ -78,7 +78,9 @@ export function buildOpenApiDocument(): OpenAPIObject {
       version: '1.0.0',
       description:
         'Submit goals, follow runs (Server-Sent Events), cancel them, and decide approval gates. ' +
-        'Authenticate with `Authorization: Bearer <key>` or `X-API-Key`; each operation names its role in x-required-role.',
+        'Authenticate with `Authorization: Bearer <key>` or `X-API-Key`; each operation names its role in x-required-role. ' +
+        "A key belongs to a tenant and sees only that tenant's runs and approvals (another tenant's are 404); an admin " +
+        'key may act for any tenant by naming it in `X-Triad-Tenant`.',
     },
     components: {
       schemas,

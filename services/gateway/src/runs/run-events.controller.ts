@@ -1,5 +1,5 @@
 import { Controller, Get, Headers, Param, Query, Req, Res } from '@nestjs/common';
-import { RUN_ID_PATTERN, RunStore } from '@triad/shared';
+import { RUN_ID_PATTERN, RunStore, storeRunId } from '@triad/shared';
 import type { Request, Response } from 'express';
 import type { Caller } from '../auth/api-keys.js';
 import { CurrentCaller, Roles } from '../auth/roles.decorator.js';
@@ -42,8 +42,10 @@ export class RunEventsController {
       ]);
     }
     // A run just submitted is not in the store until a planner takes it in: stream it all the same.
-    const known = RUN_ID_PATTERN.test(id) && ((await this.store.get(id)) || (await this.submission.isPending(id)));
+    const storeId = storeRunId(caller.tenant, id);
+    const known =
+      RUN_ID_PATTERN.test(id) && ((await this.store.get(storeId)) || (await this.submission.isPending(storeId)));
     if (!known) throw new ApiException('not_found', `no run ${id}`);
-    await this.stream.pipe(id, after, caller.name, req, res);
+    await this.stream.pipe(storeId, after, caller.name, req, res);
   }
 }

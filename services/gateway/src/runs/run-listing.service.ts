@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type ListRunsQuery, type ListRunsResponse, RUN_REDIS, type RunRecord, RunStore } from '@triad/shared';
+import { type ListRunsQuery, type ListRunsResponse, RUN_REDIS, type RunRecord, RunStore, runView } from '@triad/shared';
 import type { Redis } from 'ioredis';
 import { ApiException } from '../http/api-exception.js';
 
@@ -27,7 +27,7 @@ function decode(cursor: string): Cursor {
   ]);
 }
 
-/** Pages over the run index (newest first), filtering by status. */
+/** Pages over a tenant's run index (newest first), filtering by status. */
 @Injectable()
 export class RunListingService {
   constructor(
@@ -35,29 +35,29 @@ export class RunListingService {
     @Inject(RUN_REDIS) private readonly redis: Redis,
   ) {}
 
-  async list(q: ListRunsQuery): Promise<ListRunsResponse> {
-    let offset = q.cursor ? await this.resume(decode(q.cursor)) : 0;
+  async list(tenant: string, q: ListRunsQuery): Promise<ListRunsResponse> {
+    let offset = q.cursor ? await this.resume(tenant, decode(q.cursor)) : 0;
     const runs: RunRecord[] = [];
     let lastId: string | null = null;
     let scanned = 0;
     while (runs.length < q.limit && scanned < SCAN_BUDGET) {
-      const ids = await this.store.list(offset, Math.min(BATCH, q.status ? BATCH : q.limit - runs.length));
+      const ids = await this.store.list(tenant, offset, Math.min(BATCH, q.status ? BATCH : q.limit - runs.length));
       if (!ids.length) return { runs, nextCursor: null };
       for (const id of ids) {
         offset++;
         scanned++;
         lastId = id;
         const run = await this.store.get(id);
-        if (run && (!q.status || run.status === q.status)) runs.push(run);
+        if (run && (!q.status || run.status === q.status)) runs.push(runView(run));
         if (runs.length === q.limit) break;
       }
     }
-    const more = lastId !== null && (await this.store.list(offset, 1)).length > 0;
+    const more = lastId !== null && (await this.store.list(tenant, offset, 1)).length > 0;
     return { runs, nextCursor: more && lastId ? encode({ o: offset, id: lastId }) : null };
   }
 
-  private async resume(c: Cursor): Promise<number> {
-    const rank = await this.redis.zrevrank(this.store.keys.index(), c.id);
+  private async resume(tenant: string, c: Cursor): Promise<number> {
+    const rank = await this.redis.zrevrank(this.store.keys.index(tenant), c.id);
     return rank === null ? c.o : rank + 1;
   }
 }

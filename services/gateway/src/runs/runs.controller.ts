@@ -9,7 +9,9 @@ import {
   RunControl,
   type RunRecord,
   RunStore,
+  runView,
   type SubmitRunResponse,
+  storeRunId,
 } from '@triad/shared';
 import type { Response } from 'express';
 import type { Caller } from '../auth/api-keys.js';
@@ -18,9 +20,9 @@ import { ApiException, parseOr400 } from '../http/api-exception.js';
 import { RunListingService } from './run-listing.service.js';
 import { RunSubmissionService } from './run-submission.service.js';
 
-/** The run record, or a 404 answer. */
-export async function findRun(store: RunStore, id: string): Promise<RunRecord> {
-  const run = RUN_ID_PATTERN.test(id) ? await store.get(id) : null;
+/** The run `id` of the caller's tenant (its record as stored), or a 404 answer: another tenant's run is not there. */
+export async function findRun(store: RunStore, caller: Caller, id: string): Promise<RunRecord> {
+  const run = RUN_ID_PATTERN.test(id) ? await store.get(storeRunId(caller.tenant, id)) : null;
   if (!run) throw new ApiException('not_found', `no run ${id}`);
   return run;
 }
@@ -41,6 +43,7 @@ export class RunsController {
   async submit(
     @Body() body: unknown,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) res: Response,
   ): Promise<SubmitRunResponse> {
     if (idempotencyKey !== undefined && (idempotencyKey.length < 1 || idempotencyKey.length > 255)) {
@@ -49,21 +52,28 @@ export class RunsController {
       ]);
     }
     const request = parseOr400(GoalRequest, body ?? null);
-    const answer = await this.submission.submit(request, idempotencyKey ?? null);
+    if (request.tenant !== undefined && request.tenant !== caller.tenant) {
+      throw new ApiException(
+        'forbidden',
+        `the goal names tenant "${request.tenant}" but key "${caller.name}" acts for "${caller.tenant}"` +
+          ' (an admin key names the tenant it acts for in X-Triad-Tenant)',
+      );
+    }
+    const answer = await this.submission.submit({ ...request, tenant: caller.tenant }, idempotencyKey ?? null);
     res.setHeader('Location', answer.url);
     return answer;
   }
 
   @Get()
   @Roles('read')
-  list(@Query() query: Record<string, unknown>): Promise<ListRunsResponse> {
-    return this.listing.list(parseOr400(ListRunsQuery, query, 'query'));
+  list(@Query() query: Record<string, unknown>, @CurrentCaller() caller: Caller): Promise<ListRunsResponse> {
+    return this.listing.list(caller.tenant, parseOr400(ListRunsQuery, query, 'query'));
   }
 
   @Get(':id')
   @Roles('read')
-  get(@Param('id') id: string): Promise<RunRecord> {
-    return findRun(this.store, id);
+  async get(@Param('id') id: string, @CurrentCaller() caller: Caller): Promise<RunRecord> {
+    return runView(await findRun(this.store, caller, id));
   }
 
   @Post(':id/cancel')
@@ -75,9 +85,9 @@ export class RunsController {
     @CurrentCaller() caller: Caller,
   ): Promise<CancelRunResponse> {
     const { reason } = parseOr400(CancelRunRequest, body ?? {});
-    await findRun(this.store, id);
-    const cancelled = await this.control.cancel(id, caller.name, reason);
-    const run = await findRun(this.store, id);
+    const { id: storeId } = await findRun(this.store, caller, id);
+    const cancelled = await this.control.cancel(storeId, caller.name, reason);
+    const run = await findRun(this.store, caller, id);
     return { runId: id, cancelled, status: run.status };
   }
 }

@@ -1,4 +1,4 @@
-import { type LuaCommand, luaCommand, type TriadKeys } from '@triad/shared';
+import { type LuaCommand, luaCommand, splitStoreRunId, type TriadKeys } from '@triad/shared';
 import type { Redis } from 'ioredis';
 import { ToolFailure } from '../tool.js';
 import type { MemoryEntry, MemoryScope, ToolMemory } from '../tool-memory.js';
@@ -17,7 +17,7 @@ interface Stored {
   at: number;
 }
 
-/** ToolMemory in Redis: one hash per scope, field = key, value = JSON of { value, at }. */
+/** ToolMemory in Redis: one hash per scope (the run, or its tenant for `global`), field = key, value = JSON of { value, at }. */
 export class RedisToolMemory implements ToolMemory {
   constructor(
     private readonly redis: Redis,
@@ -60,7 +60,9 @@ export class RedisToolMemory implements ToolMemory {
   }
 
   private key(scope: MemoryScope): string {
-    return scope === 'run' ? this.keys.runMemory(this.runId) : this.keys.globalMemory();
+    return scope === 'run'
+      ? this.keys.runMemory(this.runId)
+      : this.keys.tenantMemory(splitStoreRunId(this.runId).tenant);
   }
 }
 
