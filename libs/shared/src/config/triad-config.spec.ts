@@ -30,6 +30,7 @@ const BAD: Record<string, string[]> = {
   TRIAD_MODEL_MAX_RETRIES: ['-1'],
   TRIAD_MODEL_PRICES: ['{not json', '{"m":{"inputPerMTok":-1,"outputPerMTok":1}}', '{"m":{"input":1}}'],
   TRIAD_MODEL_RATE_LIMIT: ['60 per second', '0/1000', '60/0'],
+  TRIAD_TENANT_LIMITS: ['{not json', '{"Acme":{}}', '{"acme":{"maxRunsInFlight":0}}', '{"acme":{"maxCost":1}}'],
   TRIAD_EXECUTOR_CONCURRENCY: ['0'],
   TRIAD_PLANNER_CONCURRENCY: ['four'],
   TRIAD_JUDGE_CONCURRENCY: ['0', '2.5'],

@@ -103,6 +103,25 @@ const ApiKeys = z.preprocess(
     .default([]),
 );
 
+/** What one tenant may use across all its runs (TRIAD_TENANT_LIMITS, by tenant id; `*` for every other tenant). */
+export const TenantLimits = z.strictObject({
+  maxCostUsdPerDay: z.number().positive().optional(),
+  maxTokensPerDay: z.number().int().positive().optional(),
+  maxRunsInFlight: z.number().int().positive().optional(),
+  /** Share of the fleet when tenants compete, relative to the others' (default 1). */
+  weight: z.number().positive().default(1),
+});
+export type TenantLimits = z.infer<typeof TenantLimits>;
+export const TenantLimitsByTenant = z
+  .record(z.string(), TenantLimits)
+  .refine((m) => Object.keys(m).every((t) => t === '*' || TENANT_PATTERN.test(t)), 'keys must be tenant ids or "*"');
+export type TenantLimitsByTenant = z.infer<typeof TenantLimitsByTenant>;
+
+/** The limits of one tenant: its own entry, else the `*` entry, else none (weight 1). */
+export function tenantLimits(config: Pick<TriadConfig, 'tenantLimits'>, tenant: string): TenantLimits {
+  return config.tenantLimits[tenant] ?? config.tenantLimits['*'] ?? { weight: 1 };
+}
+
 const GatewayEnv = {
   TRIAD_API_KEYS: ApiKeys,
   // Checked here: a host the gateway cannot listen on would otherwise fail at listen, without naming the variable.
@@ -206,6 +225,7 @@ const EnvSchema = z.object({
   TRIAD_MODEL_TIMEOUT_MS: int(60_000, 1),
   TRIAD_MODEL_MAX_RETRIES: int(2),
   TRIAD_MODEL_PRICES: z.preprocess(parseJson, ModelPrices.default({})),
+  TRIAD_TENANT_LIMITS: z.preprocess(parseJson, TenantLimitsByTenant.default({})),
   TRIAD_MODEL_RATE_LIMIT: z.preprocess(
     blankAsUndefined,
     z
@@ -261,6 +281,8 @@ export interface TriadConfig {
     /** Model-calling jobs (plan, judge) started per time window, per queue, over every replica. */
     rateLimit: { max: number; durationMs: number } | undefined;
   };
+  /** Limits across runs, by tenant id (`*`: every tenant not named); read them with tenantLimits(). */
+  tenantLimits: TenantLimitsByTenant;
   /** checks: no model call; answers: the model verifies proposed answers; always: it also reflects on each iteration. */
   judgePolicy: 'checks' | 'answers' | 'always';
   workspace: string;
@@ -337,6 +359,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
       prices: e.TRIAD_MODEL_PRICES,
       rateLimit: e.TRIAD_MODEL_RATE_LIMIT,
     },
+    tenantLimits: e.TRIAD_TENANT_LIMITS,
     judgePolicy: e.TRIAD_JUDGE_POLICY,
     workspace: resolve(e.TRIAD_WORKSPACE),
     executorId: e.TRIAD_EXECUTOR_ID ?? `${hostname()}-${process.pid}`,
