@@ -5,6 +5,8 @@ import { observationError } from '../contracts/observation.js';
 import type { StoredRunEvent } from '../contracts/run-events.js';
 import type { RunRecord, Usage } from '../contracts/run-record.js';
 import { PlanDecision, StepResult, type ToolCall, Verdict } from '../contracts/steps.js';
+import { TenantLimitError } from '../errors/triad-error.js';
+import { withSpendScope } from '../reasoning/spend-capped-model.js';
 import type { RunFinisher } from '../runs/run-finisher.js';
 import type { Admission, AdvanceOutcome, AdvanceStep, NewRunEvent, RunEnd, RunStore } from '../store/run-store.js';
 import { withRunSpan } from '../telemetry/run-trace.js';
@@ -95,7 +97,7 @@ export class RunLoop {
     }
     const span = { runId, traceparent: run.traceparent, iteration, attributes: PLAN_SPAN };
     return withRunSpan('plan planner', span, async () => {
-      let produced: Produced<PlanDecision> | null = null;
+      let produced: Produced<PlanDecision> | string | null = null;
       if (recorded === null) {
         const admission = read.admission as Admission;
         if (!admission.admitted) {
@@ -103,7 +105,9 @@ export class RunLoop {
           await this.endOnBudget(runId, iteration, admission.message);
           return admission.message;
         }
-        produced = await decide({ run, iteration, events: read.events }, ctx);
+        const view = { run, iteration, events: read.events };
+        produced = await this.charged(runId, 'plan', iteration, () => decide(view, ctx));
+        if (typeof produced === 'string') return produced;
       }
       const step = { once, ...outcome(produced, recorded, PlanDecision), from: this.from('plan', iteration) };
       const { value: decision, out } = await this.advance(runId, step, (d) => ({
@@ -156,7 +160,7 @@ export class RunLoop {
     }
     const span = { runId, traceparent: run.traceparent, iteration, attributes: JUDGE_SPAN };
     return withRunSpan('invoke_agent judge', span, async (s) => {
-      let produced: Produced<Verdict> | null = null;
+      let produced: Produced<Verdict> | string | null = null;
       const recorded = read.once[once] ?? null;
       if (recorded === null) {
         const decision = read.once[plan];
@@ -165,7 +169,8 @@ export class RunLoop {
         if (!admission.admitted && 'ended' in admission) return `run ${admission.ended}`;
         const exhausted = admission.admitted ? null : admission.message;
         const view = { run, job, decision: JSON.parse(decision) as PlanDecision, events: read.events, exhausted };
-        produced = await stage.decide(view, ctx);
+        produced = await this.charged(runId, 'judge', iteration, () => stage.decide(view, ctx));
+        if (typeof produced === 'string') return produced;
       }
       const step = { once, ...outcome(produced, recorded, Verdict), from: this.from('judge', iteration) };
       const { value: verdict, out } = await this.advance(runId, step, (v) =>
@@ -194,6 +199,25 @@ export class RunLoop {
   endOnBudget(runId: string, iteration: number, message: string): Promise<boolean> {
     const error = { code: 'budget_exceeded' as const, message };
     return this.finisher.finish(runId, { status: 'budget_exceeded', iteration, reason: message, error });
+  }
+
+  /**
+   * A stage's model work, its calls charged to the run's tenant (see SpendCappedModel). A call refused by a tenant
+   * spend cap ends the run like a used-up run budget; the refusal's message is returned.
+   */
+  private async charged<T>(
+    runId: string,
+    stage: 'plan' | 'judge',
+    iteration: number,
+    work: () => Promise<T>,
+  ): Promise<T | string> {
+    try {
+      return await withSpendScope({ runId, stage, iteration }, work);
+    } catch (err) {
+      if (!(err instanceof TenantLimitError)) throw err;
+      await this.endOnBudget(runId, iteration, err.message);
+      return err.message;
+    }
   }
 
   private from(stage: 'plan' | 'judge', iteration: number) {
