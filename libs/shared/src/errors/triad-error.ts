@@ -73,3 +73,13 @@ export class TenantLimitError extends TriadError {
     super('budget_exceeded', message, false);
   }
 }
+
+/**
+ * A model call would fit its tenant's daily spend cap only once calls in flight settle: the stage waits (parked) and
+ * tries again.
+ */
+export class TenantSpendBusyError extends TriadError {
+  constructor(message: string) {
+    super('budget_exceeded', message, true);
+  }
+}

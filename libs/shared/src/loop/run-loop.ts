@@ -5,7 +5,7 @@ import { observationError } from '../contracts/observation.js';
 import type { StoredRunEvent } from '../contracts/run-events.js';
 import type { RunRecord, Usage } from '../contracts/run-record.js';
 import { PlanDecision, StepResult, type ToolCall, Verdict } from '../contracts/steps.js';
-import { TenantLimitError } from '../errors/triad-error.js';
+import { TenantLimitError, TenantSpendBusyError } from '../errors/triad-error.js';
 import { withSpendScope } from '../reasoning/spend-capped-model.js';
 import type { RunFinisher } from '../runs/run-finisher.js';
 import type { Admission, AdvanceOutcome, AdvanceStep, NewRunEvent, RunEnd, RunStore } from '../store/run-store.js';
@@ -61,6 +61,9 @@ export interface ActStage {
   execute(view: ActView, span: TraceSpan, ctx: StageContext): Promise<{ result: StepResult; exhausted?: string }>;
 }
 
+/** How long a stage waits (plus as much again at random) when its tenant's cap is held by calls in flight. */
+const SPEND_WAIT_MS = 250;
+
 const PLAN_SPAN = { 'gen_ai.operation.name': 'plan', 'gen_ai.agent.name': 'planner' };
 const JUDGE_SPAN = { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'judge' };
 
@@ -106,7 +109,7 @@ export class RunLoop {
           return admission.message;
         }
         const view = { run, iteration, events: read.events };
-        produced = await this.charged(runId, 'plan', iteration, () => decide(view, ctx));
+        produced = await this.charged(runId, 'plan', iteration, ctx, () => decide(view, ctx));
         if (typeof produced === 'string') return produced;
       }
       const step = { once, ...outcome(produced, recorded, PlanDecision), from: this.from('plan', iteration) };
@@ -169,7 +172,7 @@ export class RunLoop {
         if (!admission.admitted && 'ended' in admission) return `run ${admission.ended}`;
         const exhausted = admission.admitted ? null : admission.message;
         const view = { run, job, decision: JSON.parse(decision) as PlanDecision, events: read.events, exhausted };
-        produced = await this.charged(runId, 'judge', iteration, () => stage.decide(view, ctx));
+        produced = await this.charged(runId, 'judge', iteration, ctx, () => stage.decide(view, ctx));
         if (typeof produced === 'string') return produced;
       }
       const step = { once, ...outcome(produced, recorded, Verdict), from: this.from('judge', iteration) };
@@ -203,17 +206,22 @@ export class RunLoop {
 
   /**
    * A stage's model work, its calls charged to the run's tenant (see SpendCappedModel). A call refused by a tenant
-   * spend cap ends the run like a used-up run budget; the refusal's message is returned.
+   * spend cap ends the run like a used-up run budget (the refusal's message is returned); one that would fit once the
+   * tenant's calls in flight settle parks the stage for a moment, holding no worker slot.
    */
   private async charged<T>(
     runId: string,
     stage: 'plan' | 'judge',
     iteration: number,
+    ctx: StageContext,
     work: () => Promise<T>,
   ): Promise<T | string> {
     try {
       return await withSpendScope({ runId, stage, iteration }, work);
     } catch (err) {
+      if (err instanceof TenantSpendBusyError) {
+        return ctx.park(Date.now() + SPEND_WAIT_MS + Math.floor(Math.random() * SPEND_WAIT_MS), err.message);
+      }
       if (!(err instanceof TenantLimitError)) throw err;
       await this.endOnBudget(runId, iteration, err.message);
       return err.message;

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { type TriadConfig, tenantLimits } from '../config/triad-config.js';
 import { splitStoreRunId } from '../contracts/run-id.js';
-import { TenantLimitError } from '../errors/triad-error.js';
+import { TenantLimitError, TenantSpendBusyError } from '../errors/triad-error.js';
 import { modelCostUsd } from '../runs/budget.js';
 import { hasSpendCap, type TenantUsageStore } from '../store/tenant-usage-store.js';
 import type { ChatReply, ChatRequest, ReasoningModel } from './chat.js';
@@ -35,7 +35,8 @@ export function callTokenBound(req: ChatRequest, maxOutputTokens: number): { inp
 
 /**
  * A ReasoningModel that holds each call of a run under a tenant spend cap to it: before the call it reserves an upper
- * bound of the call's tokens and cost on the tenant's day (refused: TenantLimitError, the run ends budget_exceeded);
+ * bound of the call's tokens and cost on the tenant's day (refused: TenantLimitError, the run ends budget_exceeded;
+ * refused only because of calls in flight: TenantSpendBusyError, the stage waits and tries again);
  * after it, replied or failed, it settles what was used. Calls outside a stage scope, and tenants without a cap, go
  * straight through without a Redis round trip.
  */
@@ -67,7 +68,12 @@ export class SpendCappedModel implements ReasoningModel {
       now,
       now + timeoutMs * (maxRetries + 1) + RESERVATION_SLACK_MS,
     );
-    if (!reservation.reserved) throw new TenantLimitError(reservation.message);
+    if (!reservation.reserved) {
+      s.calls--; // nothing is held under this id: the stage's next try reuses it
+      throw reservation.exhausted
+        ? new TenantLimitError(reservation.message)
+        : new TenantSpendBusyError(reservation.message);
+    }
     let used = { tokens: 0, costUsd: 0 };
     try {
       const reply = await this.inner.chat({ ...req, maxOutputTokens });

@@ -41,6 +41,7 @@ describe('TenantUsageStore', () => {
       reserved: false,
       limit: 'maxCostUsdPerDay',
       message: `tenant ${t}: maxCostUsdPerDay $0.01 reached ($0.00 spent today, $0.006 held by calls in flight, this model call may use up to $0.006)`,
+      exhausted: false,
     });
     // Not exhausted: the refusal was for what is in flight, which may settle lower.
     expect(await store.refusal(t, caps, NOW)).toBeNull();
@@ -58,7 +59,7 @@ describe('TenantUsageStore', () => {
     await store.settle(t, 'r2', '2030-01-15', { tokens: 100, costUsd: 0.006 });
     // 0.008 spent: a call that may cost 0.006 can never fit today, so the day is exhausted and new goals refused.
     const last = await store.reserve(t, 'r3', { tokens: 1, costUsd: 0.006 }, caps, NOW, LATER);
-    expect(last).toMatchObject({ reserved: false, limit: 'maxCostUsdPerDay' });
+    expect(last).toMatchObject({ reserved: false, limit: 'maxCostUsdPerDay', exhausted: true });
     expect(await store.refusal(t, caps, NOW)).toBe(
       `tenant ${t}: maxCostUsdPerDay 0.01 reached ($0.008 spent today); new goals are refused until 00:00 UTC`,
     );

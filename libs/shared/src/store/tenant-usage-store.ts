@@ -19,7 +19,8 @@ export interface SpendAmount {
 
 export type Reservation =
   | { reserved: true; day: string; held: boolean }
-  | { reserved: false; limit: SpendLimit; message: string };
+  /** `exhausted`: what was spent today and this call alone would cross the cap; else calls in flight hold the rest. */
+  | { reserved: false; limit: SpendLimit; message: string; exhausted: boolean };
 
 /** One tenant's usage of one UTC day. */
 export interface DayUsage {
@@ -101,12 +102,13 @@ export class TenantUsageStore {
       caps.maxTokensPerDay === undefined ? '' : String(caps.maxTokensPerDay),
       caps.maxCostUsdPerDay === undefined ? '' : String(Math.floor(caps.maxCostUsdPerDay * NANO)),
       String(USAGE_TTL_SECONDS),
-    )) as [number, string, string?, string?, string?];
+    )) as [number, string, string?, string?, string?, number?];
     if (res[0] === 1) return { reserved: true, day, held: res[1] === 'held' };
     const limit = res[1] as SpendLimit;
     const max = caps[limit] as number;
-    const [spent, reserved, call] = res.slice(2).map(Number) as [number, number, number];
-    return { reserved: false, limit, message: spendLimitMessage(tenant, limit, max, { spent, reserved, call }) };
+    const [spent, reserved, call] = res.slice(2, 5).map(Number) as [number, number, number];
+    const message = spendLimitMessage(tenant, limit, max, { spent, reserved, call });
+    return { reserved: false, limit, message, exhausted: res[5] === 1 };
   }
 
   /** Releases reservation `id` (made on `day`) and adds what the call used; true if it was still held. */

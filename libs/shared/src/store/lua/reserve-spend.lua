@@ -7,8 +7,8 @@
 -- Reservations past their deadline (a process that crashed between reserve and settle) are released first, so a
 -- crash never holds a tenant's day. A reservation id already held (a redelivered stage) is not reserved again.
 -- A call is refused when spent + reserved + this call would cross a cap; when spent + this call alone would, the day
--- is marked `exhausted` (new goals are refused). Amounts are integers (tokens, nano-USD), so sums are exact.
--- Returns {1, 'reserved' | 'held'}, or {0, limit, spent, reserved, this call}.
+-- is marked `exhausted` (new goals are refused), else the call may wait for those in flight to settle. Amounts are integers (tokens, nano-USD), so sums are exact.
+-- Returns {1, 'reserved' | 'held'}, or {0, limit, spent, reserved, this call, exhausted (1 | 0)}.
 -- (A negative amount is written `0 - x`: -x of 0 is "-0", which HINCRBY refuses.)
 local now = tonumber(ARGV[2])
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 100)
@@ -38,8 +38,12 @@ for _, c in ipairs(checks) do
   if c[2] ~= '' then
     local max = tonumber(c[2])
     if c[3] + c[4] + c[5] > max then
-      if c[3] + c[5] > max then redis.call('HSET', KEYS[1], 'exhausted', c[1]) end
-      return {0, c[1], tostring(c[3]), tostring(c[4]), tostring(c[5])}
+      local exhausted = 0
+      if c[3] + c[5] > max then
+        redis.call('HSET', KEYS[1], 'exhausted', c[1])
+        exhausted = 1
+      end
+      return {0, c[1], tostring(c[3]), tostring(c[4]), tostring(c[5]), exhausted}
     end
   end
 end
