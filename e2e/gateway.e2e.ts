@@ -282,8 +282,10 @@ describe('gateway: bad requests', () => {
       '/v1/runs/{id}/approvals/{approvalId}/reject',
       '/v1/runs/{id}/cancel',
       '/v1/runs/{id}/events',
+      '/v1/usage',
     ]);
     expect(doc.components.schemas.GoalRequest.required).toEqual(['goal']);
+    expect(doc.paths['/v1/runs'].post.responses['429'].headers['Retry-After']).toBeDefined();
     expect((await gw.call('GET', '/docs')).status).toBe(200);
   });
 });

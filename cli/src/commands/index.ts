@@ -7,6 +7,7 @@ import { statusCommand } from './status.command.js';
 import { submitCommand } from './submit.command.js';
 import { traceCommand } from './trace.command.js';
 import { upCommand } from './up.command.js';
+import { usageCommand } from './usage.command.js';
 
 /** Every `triad` command, in the order `triad --help` lists them. */
 export const COMMANDS: Command[] = [
@@ -19,5 +20,6 @@ export const COMMANDS: Command[] = [
   approveCommand,
   rejectCommand,
   cancelCommand,
+  usageCommand,
   upCommand,
 ];

@@ -1,4 +1,4 @@
-import type { ApprovalRecord, RunRecord } from '@triad/shared';
+import type { ApprovalRecord, RunRecord, UsageResponse } from '@triad/shared';
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
@@ -26,6 +26,22 @@ export function runsTable(runs: RunRecord[]): string[] {
       String(r.iteration),
       time(r.createdAt),
       clip(oneLine(r.request?.goal ?? '(rejected at intake)'), 60),
+    ]),
+  );
+}
+
+/** The `triad usage` table: one line a day; a capped figure shows its cap. */
+export function usageTable(usage: UsageResponse): string[] {
+  const capped = (value: string, cap: number | null, show: (n: number) => string) =>
+    cap === null ? value : `${value} / ${show(cap)}`;
+  return table(
+    ['DAY (UTC)', 'COST (USD)', 'TOKENS', 'MODEL CALLS', 'RUNS'],
+    usage.days.map((d) => [
+      d.day,
+      capped(d.costUsd.toFixed(6), d.limits.maxCostUsdPerDay, (n) => String(n)),
+      capped(String(d.tokens), d.limits.maxTokensPerDay, String),
+      String(d.modelCalls),
+      String(d.runs),
     ]),
   );
 }

@@ -10,6 +10,7 @@ import {
   type RunStatus,
   type StoredRunEvent,
   SubmitRunResponse,
+  UsageResponse,
 } from '@triad/shared/contracts';
 import type { z } from 'zod';
 import { TriadApiError, TriadConnectionError, TriadTimeoutError } from './client-errors.js';
@@ -120,6 +121,11 @@ export class TriadClient {
   async reject(runId: string, approvalId: string, reason: string): Promise<ApprovalRecord> {
     const path = `/v1/runs/${enc(runId)}/approvals/${enc(approvalId)}/reject`;
     return (await this.call(ApprovalResponse, 'POST', path, { body: { reason } })).approval;
+  }
+
+  /** The tenant's model spend, tokens, model calls and runs started per UTC day, today first (1-7 days). */
+  usage(days?: number): Promise<UsageResponse> {
+    return this.call(UsageResponse, 'GET', '/v1/usage', { query: { days } });
   }
 
   private eventSource(): EventSource {

@@ -16,6 +16,7 @@ import { RunListingService } from './runs/run-listing.service.js';
 import { RunSubmissionService } from './runs/run-submission.service.js';
 import { RunsController } from './runs/runs.controller.js';
 import { StreamSlots } from './runs/stream-slots.js';
+import { UsageController } from './usage/usage.controller.js';
 
 /** The HTTP gateway: stateless, any number of replicas; everything it does goes through Redis and the queues. */
 @Module({})
@@ -28,7 +29,7 @@ export class GatewayModule {
         BullModule.registerQueue({ name: QUEUES.goals }),
         TerminusModule.forRoot({ logger: false }),
       ],
-      controllers: [RunsController, RunEventsController, ApprovalsController, HealthController],
+      controllers: [RunsController, RunEventsController, ApprovalsController, HealthController, UsageController],
       providers: [
         RunSubmissionService,
         RunListingService,

@@ -1,5 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { OpenAIReasoningModel, REASONING_MODEL, type TriadConfig, TriadCoreModule } from '@triad/shared';
+import {
+  OpenAIReasoningModel,
+  REASONING_MODEL,
+  SpendCappedModel,
+  TenantUsageStore,
+  type TriadConfig,
+  TriadCoreModule,
+} from '@triad/shared';
 import type { Redis } from 'ioredis';
 import { JudgeProcessor } from './judge.processor.js';
 import { JudgeService } from './judge.service.js';
@@ -18,7 +25,12 @@ export class JudgeModule {
         JudgeService,
         WebhookProcessor,
         WebhookSender,
-        { provide: REASONING_MODEL, useValue: new OpenAIReasoningModel(config.model) },
+        {
+          provide: REASONING_MODEL,
+          useFactory: (usage: TenantUsageStore) =>
+            new SpendCappedModel(new OpenAIReasoningModel(config.model), usage, config),
+          inject: [TenantUsageStore],
+        },
       ],
     };
   }

@@ -1,5 +1,5 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { INTAKE_WORKER_OPTIONS, InvalidInputError, QUEUES } from '@triad/shared';
+import { INTAKE_WORKER_OPTIONS, QUEUES, TriadError } from '@triad/shared';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { IntakeService } from './intake.service.js';
 
@@ -14,8 +14,8 @@ export class GoalProcessor extends WorkerHost {
     try {
       return await this.intake.accept(job);
     } catch (err) {
-      // A refused goal is recorded as a failed run; no retry would make it acceptable.
-      throw err instanceof InvalidInputError ? new UnrecoverableError(err.message) : err;
+      // A refused goal (invalid, or past its tenant's spend cap) is recorded as a failed run; no retry would help.
+      throw err instanceof TriadError && !err.retryable ? new UnrecoverableError(err.message) : err;
     }
   }
 }

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   DEFAULT_TENANT,
   GoalRequest,
@@ -10,6 +10,11 @@ import {
   RunStore,
   storeRunId,
   TENANT_PATTERN,
+  TenantUsageStore,
+  TRIAD_CONFIG,
+  type TriadConfig,
+  TriadError,
+  tenantLimits,
   traceparentOf,
   triadMetrics,
   withRunSpan,
@@ -37,12 +42,18 @@ export class IntakeService {
     private readonly store: RunStore,
     private readonly finisher: RunFinisher,
     private readonly loop: RunLoop,
+    private readonly usage: TenantUsageStore,
+    @Inject(TRIAD_CONFIG) private readonly config: TriadConfig,
   ) {}
 
   async accept(job: GoalDelivery): Promise<{ runId: string; created: boolean }> {
     const request = this.validate(job);
     if (typeof request === 'string') return this.reject(job, request);
-    const runId = storeRunId(request.tenant ?? DEFAULT_TENANT, request.runId ?? `run-${job.id}`);
+    const tenant = request.tenant ?? DEFAULT_TENANT;
+    const runId = storeRunId(tenant, request.runId ?? `run-${job.id}`);
+    // Only a tenant with a daily spend cap pays this round trip.
+    const refused = await this.usage.refusal(tenant, tenantLimits(this.config, tenant));
+    if (refused) await this.refuse(job, runId, refused);
     // The run's trace starts here; its traceparent is stored with the run so every later span joins it.
     const workflow = { 'gen_ai.operation.name': 'invoke_workflow', 'gen_ai.workflow.name': 'triad' };
     return withRunSpan('invoke_workflow triad', { runId, traceparent: null, attributes: workflow }, async (span) => {
@@ -54,11 +65,23 @@ export class IntakeService {
         await this.loop.start(runId);
       }
       if (created) {
+        await this.usage.countRun(tenant);
         triadMetrics.runStarted(runId);
         this.logger.log(`run ${runId} accepted`);
       }
       return { runId, created };
     });
+  }
+
+  /**
+   * Records a goal of a tenant past a daily spend cap as a failed run (`tenant_limit`), then throws the reason. A run
+   * that already exists (a redelivered goal) is left to go on as it was.
+   */
+  private async refuse(job: GoalDelivery, runId: string, reason: string): Promise<void> {
+    if (!(await this.store.createRejected(runId, { code: 'tenant_limit', message: reason }))) return;
+    await this.finisher.publish(runId);
+    this.logger.warn(`goal job ${job.id} refused (run ${runId}): ${reason}`);
+    throw new TriadError('tenant_limit', reason, false);
   }
 
   /** The parsed request, or the reason it was refused. */

@@ -1,6 +1,14 @@
 import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { OpenAIReasoningModel, QUEUES, REASONING_MODEL, type TriadConfig, TriadCoreModule } from '@triad/shared';
+import {
+  OpenAIReasoningModel,
+  QUEUES,
+  REASONING_MODEL,
+  SpendCappedModel,
+  TenantUsageStore,
+  type TriadConfig,
+  TriadCoreModule,
+} from '@triad/shared';
 import type { Redis } from 'ioredis';
 import { GoalProcessor } from './goal.processor.js';
 import { IntakeService } from './intake.service.js';
@@ -19,7 +27,12 @@ export class PlannerModule {
         PlanProcessor,
         IntakeService,
         PlannerService,
-        { provide: REASONING_MODEL, useValue: new OpenAIReasoningModel(config.model) },
+        {
+          provide: REASONING_MODEL,
+          useFactory: (usage: TenantUsageStore) =>
+            new SpendCappedModel(new OpenAIReasoningModel(config.model), usage, config),
+          inject: [TenantUsageStore],
+        },
       ],
     };
   }

@@ -28,6 +28,7 @@ const BAD: Record<string, string[]> = {
   TRIAD_JUDGE_POLICY: ['sometimes'],
   TRIAD_MODEL_TIMEOUT_MS: ['0'],
   TRIAD_MODEL_MAX_RETRIES: ['-1'],
+  TRIAD_MODEL_MAX_OUTPUT_TOKENS: ['0', 'x'],
   TRIAD_MODEL_PRICES: ['{not json', '{"m":{"inputPerMTok":-1,"outputPerMTok":1}}', '{"m":{"input":1}}'],
   TRIAD_MODEL_RATE_LIMIT: ['60 per second', '0/1000', '60/0'],
   TRIAD_TENANT_LIMITS: ['{not json', '{"Acme":{}}', '{"acme":{"maxRunsInFlight":0}}', '{"acme":{"maxCost":1}}'],

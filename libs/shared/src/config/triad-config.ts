@@ -225,6 +225,7 @@ const EnvSchema = z.object({
   TRIAD_MODEL_TIMEOUT_MS: int(60_000, 1),
   TRIAD_MODEL_MAX_RETRIES: int(2),
   TRIAD_MODEL_PRICES: z.preprocess(parseJson, ModelPrices.default({})),
+  TRIAD_MODEL_MAX_OUTPUT_TOKENS: int(4096, 1),
   TRIAD_TENANT_LIMITS: z.preprocess(parseJson, TenantLimitsByTenant.default({})),
   TRIAD_MODEL_RATE_LIMIT: z.preprocess(
     blankAsUndefined,
@@ -278,6 +279,11 @@ export interface TriadConfig {
     maxRetries: number;
     /** Prices of the models, for run cost; a model without a price costs nothing in `usage.costUsd`. */
     prices: ModelPrices;
+    /**
+     * The most output tokens a model call under a tenant spend cap may produce (sent as max_completion_tokens); its
+     * reservation counts this many. Calls of tenants without a cap send no limit.
+     */
+    maxOutputTokens: number;
     /** Model-calling jobs (plan, judge) started per time window, per queue, over every replica. */
     rateLimit: { max: number; durationMs: number } | undefined;
   };
@@ -357,6 +363,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
       timeoutMs: e.TRIAD_MODEL_TIMEOUT_MS,
       maxRetries: e.TRIAD_MODEL_MAX_RETRIES,
       prices: e.TRIAD_MODEL_PRICES,
+      maxOutputTokens: e.TRIAD_MODEL_MAX_OUTPUT_TOKENS,
       rateLimit: e.TRIAD_MODEL_RATE_LIMIT,
     },
     tenantLimits: e.TRIAD_TENANT_LIMITS,

@@ -4,7 +4,8 @@ import { RunRecord, RunStatus } from './run-record.js';
 
 // The HTTP API of the gateway (v1), shared by the gateway and the client library so both ends parse the same shapes.
 // Routes: POST /v1/runs, GET /v1/runs, GET /v1/runs/:id, GET /v1/runs/:id/events (SSE), POST /v1/runs/:id/cancel,
-// GET /v1/runs/:id/approvals, GET /v1/approvals, POST /v1/runs/:id/approvals/:approvalId/approve|reject.
+// GET /v1/runs/:id/approvals, GET /v1/approvals, POST /v1/runs/:id/approvals/:approvalId/approve|reject,
+// GET /v1/usage.
 
 /** API key roles; every route names the one it needs (admin implies every other). */
 export const ApiRole = z.enum(['submit', 'read', 'approve', 'admin']);
@@ -40,6 +41,35 @@ export const RejectRequest = z.strictObject({ reason: z.string().min(1).max(2000
 export const ApprovalsResponse = z.object({ approvals: z.array(ApprovalRecord) });
 export type ApprovalsResponse = z.infer<typeof ApprovalsResponse>;
 export const ApprovalResponse = z.object({ approval: ApprovalRecord });
+
+export const UsageQuery = z.object({
+  /** How many UTC days, today first. */
+  days: z.coerce.number().int().min(1).max(7).default(7),
+});
+export type UsageQuery = z.infer<typeof UsageQuery>;
+
+/** The spend caps of a tenant (TRIAD_TENANT_LIMITS); null: none. */
+export const UsageLimits = z.object({
+  maxCostUsdPerDay: z.number().nullable(),
+  maxTokensPerDay: z.number().int().nullable(),
+});
+
+/** GET /v1/usage: a tenant's model spend, tokens and runs started, per UTC day, today first. */
+export const UsageResponse = z.object({
+  tenant: z.string(),
+  days: z.array(
+    z.object({
+      /** YYYY-MM-DD (UTC). */
+      day: z.string(),
+      costUsd: z.number().nonnegative(),
+      tokens: z.number().int().nonnegative(),
+      modelCalls: z.number().int().nonnegative(),
+      runs: z.number().int().nonnegative(),
+      limits: UsageLimits,
+    }),
+  ),
+});
+export type UsageResponse = z.infer<typeof UsageResponse>;
 
 /** Every error answer: a stable code, a message, and for validation errors the path of each bad field. */
 export const ApiError = z.object({

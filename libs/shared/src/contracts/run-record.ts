@@ -27,6 +27,8 @@ export const emptyUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0, model
 
 export const RunErrorCode = z.enum([
   'invalid_goal',
+  /** A goal of a tenant past a daily spend cap (TRIAD_TENANT_LIMITS), refused at intake. */
+  'tenant_limit',
   'model_error',
   'bad_model_reply',
   'model_refused',

@@ -66,3 +66,20 @@ export function describeError(err: unknown): string {
   const text = err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err);
   return scrubCredentials(text).slice(0, 2000);
 }
+
+/** A model call was refused by its tenant's daily spend cap (TRIAD_TENANT_LIMITS): the run ends budget_exceeded. */
+export class TenantLimitError extends TriadError {
+  constructor(message: string) {
+    super('budget_exceeded', message, false);
+  }
+}
+
+/**
+ * A model call would fit its tenant's daily spend cap only once calls in flight settle: the stage waits (parked) and
+ * tries again.
+ */
+export class TenantSpendBusyError extends TriadError {
+  constructor(message: string) {
+    super('budget_exceeded', message, true);
+  }
+}

@@ -5,6 +5,8 @@ import { observationError } from '../contracts/observation.js';
 import type { StoredRunEvent } from '../contracts/run-events.js';
 import type { RunRecord, Usage } from '../contracts/run-record.js';
 import { PlanDecision, StepResult, type ToolCall, Verdict } from '../contracts/steps.js';
+import { TenantLimitError, TenantSpendBusyError } from '../errors/triad-error.js';
+import { withSpendScope } from '../reasoning/spend-capped-model.js';
 import type { RunFinisher } from '../runs/run-finisher.js';
 import type { Admission, AdvanceOutcome, AdvanceStep, NewRunEvent, RunEnd, RunStore } from '../store/run-store.js';
 import { withRunSpan } from '../telemetry/run-trace.js';
@@ -59,6 +61,9 @@ export interface ActStage {
   execute(view: ActView, span: TraceSpan, ctx: StageContext): Promise<{ result: StepResult; exhausted?: string }>;
 }
 
+/** How long a stage waits (plus as much again at random) when its tenant's cap is held by calls in flight. */
+const SPEND_WAIT_MS = 250;
+
 const PLAN_SPAN = { 'gen_ai.operation.name': 'plan', 'gen_ai.agent.name': 'planner' };
 const JUDGE_SPAN = { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'judge' };
 
@@ -95,7 +100,7 @@ export class RunLoop {
     }
     const span = { runId, traceparent: run.traceparent, iteration, attributes: PLAN_SPAN };
     return withRunSpan('plan planner', span, async () => {
-      let produced: Produced<PlanDecision> | null = null;
+      let produced: Produced<PlanDecision> | string | null = null;
       if (recorded === null) {
         const admission = read.admission as Admission;
         if (!admission.admitted) {
@@ -103,7 +108,9 @@ export class RunLoop {
           await this.endOnBudget(runId, iteration, admission.message);
           return admission.message;
         }
-        produced = await decide({ run, iteration, events: read.events }, ctx);
+        const view = { run, iteration, events: read.events };
+        produced = await this.charged(runId, 'plan', iteration, ctx, () => decide(view, ctx));
+        if (typeof produced === 'string') return produced;
       }
       const step = { once, ...outcome(produced, recorded, PlanDecision), from: this.from('plan', iteration) };
       const { value: decision, out } = await this.advance(runId, step, (d) => ({
@@ -156,7 +163,7 @@ export class RunLoop {
     }
     const span = { runId, traceparent: run.traceparent, iteration, attributes: JUDGE_SPAN };
     return withRunSpan('invoke_agent judge', span, async (s) => {
-      let produced: Produced<Verdict> | null = null;
+      let produced: Produced<Verdict> | string | null = null;
       const recorded = read.once[once] ?? null;
       if (recorded === null) {
         const decision = read.once[plan];
@@ -165,7 +172,8 @@ export class RunLoop {
         if (!admission.admitted && 'ended' in admission) return `run ${admission.ended}`;
         const exhausted = admission.admitted ? null : admission.message;
         const view = { run, job, decision: JSON.parse(decision) as PlanDecision, events: read.events, exhausted };
-        produced = await stage.decide(view, ctx);
+        produced = await this.charged(runId, 'judge', iteration, ctx, () => stage.decide(view, ctx));
+        if (typeof produced === 'string') return produced;
       }
       const step = { once, ...outcome(produced, recorded, Verdict), from: this.from('judge', iteration) };
       const { value: verdict, out } = await this.advance(runId, step, (v) =>
@@ -194,6 +202,30 @@ export class RunLoop {
   endOnBudget(runId: string, iteration: number, message: string): Promise<boolean> {
     const error = { code: 'budget_exceeded' as const, message };
     return this.finisher.finish(runId, { status: 'budget_exceeded', iteration, reason: message, error });
+  }
+
+  /**
+   * A stage's model work, its calls charged to the run's tenant (see SpendCappedModel). A call refused by a tenant
+   * spend cap ends the run like a used-up run budget (the refusal's message is returned); one that would fit once the
+   * tenant's calls in flight settle parks the stage for a moment, holding no worker slot.
+   */
+  private async charged<T>(
+    runId: string,
+    stage: 'plan' | 'judge',
+    iteration: number,
+    ctx: StageContext,
+    work: () => Promise<T>,
+  ): Promise<T | string> {
+    try {
+      return await withSpendScope({ runId, stage, iteration }, work);
+    } catch (err) {
+      if (err instanceof TenantSpendBusyError) {
+        return ctx.park(Date.now() + SPEND_WAIT_MS + Math.floor(Math.random() * SPEND_WAIT_MS), err.message);
+      }
+      if (!(err instanceof TenantLimitError)) throw err;
+      await this.endOnBudget(runId, iteration, err.message);
+      return err.message;
+    }
   }
 
   private from(stage: 'plan' | 'judge', iteration: number) {

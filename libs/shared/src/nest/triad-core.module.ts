@@ -12,6 +12,7 @@ import { RunControl } from '../runs/run-control.js';
 import { RunFinisher } from '../runs/run-finisher.js';
 import { ApprovalStore } from '../store/approval-store.js';
 import { RunStore } from '../store/run-store.js';
+import { TenantUsageStore } from '../store/tenant-usage-store.js';
 import { ToolCatalog } from '../store/tool-catalog.js';
 import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
 import { RUN_REDIS, TRIAD_CONFIG } from './tokens.js';
@@ -51,6 +52,11 @@ export class TriadCoreModule {
         { provide: TRIAD_CONFIG, useValue: config },
         { provide: RUN_REDIS, useValue: redis },
         { provide: RunStore, useFactory: (r: Redis) => new RunStore(r, config.prefix), inject: [RUN_REDIS] },
+        {
+          provide: TenantUsageStore,
+          useFactory: (r: Redis) => new TenantUsageStore(r, config.prefix),
+          inject: [RUN_REDIS],
+        },
         { provide: ToolCatalog, useFactory: (r: Redis) => new ToolCatalog(r, config.prefix), inject: [RUN_REDIS] },
         {
           provide: RunFinisher,
@@ -95,6 +101,7 @@ export class TriadCoreModule {
         TRIAD_CONFIG,
         RUN_REDIS,
         RunStore,
+        TenantUsageStore,
         RunFinisher,
         RunLoop,
         ToolCatalog,

@@ -11,6 +11,8 @@ export interface ChatRequest {
   jsonSchema?: { name: string; schema: Record<string, unknown> };
   /** Secret argument names per tool name: they are redacted from the call's span, whatever the content setting. */
   secretArguments?: Readonly<Record<string, readonly string[]>>;
+  /** The most output tokens the reply may have (max_completion_tokens); none by default. */
+  maxOutputTokens?: number;
   signal?: AbortSignal;
 }
 

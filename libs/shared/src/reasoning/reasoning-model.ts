@@ -31,6 +31,7 @@ export class OpenAIReasoningModel implements ReasoningModel {
         {
           model: req.model,
           messages: req.messages,
+          ...(req.maxOutputTokens ? { max_completion_tokens: req.maxOutputTokens } : {}),
           ...(req.tools?.length ? { tools: req.tools, parallel_tool_calls: true } : {}),
           ...(req.jsonSchema
             ? { response_format: { type: 'json_schema', json_schema: { ...req.jsonSchema, strict: true } } }

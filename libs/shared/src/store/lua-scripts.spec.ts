@@ -24,6 +24,8 @@ const KEYS_PASSED: Record<ScriptName, number> = {
   'request-approval': 3,
   'decide-approval': 3,
   remember: 1,
+  'reserve-spend': 3,
+  'settle-spend': 3,
 };
 
 const keyIndexes = (text: string) => [...text.matchAll(/KEYS\[(\d+)\]/g)].map((m) => Number(m[1]));

@@ -10,7 +10,9 @@ export type ScriptName =
   | 'admit'
   | 'request-approval'
   | 'decide-approval'
-  | 'remember';
+  | 'remember'
+  | 'reserve-spend'
+  | 'settle-spend';
 
 /** A Lua script bound to a connection: call it with its keys, then its arguments. */
 export type LuaCommand = (...keysThenArgs: string[]) => Promise<unknown>;

@@ -28,6 +28,15 @@ export class TriadKeys {
   index = (tenant: string) => this.tenantKey(tenant, 'runs');
   /** A tenant's pending approvals by deadline (a sorted set of `<run store id>/<stepId>`). */
   pendingApprovals = (tenant: string) => this.tenantKey(tenant, 'approvals:pending');
+  /**
+   * A tenant's usage of one UTC day (a hash, see TenantUsageStore): spent and reserved tokens and cost, runs started.
+   * The tenant is the hash tag, so the usage scripts touch one slot.
+   */
+  tenantUsage = (tenant: string, day: string) => this.tenantKey(tenant, `usage:{${tenant}}:${day}`);
+  /** A tenant's model-call reservations in flight: reservation id -> deadline (a sorted set). */
+  tenantReservations = (tenant: string) => this.tenantKey(tenant, `usage:{${tenant}}:reservations`);
+  /** What each of a tenant's reservations holds: reservation id -> `<day> <tokens> <cost nano-USD>` (a hash). */
+  tenantReserved = (tenant: string) => this.tenantKey(tenant, `usage:{${tenant}}:reserved`);
   /** The tools executors publish for planners (a hash by tool name). */
   tools = () => `${this.prefix}:tools`;
   /** Gateway: the run id an Idempotency-Key (its sha256) was given in a tenant. */

@@ -13,6 +13,7 @@ import {
   RunRecord,
   RunStatus,
   SubmitRunResponse,
+  UsageResponse,
 } from '@triad/shared';
 import { z } from 'zod';
 
@@ -26,6 +27,7 @@ const responses = {
   ApprovalsResponse,
   ApprovalResponse,
   RunEvent,
+  UsageResponse,
   ApiError,
 };
 
@@ -110,6 +112,12 @@ export function buildOpenApiDocument(): OpenAPIObject {
             202: ok('Accepted (`created: false` when the run was submitted before)', 'SubmitRunResponse'),
             400: error('Malformed JSON or an invalid GoalRequest (issues name each bad field)'),
             413: error('Body larger than TRIAD_MAX_BODY_BYTES'),
+            429: {
+              ...error('The tenant is past a daily spend cap (TRIAD_TENANT_LIMITS); the message names it'),
+              headers: {
+                'Retry-After': { description: 'Seconds until the next UTC day', schema: { type: 'integer' } },
+              },
+            },
             ...CHANGE_ERRORS,
           },
         },
@@ -197,6 +205,22 @@ export function buildOpenApiDocument(): OpenAPIObject {
           tags: ['approvals'],
           ...role('read or approve'),
           responses: { 200: ok('Pending approvals', 'ApprovalsResponse'), ...ERRORS },
+        },
+      },
+      '/v1/usage': {
+        get: {
+          summary: "The tenant's model spend, tokens, model calls and runs started per UTC day, today first",
+          tags: ['usage'],
+          ...role('read'),
+          parameters: [
+            {
+              name: 'days',
+              in: 'query',
+              required: false,
+              schema: { type: 'integer', minimum: 1, maximum: 7, default: 7 },
+            },
+          ],
+          responses: { 200: ok('Usage per day', 'UsageResponse'), 400: error('Invalid query'), ...ERRORS },
         },
       },
       '/v1/runs/{id}/approvals/{approvalId}/approve': decision(

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import {
   CancelRunRequest,
   type CancelRunResponse,
@@ -11,7 +11,12 @@ import {
   RunStore,
   runView,
   type SubmitRunResponse,
+  secondsToNextUtcDay,
   storeRunId,
+  TenantUsageStore,
+  TRIAD_CONFIG,
+  type TriadConfig,
+  tenantLimits,
 } from '@triad/shared';
 import type { Response } from 'express';
 import type { Caller } from '../auth/api-keys.js';
@@ -35,6 +40,8 @@ export class RunsController {
     private readonly submission: RunSubmissionService,
     private readonly listing: RunListingService,
     private readonly control: RunControl,
+    private readonly usage: TenantUsageStore,
+    @Inject(TRIAD_CONFIG) private readonly config: TriadConfig,
   ) {}
 
   @Post()
@@ -59,9 +66,19 @@ export class RunsController {
           ' (an admin key names the tenant it acts for in X-Triad-Tenant)',
       );
     }
+    await this.refuseOverSpendCap(caller.tenant, res);
     const answer = await this.submission.submit({ ...request, tenant: caller.tenant }, idempotencyKey ?? null);
     res.setHeader('Location', answer.url);
     return answer;
+  }
+
+  /** A tenant past a daily spend cap gets a 429 until the next UTC day (only a tenant with a cap pays the read). */
+  private async refuseOverSpendCap(tenant: string, res: Response): Promise<void> {
+    const now = Date.now();
+    const refused = await this.usage.refusal(tenant, tenantLimits(this.config, tenant), now);
+    if (!refused) return;
+    res.setHeader('Retry-After', String(secondsToNextUtcDay(now)));
+    throw new ApiException('too_many_requests', refused);
   }
 
   @Get()
