@@ -6,6 +6,7 @@ import { GoalProcessor } from './goal.processor.js';
 import { IntakeService } from './intake.service.js';
 import { PlanProcessor } from './plan.processor.js';
 import { PlannerService } from './planner.service.js';
+import { SchedulerSweep } from './scheduler-sweep.js';
 
 /** The planner: takes goals in and runs the Interpret and Plan stages of every iteration. */
 @Module({})
@@ -19,6 +20,7 @@ export class PlannerModule {
         PlanProcessor,
         IntakeService,
         PlannerService,
+        SchedulerSweep,
         { provide: REASONING_MODEL, useValue: new OpenAIReasoningModel(config.model) },
       ],
     };

@@ -10,8 +10,10 @@ import { defaultJobOptions } from '../queue/job-options.js';
 import { Approvals } from '../runs/approvals.js';
 import { RunControl } from '../runs/run-control.js';
 import { RunFinisher } from '../runs/run-finisher.js';
+import { TenantScheduler } from '../runs/tenant-scheduler.js';
 import { ApprovalStore } from '../store/approval-store.js';
 import { RunStore } from '../store/run-store.js';
+import { TenantSlots } from '../store/tenant-slots.js';
 import { ToolCatalog } from '../store/tool-catalog.js';
 import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
 import { RUN_REDIS, TRIAD_CONFIG } from './tokens.js';
@@ -53,14 +55,25 @@ export class TriadCoreModule {
         { provide: RunStore, useFactory: (r: Redis) => new RunStore(r, config.prefix), inject: [RUN_REDIS] },
         { provide: ToolCatalog, useFactory: (r: Redis) => new ToolCatalog(r, config.prefix), inject: [RUN_REDIS] },
         {
+          provide: TenantScheduler,
+          useFactory: (r: Redis, store: RunStore, handOff: LoopHandOff) =>
+            new TenantScheduler(new TenantSlots(r, config.prefix), store, handOff, config),
+          inject: [RUN_REDIS, RunStore, LoopHandOff],
+        },
+        {
           provide: RunFinisher,
-          useFactory: (store: RunStore, results: Queue, webhooks: Queue) =>
-            new RunFinisher(store, results, {
-              queue: webhooks,
-              attempts: config.resultWebhooks.attempts,
-              backoffMs: config.resultWebhooks.backoffMs,
-            }),
-          inject: [RunStore, getQueueToken(QUEUES.results), getQueueToken(QUEUES.webhooks)],
+          useFactory: (store: RunStore, results: Queue, webhooks: Queue, scheduler: TenantScheduler) =>
+            new RunFinisher(
+              store,
+              results,
+              {
+                queue: webhooks,
+                attempts: config.resultWebhooks.attempts,
+                backoffMs: config.resultWebhooks.backoffMs,
+              },
+              scheduler,
+            ),
+          inject: [RunStore, getQueueToken(QUEUES.results), getQueueToken(QUEUES.webhooks), TenantScheduler],
         },
         {
           provide: LoopHandOff,
@@ -97,6 +110,7 @@ export class TriadCoreModule {
         RunStore,
         RunFinisher,
         RunLoop,
+        TenantScheduler,
         ToolCatalog,
         ApprovalStore,
         Approvals,

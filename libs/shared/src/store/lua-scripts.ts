@@ -10,7 +10,10 @@ export type ScriptName =
   | 'admit'
   | 'request-approval'
   | 'decide-approval'
-  | 'remember';
+  | 'remember'
+  | 'slot-take'
+  | 'slot-release'
+  | 'unqueue';
 
 /** A Lua script bound to a connection: call it with its keys, then its arguments. */
 export type LuaCommand = (...keysThenArgs: string[]) => Promise<unknown>;
