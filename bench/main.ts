@@ -2,6 +2,7 @@
 // last line of stdout one JSON object with every figure. Asserts nothing: figures depend on the machine.
 import { parseArgs } from 'node:util';
 import { measureExecutorScaling } from './executor-scaling.ts';
+import { measureFairness } from './fairness.ts';
 import { measureLoopLatency } from './loop-latency.ts';
 import { measureModelBound } from './model-bound.ts';
 import { measureModelWait } from './model-wait.ts';
@@ -25,6 +26,7 @@ const MEASURES: Record<string, Measure> = {
   langgraph: measureVsLangGraph,
   stalled: measureStalledRecovery,
   sse: measureSseStreams,
+  fairness: measureFairness,
 };
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });

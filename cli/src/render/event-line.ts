@@ -45,6 +45,10 @@ export function renderEvent(e: RunEvent): string[] {
       return [`  webhook   delivered to ${e.url} (HTTP ${e.status}, attempt ${e.attempts})`];
     case 'webhook.failed':
       return [`  webhook   to ${e.url} failed after ${e.attempts} attempts: ${clip(oneLine(e.error))}`];
+    case 'run.queued':
+      return [`queued: the tenant has ${e.maxRunsInFlight} runs in flight (priority ${e.priority})`];
+    case 'run.admitted':
+      return [`admitted after waiting ${e.waitedMs} ms`];
     case 'status.changed':
       return e.from === null ? [] : [`run ${e.to}${e.reason ? `: ${clip(oneLine(e.reason), 300)}` : ''}`];
   }

@@ -4,12 +4,14 @@ import {
   GoalRequest,
   InvalidInputError,
   JOB_NAMES,
+  priorityOf,
   RUN_ID_PATTERN,
   RunFinisher,
   RunLoop,
   RunStore,
   storeRunId,
   TENANT_PATTERN,
+  TenantScheduler,
   TenantUsageStore,
   TRIAD_CONFIG,
   type TriadConfig,
@@ -32,7 +34,9 @@ export const MAX_GOAL_JOB_BYTES = 256 * 1024;
 
 /**
  * Turns a `goal` job into a run: validates it, creates the run once per tenant and runId (its store id), and starts
- * iteration 1. Queue producers are trusted as Redis clients are: the goal's `tenant` is taken as given.
+ * iteration 1, or, when its tenant has maxRunsInFlight runs in flight, leaves it waiting (phase `queued`) for one of
+ * them to end (see TenantScheduler). Queue producers are trusted as Redis clients are: the goal's `tenant` is taken
+ * as given.
  */
 @Injectable()
 export class IntakeService {
@@ -44,6 +48,7 @@ export class IntakeService {
     private readonly loop: RunLoop,
     private readonly usage: TenantUsageStore,
     @Inject(TRIAD_CONFIG) private readonly config: TriadConfig,
+    private readonly scheduler: TenantScheduler,
   ) {}
 
   async accept(job: GoalDelivery): Promise<{ runId: string; created: boolean }> {
@@ -54,15 +59,26 @@ export class IntakeService {
     // Only a tenant with a daily spend cap pays this round trip.
     const refused = await this.usage.refusal(tenant, tenantLimits(this.config, tenant));
     if (refused) await this.refuse(job, runId, refused);
+    const cap = this.scheduler.capOf(tenant);
     // The run's trace starts here; its traceparent is stored with the run so every later span joins it.
     const workflow = { 'gen_ai.operation.name': 'invoke_workflow', 'gen_ai.workflow.name': 'triad' };
     return withRunSpan('invoke_workflow triad', { runId, traceparent: null, attributes: workflow }, async (span) => {
-      const created = await this.store.create(runId, request, Date.now(), traceparentOf());
+      const created = await this.store.create(runId, request, Date.now(), traceparentOf(), { queued: cap !== null });
       span.setAttribute('triad.run.created', created);
-      // Starting again is harmless (deterministic job id) and covers a crash between create and start.
-      const run = created ? null : await this.store.get(runId);
-      if (created || (run?.status === 'running' && run.iteration === 1 && run.phase === 'plan')) {
-        await this.loop.start(runId);
+      // Starting (or taking a slot) again is harmless and covers a crash between create and start.
+      const run = created ? null : await this.store.position(runId);
+      const fresh = run?.status === 'running' && run.iteration === 1;
+      if (cap !== null) {
+        if (created || (fresh && (run.phase === 'queued' || run.phase === 'plan'))) {
+          const state = await this.scheduler.take(runId, request, cap);
+          span.setAttribute('triad.run.queued', state === 'waiting');
+          if (created && state === 'waiting') {
+            const priority = priorityOf(request);
+            await this.store.note(runId, [{ type: 'run.queued', iteration: 1, priority, maxRunsInFlight: cap }]);
+          }
+        }
+      } else if (created || (fresh && run.phase === 'plan')) {
+        await this.loop.start(runId, priorityOf(request));
       }
       if (created) {
         await this.usage.countRun(tenant);

@@ -14,6 +14,7 @@ import { GoalProcessor } from './goal.processor.js';
 import { IntakeService } from './intake.service.js';
 import { PlanProcessor } from './plan.processor.js';
 import { PlannerService } from './planner.service.js';
+import { SchedulerSweep } from './scheduler-sweep.js';
 
 /** The planner: takes goals in and runs the Interpret and Plan stages of every iteration. */
 @Module({})
@@ -27,6 +28,7 @@ export class PlannerModule {
         PlanProcessor,
         IntakeService,
         PlannerService,
+        SchedulerSweep,
         {
           provide: REASONING_MODEL,
           useFactory: (usage: TenantUsageStore) =>

@@ -4,6 +4,11 @@ import { ToolRisk } from './tool-spec.js';
 
 export const MAX_GOAL_CHARS = 20_000;
 
+/** Priorities of a goal within its tenant: 1 is the most urgent, 10 the least; a goal without one is `DEFAULT_PRIORITY`. */
+export const MIN_PRIORITY = 1;
+export const MAX_PRIORITY = 10;
+export const DEFAULT_PRIORITY = 5;
+
 export const Budget = z.strictObject({
   maxIterations: z.number().int().min(1).max(100).default(8).describe('Planner iterations before the run ends'),
   maxToolCalls: z.number().int().min(0).max(10_000).default(50).describe('Tool calls over the whole run'),
@@ -21,6 +26,15 @@ export const GoalRequest = z
     tenant: TenantId.optional().describe(
       'The tenant the run belongs to (default `default`); the gateway sets it from the API key',
     ),
+    priority: z
+      .number()
+      .int()
+      .min(MIN_PRIORITY)
+      .max(MAX_PRIORITY)
+      .optional()
+      .describe(
+        `Urgency within the tenant, ${MIN_PRIORITY} (most urgent) to ${MAX_PRIORITY} (least), default ${DEFAULT_PRIORITY}: orders the tenant's waiting runs and every plan, act and judge job of the run`,
+      ),
     tools: z
       .array(z.string().min(1).max(64))
       .max(100)
@@ -71,3 +85,7 @@ export function goalRequestJsonSchema(): Record<string, unknown> {
     title: 'GoalRequest',
   };
 }
+
+/** The priority a goal runs at (see GoalRequest.priority). */
+export const priorityOf = (request: Pick<GoalRequest, 'priority'> | null | undefined): number =>
+  request?.priority ?? DEFAULT_PRIORITY;

@@ -93,6 +93,10 @@ export const RunEvent = z.discriminatedUnion('type', [
     code: WebhookFailureCode.optional(),
     error: z.string(),
   }),
+  /** The run's tenant had maxRunsInFlight runs in flight: the run waits for a slot (phase `queued`). */
+  z.object({ ...base, type: z.literal('run.queued'), priority: z.number().int(), maxRunsInFlight: z.number().int() }),
+  /** A waiting run was given a slot: it starts (phase `plan`) after waiting `waitedMs`. */
+  z.object({ ...base, type: z.literal('run.admitted'), waitedMs: z.number().int().nonnegative() }),
   z.object({
     ...base,
     type: z.literal('status.changed'),

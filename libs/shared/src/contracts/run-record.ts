@@ -10,8 +10,11 @@ export const TerminalStatus = RunStatus.exclude(['running']);
 export type TerminalStatus = z.infer<typeof TerminalStatus>;
 export const isTerminal = (s: RunStatus): s is TerminalStatus => s !== 'running';
 
-/** Where the run is inside its current iteration; (iteration, phase) is what compare-and-set guards. */
-export const RunPhase = z.enum(['plan', 'act', 'judge', 'done']);
+/**
+ * Where the run is inside its current iteration; (iteration, phase) is what compare-and-set guards. `queued`: a run of
+ * a tenant at its maxRunsInFlight waits for a slot (iteration 1) and moves to `plan` when it is given one.
+ */
+export const RunPhase = z.enum(['queued', 'plan', 'act', 'judge', 'done']);
 export type RunPhase = z.infer<typeof RunPhase>;
 
 export const Usage = z.object({

@@ -5,7 +5,9 @@ import { defaultJobOptions } from '../queue/job-options.js';
 
 /**
  * Hands the next stage its job: the one place where the loop adds jobs. Every job id is deterministic, so handing
- * off twice (a redelivered stage repeating its hand-off) adds nothing the second time.
+ * off twice (a redelivered stage repeating its hand-off) adds nothing the second time. Every job carries its run's
+ * priority (GoalRequest.priority, 1 most urgent .. 10) as its BullMQ priority, so each queue takes a more urgent
+ * run's stage first, and runs of one priority in order.
  */
 export class LoopHandOff {
   constructor(
@@ -15,20 +17,22 @@ export class LoopHandOff {
   ) {}
 
   /** The planning stage of an iteration (iteration 1 starts a run). */
-  async plan(runId: string, iteration: number): Promise<void> {
+  async plan(runId: string, iteration: number, priority: number): Promise<void> {
     const data = PlanJob.parse({ runId, iteration });
-    await this.queues.plan.add(JOB_NAMES.plan, data, { ...this.options(), jobId: jobIds.plan(runId, iteration) });
+    const opts = { ...this.options(priority), jobId: jobIds.plan(runId, iteration) };
+    await this.queues.plan.add(JOB_NAMES.plan, data, opts);
   }
 
   /** The judge of a proposed answer. */
-  async judgeAnswer(runId: string, iteration: number): Promise<void> {
+  async judgeAnswer(runId: string, iteration: number, priority: number): Promise<void> {
     const data = JudgeJob.parse({ runId, iteration, kind: 'answer' });
-    await this.queues.judge.add(JOB_NAMES.judge, data, { ...this.options(), jobId: jobIds.judge(runId, iteration) });
+    const opts = { ...this.options(priority), jobId: jobIds.judge(runId, iteration) };
+    await this.queues.judge.add(JOB_NAMES.judge, data, opts);
   }
 
   /** The iteration's tool steps, and the judge that starts once every one of them is done (a flow: fan-in). */
-  async actThenJudge(runId: string, iteration: number, stepIds: string[]): Promise<void> {
-    const opts = this.options();
+  async actThenJudge(runId: string, iteration: number, stepIds: string[], priority: number): Promise<void> {
+    const opts = this.options(priority);
     await this.flows.add({
       name: JOB_NAMES.judge,
       queueName: QUEUES.judge,
@@ -49,8 +53,8 @@ export class LoopHandOff {
     return wakeParkedStep(this.queues.act, runId, stepId);
   }
 
-  private options() {
-    return defaultJobOptions(this.jobAttempts);
+  private options(priority: number) {
+    return { ...defaultJobOptions(this.jobAttempts), priority };
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Span as TraceSpan } from '@opentelemetry/api';
 import type { z } from 'zod';
+import { priorityOf } from '../contracts/goal-request.js';
 import type { ActJob, JudgeJob, PlanJob } from '../contracts/jobs.js';
 import { observationError } from '../contracts/observation.js';
 import type { StoredRunEvent } from '../contracts/run-events.js';
@@ -81,9 +82,9 @@ export class RunLoop {
     private readonly maxCallsPerReply: number,
   ) {}
 
-  /** Starts a run created at (1, plan). */
-  start(runId: string): Promise<void> {
-    return this.handOff.plan(runId, 1);
+  /** Starts a run created at (1, plan), at its goal's priority. */
+  start(runId: string, priority: number): Promise<void> {
+    return this.handOff.plan(runId, 1, priority);
   }
 
   /** Interpret and Plan: one planner iteration. */
@@ -95,7 +96,8 @@ export class RunLoop {
     const recorded = read.once[once] ?? null;
     const admit = admitStage('plan', iteration, run);
     if (!run || admit !== 'proceed') {
-      if (admit === 'repeat-hand-off' && recorded) await this.afterPlan(runId, JSON.parse(recorded));
+      if (admit === 'repeat-hand-off' && recorded)
+        await this.afterPlan(runId, JSON.parse(recorded), priorityOf(run?.request));
       return this.notProceeding(runId, run);
     }
     const span = { runId, traceparent: run.traceparent, iteration, attributes: PLAN_SPAN };
@@ -117,7 +119,7 @@ export class RunLoop {
         to: { phase: d.toolCalls.length ? 'act' : 'judge' },
       }));
       if (out.outcome === 'moved' || (out.outcome === 'elsewhere' && out.iteration === iteration)) {
-        await this.afterPlan(runId, decision);
+        await this.afterPlan(runId, decision, priorityOf(run.request));
       } else if (out.outcome === 'ended') {
         await this.finisher.publish(runId);
       }
@@ -158,7 +160,7 @@ export class RunLoop {
     const { run } = read;
     const admit = admitStage('judge', iteration, run);
     if (!run || admit !== 'proceed') {
-      if (admit === 'repeat-hand-off') await this.handOff.plan(runId, iteration + 1);
+      if (admit === 'repeat-hand-off') await this.handOff.plan(runId, iteration + 1, priorityOf(run?.request));
       return this.notProceeding(runId, run);
     }
     const span = { runId, traceparent: run.traceparent, iteration, attributes: JUDGE_SPAN };
@@ -188,11 +190,11 @@ export class RunLoop {
           await this.finisher.publish(runId);
           return `run already ${out.status}`;
         case 'moved':
-          await this.handOff.plan(runId, iteration + 1);
+          await this.handOff.plan(runId, iteration + 1, priorityOf(run.request));
           return `continue with iteration ${iteration + 1}`;
         default:
           if (out.outcome === 'elsewhere' && out.iteration === iteration + 1)
-            await this.handOff.plan(runId, iteration + 1);
+            await this.handOff.plan(runId, iteration + 1, priorityOf(run.request));
           return `duplicate: run is at ${out.outcome === 'elsewhere' ? `${out.iteration}/${out.phase}` : 'unknown'}`;
       }
     });
@@ -251,8 +253,8 @@ export class RunLoop {
    * Tool calls become a flow whose judge starts when every step is done. Calls beyond TRIAD_MAX_CALLS_PER_REPLY are
    * refused here, on the record before the flow exists, and never become act jobs; an answer goes to the judge.
    */
-  private async afterPlan(runId: string, d: PlanDecision): Promise<void> {
-    if (!d.toolCalls.length) return this.handOff.judgeAnswer(runId, d.iteration);
+  private async afterPlan(runId: string, d: PlanDecision, priority: number): Promise<void> {
+    if (!d.toolCalls.length) return this.handOff.judgeAnswer(runId, d.iteration, priority);
     const cap = this.maxCallsPerReply;
     for (const c of d.toolCalls.slice(cap)) {
       const message =
@@ -271,7 +273,7 @@ export class RunLoop {
       ]);
     }
     const steps = d.toolCalls.slice(0, cap).map((c) => c.stepId);
-    await this.handOff.actThenJudge(runId, d.iteration, steps);
+    await this.handOff.actThenJudge(runId, d.iteration, steps, priority);
   }
 
   private async notProceeding(runId: string, run: RunRecord | null): Promise<string> {

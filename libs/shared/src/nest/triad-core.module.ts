@@ -10,8 +10,10 @@ import { defaultJobOptions } from '../queue/job-options.js';
 import { Approvals } from '../runs/approvals.js';
 import { RunControl } from '../runs/run-control.js';
 import { RunFinisher } from '../runs/run-finisher.js';
+import { TenantScheduler } from '../runs/tenant-scheduler.js';
 import { ApprovalStore } from '../store/approval-store.js';
 import { RunStore } from '../store/run-store.js';
+import { TenantSlots } from '../store/tenant-slots.js';
 import { TenantUsageStore } from '../store/tenant-usage-store.js';
 import { ToolCatalog } from '../store/tool-catalog.js';
 import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
@@ -59,14 +61,25 @@ export class TriadCoreModule {
         },
         { provide: ToolCatalog, useFactory: (r: Redis) => new ToolCatalog(r, config.prefix), inject: [RUN_REDIS] },
         {
+          provide: TenantScheduler,
+          useFactory: (r: Redis, store: RunStore, handOff: LoopHandOff) =>
+            new TenantScheduler(new TenantSlots(r, config.prefix), store, handOff, config),
+          inject: [RUN_REDIS, RunStore, LoopHandOff],
+        },
+        {
           provide: RunFinisher,
-          useFactory: (store: RunStore, results: Queue, webhooks: Queue) =>
-            new RunFinisher(store, results, {
-              queue: webhooks,
-              attempts: config.resultWebhooks.attempts,
-              backoffMs: config.resultWebhooks.backoffMs,
-            }),
-          inject: [RunStore, getQueueToken(QUEUES.results), getQueueToken(QUEUES.webhooks)],
+          useFactory: (store: RunStore, results: Queue, webhooks: Queue, scheduler: TenantScheduler) =>
+            new RunFinisher(
+              store,
+              results,
+              {
+                queue: webhooks,
+                attempts: config.resultWebhooks.attempts,
+                backoffMs: config.resultWebhooks.backoffMs,
+              },
+              scheduler,
+            ),
+          inject: [RunStore, getQueueToken(QUEUES.results), getQueueToken(QUEUES.webhooks), TenantScheduler],
         },
         {
           provide: LoopHandOff,
@@ -104,6 +117,7 @@ export class TriadCoreModule {
         TenantUsageStore,
         RunFinisher,
         RunLoop,
+        TenantScheduler,
         ToolCatalog,
         ApprovalStore,
         Approvals,

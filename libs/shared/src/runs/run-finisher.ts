@@ -5,6 +5,7 @@ import { splitStoreRunId } from '../contracts/run-id.js';
 import { isTerminal, type RunRecord, type TerminalStatus } from '../contracts/run-record.js';
 import { addJob } from '../queue/typed-job.js';
 import type { RunEnd, RunStore } from '../store/run-store.js';
+import type { TenantScheduler } from './tenant-scheduler.js';
 
 /** Where and how result webhooks are enqueued (for runs whose goal has a `callbackUrl`). */
 export interface WebhookDispatch {
@@ -15,13 +16,16 @@ export interface WebhookDispatch {
 
 /**
  * Ends runs: the terminal compare-and-set on the record, then `run.finished` on the results queue and, when the goal
- * asked for one, a `deliver` job on the webhooks queue.
+ * asked for one, a `deliver` job on the webhooks queue; for a tenant with a cap on runs in flight, the run's slot goes
+ * to its next waiting run. Every way a run ends comes through publishEnded (again on every redelivery), so a slot is
+ * always given back.
  */
 export class RunFinisher {
   constructor(
     private readonly store: RunStore,
     private readonly results: Queue,
     private readonly webhooks?: WebhookDispatch,
+    private readonly scheduler?: TenantScheduler,
   ) {}
 
   /** Ends the run if it is still running (true when this call ended it), then makes sure its result is published. */
@@ -55,6 +59,8 @@ export class RunFinisher {
         { jobId: jobIds.webhook(runId), attempts, backoff: { type: 'exponential', delay: backoffMs } },
       );
     }
+    // Only a capped tenant's runs hold slots: the others cost no round trip here.
+    if (this.scheduler && this.scheduler.capOf(run.tenant) !== null) await this.scheduler.release(runId);
   }
 }
 

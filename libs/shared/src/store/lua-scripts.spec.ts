@@ -9,9 +9,9 @@ const redis = new Redis(process.env.REDIS_URL || 'redis://127.0.0.1:6379', { max
 afterAll(() => redis.quit());
 
 const dir = new URL('./lua/', import.meta.url);
-/** Every script file; lib.lua holds helpers included by the others, not a script of its own. */
+/** Every script file; lib.lua and *-lib.lua hold helpers included by the others, not scripts of their own. */
 const scripts = readdirSync(dir)
-  .filter((f) => f.endsWith('.lua') && f !== 'lib.lua')
+  .filter((f) => f.endsWith('.lua') && !f.endsWith('lib.lua'))
   .map((f) => f.replace(/\.lua$/, '') as ScriptName);
 
 /** How many keys each store passes before the arguments (run-store.ts, approval-store.ts). */
@@ -26,6 +26,9 @@ const KEYS_PASSED: Record<ScriptName, number> = {
   remember: 1,
   'reserve-spend': 3,
   'settle-spend': 3,
+  'slot-take': 3,
+  'slot-release': 2,
+  unqueue: 2,
 };
 
 const keyIndexes = (text: string) => [...text.matchAll(/KEYS\[(\d+)\]/g)].map((m) => Number(m[1]));

@@ -12,7 +12,10 @@ export type ScriptName =
   | 'decide-approval'
   | 'remember'
   | 'reserve-spend'
-  | 'settle-spend';
+  | 'settle-spend'
+  | 'slot-take'
+  | 'slot-release'
+  | 'unqueue';
 
 /** A Lua script bound to a connection: call it with its keys, then its arguments. */
 export type LuaCommand = (...keysThenArgs: string[]) => Promise<unknown>;

@@ -42,7 +42,7 @@ export type Admission =
 /** The run record and its append-only event stream in Redis; every state change is a compare-and-set. */
 export class RunStore {
   readonly keys: TriadKeys;
-  private readonly lua: Record<'createRun' | 'finish' | 'once' | 'advance' | 'admit', LuaCommand>;
+  private readonly lua: Record<'createRun' | 'finish' | 'once' | 'advance' | 'admit' | 'unqueue', LuaCommand>;
 
   constructor(
     private readonly redis: Redis,
@@ -55,12 +55,23 @@ export class RunStore {
       once: luaCommand(redis, 'once'),
       advance: luaCommand(redis, 'advance'),
       admit: luaCommand(redis, 'admit'),
+      unqueue: luaCommand(redis, 'unqueue'),
     };
   }
 
-  /** Creates a running run at iteration 1; returns false (and changes nothing) if the id exists. */
-  async create(id: string, request: GoalRequest, now = Date.now(), traceparent?: string): Promise<boolean> {
+  /**
+   * Creates a running run at iteration 1; returns false (and changes nothing) if the id exists. A `queued` run (its
+   * tenant has a cap on runs in flight) starts at phase `queued` and waits for a slot (see unqueue).
+   */
+  async create(
+    id: string,
+    request: GoalRequest,
+    now = Date.now(),
+    traceparent?: string,
+    opts: { queued?: boolean } = {},
+  ): Promise<boolean> {
     const fields: Fields = { ...this.baseFields(id, now), status: 'running', request: JSON.stringify(request) };
+    if (opts.queued) fields.phase = 'queued';
     // Kept apart too, so lua/admit.lua decodes the budget, not the whole request, at every tool step.
     fields.budget = JSON.stringify(request.budget);
     if (traceparent) fields.traceparent = traceparent;
@@ -69,6 +80,52 @@ export class RunStore {
       { type: 'status.changed', iteration: 0, from: null, to: 'running', reason: null },
     ];
     return this.createWith(id, fields, events, now);
+  }
+
+  /**
+   * Moves a run given a slot from (1, queued) to (1, plan), once, with its events; returns whether this call moved it
+   * and where the run is.
+   */
+  async unqueue(
+    id: string,
+    events: NewRunEvent[],
+    now = Date.now(),
+  ): Promise<{ moved: boolean; position: RunPosition }> {
+    const reply = (await this.lua.unqueue(
+      this.keys.run(id),
+      this.keys.events(id),
+      encodeFields({ phase: 'plan', updatedAt: now }),
+      this.encodeEvents(events, now),
+    )) as [number, string?, string?];
+    if (reply[0] === 1) return { moved: true, position: { status: 'running', phase: 'plan' } };
+    return {
+      moved: false,
+      position: { status: reply[1] as RunStatus | 'gone', phase: (reply[2] || null) as RunPhase },
+    };
+  }
+
+  /** Where a run is (its status and phase, 'gone' when there is none), without reading its request. */
+  async position(id: string): Promise<RunPosition & { iteration: number; createdAt: number }> {
+    const [status, phase, iteration, createdAt] = await this.redis.hmget(
+      this.keys.run(id),
+      'status',
+      'phase',
+      'iteration',
+      'createdAt',
+    );
+    return {
+      status: (status ?? 'gone') as RunStatus | 'gone',
+      phase: (phase ?? null) as RunPhase | null,
+      iteration: Number(iteration ?? 0),
+      createdAt: Number(createdAt ?? 0),
+    };
+  }
+
+  /** Appends events to a run's stream (informational events outside any state change). */
+  async note(id: string, events: NewRunEvent[], now = Date.now()): Promise<void> {
+    const p = this.redis.pipeline();
+    for (const e of events) p.xadd(this.keys.events(id), '*', 'e', JSON.stringify(RunEvent.parse({ at: now, ...e })));
+    await p.exec();
   }
 
   /** Records a goal that could not be accepted as a failed run, so it never vanishes silently. */
@@ -309,6 +366,12 @@ export interface RunEnd {
   answer?: string | null;
   error?: RunError | null;
   reason: string;
+}
+
+/** A run's status and phase; `gone` (and no phase) when there is no such run. */
+export interface RunPosition {
+  status: RunStatus | 'gone';
+  phase: RunPhase | null;
 }
 
 /** What a stage read in one round trip (see RunStore.read). */

@@ -37,6 +37,16 @@ export class TriadKeys {
   tenantReservations = (tenant: string) => this.tenantKey(tenant, `usage:{${tenant}}:reservations`);
   /** What each of a tenant's reservations holds: reservation id -> `<day> <tokens> <cost nano-USD>` (a hash). */
   tenantReserved = (tenant: string) => this.tenantKey(tenant, `usage:{${tenant}}:reserved`);
+  /**
+   * Fair scheduling (store/tenant-slots.ts): a tenant's runs in flight (a sorted set, run store id -> when admitted),
+   * its waiting runs (a sorted set by priority then arrival) and its arrival counter. Hash-tagged by tenant: one
+   * cluster slot, so one script moves runs between them.
+   */
+  inFlight = (tenant: string) => this.tenantKey(tenant, `{${tenant}}:inflight`);
+  waiting = (tenant: string) => this.tenantKey(tenant, `{${tenant}}:waiting`);
+  arrivals = (tenant: string) => this.tenantKey(tenant, `{${tenant}}:arrivals`);
+  /** The tenants that have had a waiting or in-flight run (a set), for the planners' repair sweep. */
+  scheduledTenants = () => `${this.prefix}:sched:tenants`;
   /** The tools executors publish for planners (a hash by tool name). */
   tools = () => `${this.prefix}:tools`;
   /** Gateway: the run id an Idempotency-Key (its sha256) was given in a tenant. */
