@@ -1,8 +1,9 @@
-// Fair scheduling across tenants: tenant A (maxRunsInFlight 10) adds 2000 goals at once to `goals`, then tenant B
-// adds 10. B's median time from enqueue to result, over the same 10 goals of B with no flood: fairnessDelayRatio.
+// Fair scheduling across tenants: tenant A (maxRunsInFlight 10) adds 2000 goals at once to `goals` (each with its fair
+// intake priority, as the gateway adds them), then tenant B adds 10. B's median time from enqueue to result, over the
+// same 10 goals of B with no flood: fairnessDelayRatio.
 // The model answers every request after 300 ms; each run makes 3 model calls. A's runs in flight are sampled (its
 // slots) all along: aMaxInFlightObserved, against its cap.
-import { QUEUES } from '@triad/shared';
+import { GoalBacklog, QUEUES } from '@triad/shared';
 import type { Script } from '@triad/testing';
 import { Queue } from 'bullmq';
 import {
@@ -32,12 +33,21 @@ function script(): Script {
   };
 }
 
-/** B's goals at once; each one's time from enqueue to its result, and from enqueue to its run's creation (intake). */
-async function bWave(triad: TriadStack, tag: string, n: number): Promise<{ total: number[]; intake: number[] }> {
+/**
+ * B's goals at once, enqueued as the gateway enqueues them (with B's fair priority); each one's time from enqueue to
+ * its result, and from enqueue to its run's creation (intake).
+ */
+async function bWave(
+  triad: TriadStack,
+  backlog: GoalBacklog,
+  tag: string,
+  n: number,
+): Promise<{ total: number[]; intake: number[] }> {
+  const priorities = await backlog.priorities('b', n);
   const rows = await Promise.all(
     Array.from({ length: n }, async (_, i) => {
       const [t0, at0] = [performance.now(), Date.now()];
-      await triad.run(`b-${tag}-${i}`, `${GOAL} b #${i}`, { tenant: 'b' });
+      await triad.run(`b-${tag}-${i}`, `${GOAL} b #${i}`, { tenant: 'b' }, { priority: priorities[i] });
       const createdAt = Number(await triad.redis.hget(`${triad.prefix}:run:{b~b-${tag}-${i}}`, 'createdAt'));
       return { total: performance.now() - t0, intake: createdAt - at0 };
     }),
@@ -57,11 +67,12 @@ export async function measureFairness(opts: BenchOptions) {
     runTimeoutMs: 600_000,
   });
   const goals = new Queue(QUEUES.goals, { connection: triad.redis, prefix: triad.prefix });
+  const backlog = new GoalBacklog(triad.redis, triad.prefix);
   const closeGoals = onCleanup('fairness goals', () => goals.close());
   try {
     await triad.run('warm', `${GOAL} warm-up`, { tenant: 'b' });
     log(`fairness: ${bGoals} goals of tenant B alone`);
-    const aloneWave = await bWave(triad, 'alone', bGoals);
+    const aloneWave = await bWave(triad, backlog, 'alone', bGoals);
     const alone = median(aloneWave.total);
 
     log(`fairness: ${flood} goals of tenant A (maxRunsInFlight ${A_CAP}), then ${bGoals} of tenant B`);
@@ -75,13 +86,16 @@ export async function measureFairness(opts: BenchOptions) {
       }
     })();
     const t0 = performance.now();
+    // As the gateway enqueues them: each goal with its place in A's backlog as its priority.
+    const aPriorities = await backlog.priorities('a', flood);
     const floodJobs = Array.from({ length: flood }, (_, i) => ({
       name: 'goal',
       data: { goal: `${GOAL} a #${i}`, runId: `a-${i}`, tenant: 'a' },
+      opts: { priority: aPriorities[i] },
     }));
     for (let i = 0; i < floodJobs.length; i += 500) await goals.addBulk(floodJobs.slice(i, i + 500));
     const addMs = performance.now() - t0;
-    const floodWave = await bWave(triad, 'flood', bGoals);
+    const floodWave = await bWave(triad, backlog, 'flood', bGoals);
     const withFlood = median(floodWave.total);
     const intakeAlone = median(aloneWave.intake);
     const intakeFlood = median(floodWave.intake);

@@ -13,7 +13,7 @@ import { deleteKeys, type Scenario, type ScriptedModelServer, startScriptedModel
 
 export { deleteKeys };
 
-import { Queue, Worker } from 'bullmq';
+import { type JobsOptions, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { startPrivateRedis as startLocalRedis } from '../cli/dist/stack/local-redis.js';
 import { type ServiceProcess, spawnService, startServices } from '../cli/dist/stack/service-processes.js';
@@ -101,7 +101,7 @@ export async function redisUsedMemory(redis: Redis): Promise<number> {
 export interface LoopSystem {
   name: string;
   /** Starts one run; resolves when its result is on the results queue. */
-  run(runId: string, goal: string, extra?: Record<string, unknown>): Promise<void>;
+  run(runId: string, goal: string, extra?: Record<string, unknown>, jobOpts?: JobsOptions): Promise<void>;
   /** Service processes, for their resident memory. */
   pids(): number[];
   stop(): Promise<void>;
@@ -224,9 +224,9 @@ export async function startTriad(opts: TriadOptions): Promise<TriadStack> {
     env,
     redis,
     services,
-    async run(runId, goal, extra = {}) {
+    async run(runId, goal, extra = {}, jobOpts = {}) {
       const done = waiter.expect(runId, opts.runTimeoutMs);
-      await goals.add('goal', { goal, runId, ...extra });
+      await goals.add('goal', { goal, runId, ...extra }, jobOpts);
       await done;
     },
     pids: () =>

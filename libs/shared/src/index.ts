@@ -41,6 +41,7 @@ export * from './runs/run-finisher.js';
 export * from './runs/tenant-scheduler.js';
 export * from './runs/tool-allow-list.js';
 export * from './store/approval-store.js';
+export * from './store/goal-backlog.js';
 export * from './store/lua-scripts.js';
 export * from './store/run-store.js';
 export * from './store/tenant-slots.js';

@@ -12,6 +12,7 @@ import { RunControl } from '../runs/run-control.js';
 import { RunFinisher } from '../runs/run-finisher.js';
 import { TenantScheduler } from '../runs/tenant-scheduler.js';
 import { ApprovalStore } from '../store/approval-store.js';
+import { GoalBacklog } from '../store/goal-backlog.js';
 import { RunStore } from '../store/run-store.js';
 import { TenantSlots } from '../store/tenant-slots.js';
 import { TenantUsageStore } from '../store/tenant-usage-store.js';
@@ -60,6 +61,7 @@ export class TriadCoreModule {
           inject: [RUN_REDIS],
         },
         { provide: ToolCatalog, useFactory: (r: Redis) => new ToolCatalog(r, config.prefix), inject: [RUN_REDIS] },
+        { provide: GoalBacklog, useFactory: (r: Redis) => new GoalBacklog(r, config.prefix), inject: [RUN_REDIS] },
         {
           provide: TenantScheduler,
           useFactory: (r: Redis, store: RunStore, handOff: LoopHandOff) =>
@@ -119,6 +121,7 @@ export class TriadCoreModule {
         RunLoop,
         TenantScheduler,
         ToolCatalog,
+        GoalBacklog,
         ApprovalStore,
         Approvals,
         RunControl,

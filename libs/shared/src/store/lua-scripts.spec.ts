@@ -29,6 +29,7 @@ const KEYS_PASSED: Record<ScriptName, number> = {
   'slot-take': 3,
   'slot-release': 2,
   unqueue: 2,
+  'goal-taken': 1,
 };
 
 const keyIndexes = (text: string) => [...text.matchAll(/KEYS\[(\d+)\]/g)].map((m) => Number(m[1]));

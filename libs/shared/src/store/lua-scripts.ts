@@ -15,7 +15,8 @@ export type ScriptName =
   | 'settle-spend'
   | 'slot-take'
   | 'slot-release'
-  | 'unqueue';
+  | 'unqueue'
+  | 'goal-taken';
 
 /** A Lua script bound to a connection: call it with its keys, then its arguments. */
 export type LuaCommand = (...keysThenArgs: string[]) => Promise<unknown>;

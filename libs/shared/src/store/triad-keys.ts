@@ -47,6 +47,8 @@ export class TriadKeys {
   arrivals = (tenant: string) => this.tenantKey(tenant, `{${tenant}}:arrivals`);
   /** The tenants that have had a waiting or in-flight run (a set), for the planners' repair sweep. */
   scheduledTenants = () => `${this.prefix}:sched:tenants`;
+  /** Fair intake: a tenant's goals enqueued with a fair priority and not yet taken in (a counter, see GoalBacklog). */
+  goalBacklog = (tenant: string) => this.tenantKey(tenant, 'goals:backlog');
   /** The tools executors publish for planners (a hash by tool name). */
   tools = () => `${this.prefix}:tools`;
   /** Gateway: the run id an Idempotency-Key (its sha256) was given in a tenant. */

@@ -3,6 +3,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   addJob,
+  GoalBacklog,
   type GoalRequest,
   JOB_NAMES,
   jobIds,
@@ -11,6 +12,9 @@ import {
   RunStore,
   type SubmitRunResponse,
   storeRunId,
+  TRIAD_CONFIG,
+  type TriadConfig,
+  tenantLimits,
 } from '@triad/shared';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -20,7 +24,8 @@ const DAY_SECONDS = 24 * 3600;
 /**
  * Turns an accepted GoalRequest (its tenant set to the caller's) into a `goal` job. The run id is the body's runId,
  * else the run an Idempotency-Key was first used for in the tenant, else a new one; every replica agrees through
- * SET NX in Redis. Run ids and Idempotency-Keys are the tenant's own: the same one in two tenants is two runs.
+ * SET NX in Redis. Run ids and Idempotency-Keys are the tenant's own: the same one in two tenants is two runs. The job
+ * gets its tenant's fair priority (GoalBacklog), so one tenant's flood of goals does not hold another's at intake.
  */
 @Injectable()
 export class RunSubmissionService {
@@ -28,6 +33,8 @@ export class RunSubmissionService {
     private readonly store: RunStore,
     @Inject(RUN_REDIS) private readonly redis: Redis,
     @InjectQueue(QUEUES.goals) private readonly goals: Queue,
+    private readonly backlog: GoalBacklog,
+    @Inject(TRIAD_CONFIG) private readonly config: TriadConfig,
   ) {}
 
   /** Enqueues the goal (once per run id); `created` is false when this run was submitted before. */
@@ -38,8 +45,15 @@ export class RunSubmissionService {
     // A run id is claimed once; the claim outlives the goal job's stay in the queue.
     const claimed =
       !exists && (await this.redis.set(this.store.keys.submitted(storeId), '1', 'EX', DAY_SECONDS, 'NX')) === 'OK';
-    // Re-adding is harmless (deterministic job id) and covers a crash between the claim and the add.
-    if (!exists) await addJob(this.goals, JOB_NAMES.goal, { ...request, runId }, { jobId: jobIds.goal(storeId) });
+    // Re-adding is harmless (deterministic job id) and covers a crash between the claim and the add; only the claim
+    // takes a place in the tenant's backlog (a repeat's priority does not matter: its job, if any, is there already).
+    if (!exists) {
+      const [priority] = claimed
+        ? await this.backlog.priorities(request.tenant, 1, tenantLimits(this.config, request.tenant).weight)
+        : [1];
+      const opts = { jobId: jobIds.goal(storeId), priority };
+      await addJob(this.goals, JOB_NAMES.goal, { ...request, runId }, opts);
+    }
     return { runId, created: claimed, url: `/v1/runs/${runId}` };
   }
 
