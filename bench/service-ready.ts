@@ -2,6 +2,10 @@
 // telemetry preload), timed from spawn to its `ready (prefix …)` line, then stopped; N times per role, round robin
 // so drift in the machine's load hits every role alike. Once with telemetry exporting nothing (the default) and
 // once exporting over OTLP/HTTP to a receiver in the bench.
+//
+// BENCH_STARTUP_BASELINE=<another built checkout of Triad> interleaves that checkout's services (started by its own
+// spawnService) with these, start for start, so a change is compared with its baseline within one run: on a shared
+// machine, absolute start-up times drift with the load more than a change moves them.
 import { createRedisConnection } from '@triad/shared';
 import { spawnService } from '../cli/dist/stack/service-processes.js';
 import {
@@ -20,7 +24,16 @@ import {
 
 const ROLES = ['planner', 'executor', 'judge', 'gateway'] as const;
 type Role = (typeof ROLES)[number];
-const capitalized = (role: Role) => role[0].toUpperCase() + role.slice(1);
+type Spawn = typeof spawnService;
+const capitalized = (s: string) => s[0].toUpperCase() + s.slice(1);
+
+interface Variant {
+  /** The figures' suffix: '' for this checkout without export. */
+  key: string;
+  spawn: Spawn;
+  env: NodeJS.ProcessEnv;
+  times: Record<Role, number[]>;
+}
 
 export async function measureServiceReady(opts: BenchOptions) {
   const n = opts.quick ? 3 : 5;
@@ -31,7 +44,7 @@ export async function measureServiceReady(opts: BenchOptions) {
     await redis.quit();
   });
   const sink = await startOtlpSink();
-  const base: NodeJS.ProcessEnv = {
+  const plain: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     REDIS_URL: SHARED_REDIS_URL,
@@ -42,24 +55,31 @@ export async function measureServiceReady(opts: BenchOptions) {
     TRIAD_GATEWAY_PORT: '0',
     ...TRIAD_BASE_ENV,
   };
-  const variants = {
-    plain: base,
-    exporting: { ...base, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' },
-  };
-  const times: Record<keyof typeof variants, Record<Role, number[]>> = {
-    plain: { planner: [], executor: [], judge: [], gateway: [] },
-    exporting: { planner: [], executor: [], judge: [], gateway: [] },
-  };
-  log(`startup: ${n} starts of each role, without and with OTLP export`);
-  // One start of each first, not counted: the first reads every file from disk.
-  for (const role of ROLES) await (await spawnService({ role, env: base })).stop(5_000);
+  const exporting = { ...plain, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' };
+  const variant = (key: string, spawn: Spawn, env: NodeJS.ProcessEnv): Variant => ({
+    key,
+    spawn,
+    env,
+    times: { planner: [], executor: [], judge: [], gateway: [] },
+  });
+  const variants = [variant('', spawnService, plain), variant('Exporting', spawnService, exporting)];
+  const baselineRoot = process.env.BENCH_STARTUP_BASELINE;
+  if (baselineRoot) {
+    const url = new URL('cli/dist/stack/service-processes.js', `file://${baselineRoot.replace(/\/?$/, '/')}`);
+    const baseline = (await import(url.href)) as { spawnService: Spawn };
+    variants.push(variant('Baseline', baseline.spawnService, plain));
+    variants.push(variant('BaselineExporting', baseline.spawnService, exporting));
+  }
+  log(`startup: ${n} starts of each role, ${variants.map((v) => v.key || 'plain').join(', ')}`);
   try {
+    // One start of each first, not counted: the first reads every file from disk.
+    for (const v of variants) for (const role of ROLES) await (await v.spawn({ role, env: v.env })).stop(5_000);
     for (let i = 0; i < n; i++) {
-      for (const variant of ['plain', 'exporting'] as const) {
-        for (const role of ROLES) {
+      for (const role of ROLES) {
+        for (const v of variants) {
           const started = performance.now();
-          const proc = await spawnService({ role, env: variants[variant] });
-          times[variant][role].push(performance.now() - started);
+          const proc = await v.spawn({ role, env: v.env });
+          v.times[role].push(performance.now() - started);
           await proc.stop(5_000);
         }
       }
@@ -67,27 +87,36 @@ export async function measureServiceReady(opts: BenchOptions) {
   } finally {
     await removeKeys();
   }
-  const all = (variant: keyof typeof variants) => ROLES.flatMap((r) => times[variant][r]);
-  const plainP50 = median(all('plain'));
-  const exportingP50 = median(all('exporting'));
-  const figures: Record<string, number> = {
-    serviceReadyMsP50: round(plainP50, 1),
-    serviceReadyMsP50Exporting: round(exportingP50, 1),
-  };
-  for (const role of ROLES) {
-    figures[`serviceReadyMsP50${capitalized(role)}`] = round(median(times.plain[role]), 1);
-    figures[`serviceReadyMsP50Exporting${capitalized(role)}`] = round(median(times.exporting[role]), 1);
+  const figures: Record<string, number> = {};
+  const p50 = (v: Variant) => median(ROLES.flatMap((r) => v.times[r]));
+  for (const v of variants) {
+    figures[`serviceReadyMsP50${v.key}`] = round(p50(v), 1);
+    for (const role of ROLES)
+      figures[`serviceReadyMsP50${v.key}${capitalized(role)}`] = round(median(v.times[role]), 1);
   }
-  return {
-    figures,
-    rows: [
-      { measure: 'service ready, p50', value: `${fmt(plainP50, 0)} ms`, note: `${n} starts x 4 roles, no export` },
-      ...ROLES.map((role) => ({
-        measure: `  ${role}`,
-        value: `${fmt(median(times.plain[role]), 0)} ms`,
-        note: `exporting ${fmt(median(times.exporting[role]), 0)} ms`,
-      })),
-      { measure: 'service ready exporting, p50', value: `${fmt(exportingP50, 0)} ms`, note: 'OTLP/HTTP protobuf' },
-    ],
-  };
+  const [ours, ourExporting, base, baseExporting] = variants;
+  if (base) {
+    figures.serviceReadyRatioVsBaseline = round(p50(ours) / p50(base), 3);
+    figures.serviceReadyRatioVsBaselineExporting = round(p50(ourExporting) / p50(baseExporting), 3);
+  }
+  const rows = variants.flatMap((v) => [
+    {
+      measure: `service ready, p50${v.key ? ` (${v.key})` : ''}`,
+      value: `${fmt(p50(v), 0)} ms`,
+      note: `${n} starts x ${ROLES.length} roles`,
+    },
+    {
+      measure: '  by role',
+      value: '',
+      note: ROLES.map((r) => `${r} ${fmt(median(v.times[r]), 0)}`).join(', '),
+    },
+  ]);
+  if (base) {
+    rows.push({
+      measure: 'ready time vs baseline',
+      value: fmt(p50(ours) / p50(base), 3),
+      note: `exporting ${fmt(p50(ourExporting) / p50(baseExporting), 3)}`,
+    });
+  }
+  return { figures, rows };
 }
