@@ -7,6 +7,7 @@ import { measureLoopLatency } from './loop-latency.ts';
 import { measureModelBound } from './model-bound.ts';
 import { measureModelWait } from './model-wait.ts';
 import { measureRedisCost } from './redis-cost.ts';
+import { measureServiceReady } from './service-ready.ts';
 import { measureSseStreams } from './sse-streams.ts';
 import { measureStalledRecovery } from './stalled-recovery.ts';
 import { type BenchOptions, describeMachine, log, printTable, type Row, round, runCleanups } from './support.ts';
@@ -27,6 +28,7 @@ const MEASURES: Record<string, Measure> = {
   stalled: measureStalledRecovery,
   sse: measureSseStreams,
   fairness: measureFairness,
+  startup: measureServiceReady,
 };
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });

@@ -1,6 +1,8 @@
 // One OpenTelemetry trace per run across separate planner, executor and judge processes, exported over OTLP/HTTP
 // to a receiver inside the test; GenAI attributes; a trace that survives a restart of every service while a run
-// waits at an approval gate; and a canary secret that reaches no span and no log line.
+// waits at an approval gate; HTTP spans in and out; no span per Redis command; and a canary secret that reaches no
+// span and no log line.
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -149,6 +151,8 @@ describe('tracing', () => {
     expect(new Set(spans.map((s) => s.service))).toEqual(new Set(['triad-planner', 'triad-executor', 'triad-judge']));
     // Nothing of this run went to another trace.
     expect(all.filter((s) => s.attributes['run.id'] === runId && s.traceId !== traceId)).toEqual([]);
+    // Stages, hops and model calls are traced; the Redis commands they make are not, one span each.
+    expect(all.filter((s) => 'db.system' in s.attributes || 'db.system.name' in s.attributes)).toEqual([]);
 
     const [workflow] = named(spans, 'invoke_workflow triad');
     expect(workflow.attributes).toMatchObject({ 'gen_ai.operation.name': 'invoke_workflow', 'run.id': runId });
@@ -237,19 +241,55 @@ describe('tracing', () => {
 
     const atIteration2 = (s: ReceivedSpan[], name: string) =>
       s.some((x) => x.traceId === traceId && x.name === name && x.attributes['triad.iteration'] === 2);
-    const spans = await otlp.waitFor((s) => atIteration2(s, 'invoke_agent judge') && atIteration2(s, 'plan planner'), {
-      what: `the iteration-2 spans of run ${runId}`,
-      context: () => triad.serviceLogs(),
-    });
+    const sentBy = (s: ReceivedSpan[]) =>
+      named(s, 'execute_tool post_webhook').find((t) => t.traceId === traceId && !t.attributes['triad.parked']);
+    const spans = await otlp.waitFor(
+      (s) =>
+        atIteration2(s, 'invoke_agent judge') &&
+        atIteration2(s, 'plan planner') &&
+        s.some((x) => x.parentSpanId !== undefined && x.parentSpanId === sentBy(s)?.spanId),
+      {
+        what: `the iteration-2 spans of run ${runId} and its webhook's HTTP span`,
+        context: () => triad.serviceLogs(),
+      },
+    );
     const ofRun = spans.filter((s) => s.attributes['run.id'] === runId);
     expect(new Set(ofRun.map((s) => s.traceId))).toEqual(new Set([traceId]));
     // Parked before the restart, run after it: two execute_tool spans of the same step, both in the run's trace.
     const tool = named(ofRun, 'execute_tool post_webhook');
     expect(tool.map((t) => Boolean(t.attributes['triad.parked']))).toEqual(expect.arrayContaining([true, false]));
+    // The webhook itself: an outgoing HTTP span under the tool call that sent it.
+    const outgoing = spans.filter((s) => s.parentSpanId === sentBy(spans)?.spanId);
+    expect(outgoing.map((s) => s.name)).toEqual(['POST']);
+    expect(outgoing[0].attributes).toMatchObject({ 'http.request.method': 'POST', 'http.response.status_code': 200 });
     expect(
       named(ofRun, 'plan planner')
         .map((p) => p.attributes['triad.iteration'])
         .sort(),
     ).toEqual([1, 2]);
+  });
+
+  it('records incoming HTTP spans at the gateway, under the caller’s trace', async () => {
+    const gateway = await triad.spawn('gateway', 'gateway', { TRIAD_GATEWAY_PORT: '0' });
+    try {
+      const url = /ready \(prefix .*? on (http:\/\/[0-9.:]+)/.exec(gateway.output())?.[1];
+      expect(url).toBeDefined();
+      const traceId = randomBytes(16).toString('hex');
+      const callerSpanId = randomBytes(8).toString('hex');
+      const res = await fetch(`${url}/v1/runs/no-such-run`, {
+        headers: { traceparent: `00-${traceId}-${callerSpanId}-01` },
+      });
+      expect(res.status).toBe(404);
+      const spans = await otlp.waitFor((s) => s.some((x) => x.traceId === traceId && x.parentSpanId === callerSpanId), {
+        what: `the gateway's span of a request in trace ${traceId}`,
+        context: () => triad.serviceLogs(),
+      });
+      const server = spans.filter((s) => s.traceId === traceId && s.parentSpanId === callerSpanId);
+      expect(
+        server.map((s) => [s.service, s.attributes['http.request.method'], s.attributes['http.response.status_code']]),
+      ).toEqual([['triad-gateway', 'GET', 404]]);
+    } finally {
+      await gateway.stop();
+    }
   });
 });

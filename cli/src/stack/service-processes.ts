@@ -32,7 +32,7 @@ export interface SpawnServiceOptions {
 export async function spawnService(opts: SpawnServiceOptions): Promise<ServiceProcess> {
   const name = opts.name ?? opts.role;
   const entry = `${REPO_ROOT}services/${opts.role}/dist/main.js`;
-  // Tracing starts before the service's own imports, so ioredis and http can be instrumented.
+  // Tracing starts before the service's own imports, so http can be instrumented (when exporting).
   const telemetry = `${REPO_ROOT}libs/shared/dist/telemetry/register.js`;
   const child = spawn(process.execPath, ['--enable-source-maps', '--import', telemetry, entry], {
     env: { ...opts.env, TRIAD_EXECUTOR_ID: opts.env.TRIAD_EXECUTOR_ID ?? name, NO_COLOR: '1' },

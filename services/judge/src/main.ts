@@ -1,4 +1,4 @@
-// First: tracing must be set up before anything it instruments (ioredis, http) is loaded.
+// First: tracing is set up before anything it instruments (http, when exporting) is loaded.
 import '@triad/shared/register';
 import { bootstrapService } from '@triad/shared';
 import { JudgeModule } from './judge.module.js';

@@ -7,11 +7,14 @@ export interface TelemetryState {
   role: string;
   /** Message content, tool arguments and results go into spans only when this is on. */
   traceContent: boolean;
-  /** Flushes and stops exporters; a no-op when the SDK was not started. */
+  /** Whether spans or metrics leave the process (an OTLP endpoint or a metrics port is configured). */
+  exporting: boolean;
+  /** Flushes and stops the exporters (or just the tracer provider when none); a no-op when nothing was started. */
   shutdown: () => Promise<void>;
 }
 
-const state: TelemetryState = { role: 'triad', traceContent: false, shutdown: async () => {} };
+const state: TelemetryState = { role: 'triad', traceContent: false, exporting: false, shutdown: async () => {} };
+let exportLoaded = false;
 
 /** The process's telemetry settings (defaults when the preload did not run, as in unit tests). */
 export function telemetryState(): Readonly<TelemetryState> {
@@ -21,6 +24,16 @@ export function telemetryState(): Readonly<TelemetryState> {
 /** Records what the preload started; called once per process. */
 export function setTelemetryState(next: Partial<TelemetryState>): void {
   Object.assign(state, next);
+}
+
+/** Whether the export machinery (telemetry-export.ts: exporters, meter provider, HTTP instrumentation) was loaded. */
+export function exportMachineryLoaded(): boolean {
+  return exportLoaded;
+}
+
+/** Called by telemetry-export.ts as it is evaluated. */
+export function noteExportLoaded(): void {
+  exportLoaded = true;
 }
 
 /** The role of a service from its entry point (`services/<role>/dist/main.js`), else `triad`. */
