@@ -116,13 +116,11 @@ describe('runTool', () => {
   });
 
   it('times out a tool that waits on its signal, as retryable', async () => {
-    const started = Date.now();
     const obs = await run('waits', '{}');
     expect(obs).toEqual({
       ok: false,
       error: { code: 'timeout', message: expect.stringMatching(/50 ms/), retryable: true },
     });
-    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('times out a tool that ignores its signal, using the default timeout', async () => {
