@@ -155,7 +155,11 @@ describe('tracing', () => {
     expect(all.filter((s) => 'db.system' in s.attributes || 'db.system.name' in s.attributes)).toEqual([]);
 
     const [workflow] = named(spans, 'invoke_workflow triad');
-    expect(workflow.attributes).toMatchObject({ 'gen_ai.operation.name': 'invoke_workflow', 'run.id': runId });
+    expect(workflow.attributes).toMatchObject({
+      'gen_ai.operation.name': 'invoke_workflow',
+      'run.id': runId,
+      'triad.tenant': 'default',
+    });
     const plans = named(spans, 'plan planner');
     expect(plans.map((p) => p.attributes['triad.iteration']).sort()).toEqual([1, 2]);
     for (const plan of plans) expect(descendsFrom(spans, plan, workflow)).toBe(true);
@@ -166,6 +170,8 @@ describe('tracing', () => {
       expect(parentOf(spans, chat)?.name).toBe('plan planner');
       // The scripted model answers under the model name it was asked for.
       expect(chat.attributes).toMatchObject({
+        'run.id': runId,
+        'triad.tenant': 'default',
         'gen_ai.operation.name': 'chat',
         'gen_ai.provider.name': 'openai',
         'gen_ai.request.model': 'planner',

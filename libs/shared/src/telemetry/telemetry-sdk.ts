@@ -13,6 +13,7 @@ import type { TelemetryConfig } from '../config/triad-config.js';
 import { TRIAD_VERSION } from './bullmq-telemetry.js';
 import { ContentGuardProcessor } from './content-guard.processor.js';
 import { HousekeepingSampler } from './housekeeping.sampler.js';
+import { RunAttributesProcessor } from './run-attributes.processor.js';
 import type { TelemetryExport } from './telemetry-export.js';
 import { setTelemetryState } from './telemetry-state.js';
 
@@ -55,7 +56,11 @@ export async function startTelemetry(
     resource: exported?.resource ?? defaultResource().merge(resourceFromAttributes(resourceAttributes)),
     sampler: new HousekeepingSampler(),
     // The guard first: it scrubs a span as it ends, before an exporting processor sees it.
-    spanProcessors: [new ContentGuardProcessor(config.traceContent), ...(exported?.spanProcessors ?? [])],
+    spanProcessors: [
+      new RunAttributesProcessor(),
+      new ContentGuardProcessor(config.traceContent),
+      ...(exported?.spanProcessors ?? []),
+    ],
     spanLimits: spanLimits(env),
   });
   const contextManager = new AsyncLocalStorageContextManager();
