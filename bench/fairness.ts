@@ -4,13 +4,12 @@
 // The model answers every request after 300 ms; each run makes 3 model calls. A's runs in flight are sampled (its
 // slots) all along: aMaxInFlightObserved, against its cap.
 import { GoalBacklog, QUEUES } from '@triad/shared';
-import type { Script } from '@triad/testing';
 import { Queue } from 'bullmq';
 import {
+  acceptingLoopScript,
   type BenchOptions,
   fmt,
   log,
-  loopScript,
   median,
   onCleanup,
   round,
@@ -22,16 +21,6 @@ import {
 const MODEL_MS = 300;
 const A_CAP = 10;
 const GOAL = 'goal:fairness';
-
-function script(): Script {
-  const accept = { content: JSON.stringify({ verdict: 'accept', critique: '' }), delayMs: MODEL_MS };
-  const planner = loopScript(GOAL, MODEL_MS);
-  return {
-    ...planner,
-    turnBy: { ...planner.turnBy, judge: 'assistantMessages' },
-    turns: { ...planner.turns, judge: [accept] },
-  };
-}
 
 /**
  * B's goals at once, enqueued as the gateway enqueues them (with B's fair priority); each one's time from enqueue to
@@ -58,7 +47,7 @@ async function bWave(
 export async function measureFairness(opts: BenchOptions) {
   const flood = opts.quick ? 500 : 2000;
   const bGoals = 10;
-  const model = await startModel([script()]);
+  const model = await startModel([acceptingLoopScript(GOAL, MODEL_MS)]);
   const limits = { a: { maxRunsInFlight: A_CAP } };
   const triad = await startTriad({
     model,

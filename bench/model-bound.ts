@@ -2,12 +2,11 @@
 // would), a model that answers every request after 1 s, default settings, one planner, one executor, one judge. Each
 // run makes 3 model calls (plan, plan, review of the answer), so the ideal wall time is 3 s whatever N is.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Script } from '@triad/testing';
 import {
+  acceptingLoopScript,
   type BenchOptions,
   fmt,
   log,
-  loopScript,
   round,
   rssMb,
   startModel,
@@ -19,17 +18,6 @@ const MODEL_MS = 1_000;
 const MODEL_CALLS = 3;
 const IDEAL_MS = MODEL_CALLS * MODEL_MS;
 const GOAL = 'goal:modelbound';
-
-function script(): Script {
-  const accept = { content: JSON.stringify({ verdict: 'accept', critique: '' }), delayMs: MODEL_MS };
-  // The judge's review request holds no assistant message, so every review gets turn 0 however often it is asked.
-  const planner = loopScript(GOAL, MODEL_MS);
-  return {
-    ...planner,
-    turnBy: { ...planner.turnBy, judge: 'assistantMessages' },
-    turns: { ...planner.turns, judge: [accept] },
-  };
-}
 
 interface Wave {
   wallMs: number;
@@ -72,7 +60,7 @@ async function wave(triad: TriadStack, model: Awaited<ReturnType<typeof startMod
 
 export async function measureModelBound(opts: BenchOptions) {
   const sizes = opts.quick ? [200] : [200, 1000];
-  const model = await startModel([script()]);
+  const model = await startModel([acceptingLoopScript(GOAL, MODEL_MS)]);
   const triad = await startTriad({ model, defaults: true, runTimeoutMs: 1_800_000 });
   const figures: Record<string, number> = {};
   const rows = [];

@@ -402,6 +402,18 @@ export function loopScript(match: string, delayMs = 0) {
   };
 }
 
+/** loopScript with every reply after `delayMs`, the judge's review included (it accepts). */
+export function acceptingLoopScript(match: string, delayMs: number) {
+  const accept = { content: JSON.stringify({ verdict: 'accept', critique: '' }), delayMs };
+  const planner = loopScript(match, delayMs);
+  // The judge's review request holds no assistant message, so every review gets turn 0 however often it is asked.
+  return {
+    ...planner,
+    turnBy: { ...planner.turnBy, judge: 'assistantMessages' as const },
+    turns: { ...planner.turns, judge: [accept] },
+  };
+}
+
 export async function startModel(scripts: Scenario['scripts']): Promise<ScriptedModelServer> {
   const model = await startScriptedModelServer({ scenario: { scripts } });
   onCleanup('scripted model', () => model.close());

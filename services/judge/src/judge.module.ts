@@ -1,12 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import {
-  OpenAIReasoningModel,
-  REASONING_MODEL,
-  SpendCappedModel,
-  TenantUsageStore,
-  type TriadConfig,
-  TriadCoreModule,
-} from '@triad/shared';
+import { reasoningModelProvider, type TriadConfig, TriadCoreModule } from '@triad/shared';
 import type { Redis } from 'ioredis';
 import { JudgeProcessor } from './judge.processor.js';
 import { JudgeService } from './judge.service.js';
@@ -20,18 +13,7 @@ export class JudgeModule {
     return {
       module: JudgeModule,
       imports: [TriadCoreModule.forRoot(config, redis)],
-      providers: [
-        JudgeProcessor,
-        JudgeService,
-        WebhookProcessor,
-        WebhookSender,
-        {
-          provide: REASONING_MODEL,
-          useFactory: (usage: TenantUsageStore) =>
-            new SpendCappedModel(new OpenAIReasoningModel(config.model), usage, config),
-          inject: [TenantUsageStore],
-        },
-      ],
+      providers: [JudgeProcessor, JudgeService, WebhookProcessor, WebhookSender, reasoningModelProvider(config)],
     };
   }
 }

@@ -1,14 +1,6 @@
 import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
-import {
-  OpenAIReasoningModel,
-  QUEUES,
-  REASONING_MODEL,
-  SpendCappedModel,
-  TenantUsageStore,
-  type TriadConfig,
-  TriadCoreModule,
-} from '@triad/shared';
+import { QUEUES, reasoningModelProvider, type TriadConfig, TriadCoreModule } from '@triad/shared';
 import type { Redis } from 'ioredis';
 import { GoalProcessor } from './goal.processor.js';
 import { IntakeService } from './intake.service.js';
@@ -29,12 +21,7 @@ export class PlannerModule {
         IntakeService,
         PlannerService,
         SchedulerSweep,
-        {
-          provide: REASONING_MODEL,
-          useFactory: (usage: TenantUsageStore) =>
-            new SpendCappedModel(new OpenAIReasoningModel(config.model), usage, config),
-          inject: [TenantUsageStore],
-        },
+        reasoningModelProvider(config),
       ],
     };
   }
