@@ -59,7 +59,7 @@ export abstract class StageProcessor<N extends StageJobName> extends WorkerHost 
     try {
       return await this.stage(data, ctx);
     } catch (err) {
-      const paused = this.jobName === 'act' ? null : await pauseQueueOnRateLimit(this.worker, err);
+      const paused = this.jobName === 'act' ? null : await pauseQueueOnRateLimit(this.worker, job, token, err);
       throw paused ?? (await failRunIfFinal(this.finisher, job, data, err));
     }
   }

@@ -1,4 +1,4 @@
-import { Worker } from 'bullmq';
+import { DelayedError, type Job, type Worker } from 'bullmq';
 import type { TriadConfig } from '../config/triad-config.js';
 import { ModelRateLimitedError } from '../errors/triad-error.js';
 
@@ -15,11 +15,20 @@ export function limitModelCalls(worker: Worker, limit: ModelRateLimit | undefine
 }
 
 /**
- * On a 429 from the model: pauses every worker of the queue (on every replica) for the server's Retry-After, and
- * returns the error that puts the job back to wait without using up an attempt. Null for any other error.
+ * On a 429 from the model: pauses every worker of the queue (on every replica) for the server's Retry-After, and parks
+ * the job until then without using up an attempt; returns the error that ends this delivery. Null for any other error.
+ * (BullMQ's own way, `Worker.RateLimitError()`, puts the job back to wait; a job with a priority, as every loop job
+ * has, is put back without waking the workers, which then take it only at their next drain timeout, seconds later.
+ * A delayed job is promoted and announced when its time comes.)
  */
-export async function pauseQueueOnRateLimit(worker: Worker, err: unknown): Promise<Error | null> {
+export async function pauseQueueOnRateLimit(
+  worker: Worker,
+  job: Job,
+  token: string | undefined,
+  err: unknown,
+): Promise<Error | null> {
   if (!(err instanceof ModelRateLimitedError)) return null;
   await worker.rateLimit(err.retryAfterMs);
-  return Worker.RateLimitError();
+  await job.moveToDelayed(Date.now() + err.retryAfterMs, token);
+  return new DelayedError(`model rate-limited: paused for ${err.retryAfterMs} ms`);
 }
