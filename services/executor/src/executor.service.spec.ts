@@ -9,14 +9,12 @@ import {
   type GoalRequestInput,
   loadConfig,
   PlanDecision,
-  QUEUES,
   RunStore,
   StepResult,
   ToolCatalog,
   type TriadConfig,
 } from '@triad/shared';
-import { deleteKeys, Parked, RecordingQueue, RecordingStageContext, recordingLoop, specPrefix } from '@triad/testing';
-import type { Queue } from 'bullmq';
+import { deleteKeys, Parked, RecordingStageContext, recordingLoop, specPrefix } from '@triad/testing';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { ApprovalGate } from './approval-gate.js';

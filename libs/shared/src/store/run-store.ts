@@ -406,7 +406,7 @@ const MAX_EVENTS_READ = 10_000;
 type AdmitReply = [number, string, string?, string?];
 
 function modelAdmission(run: RunRecord | null, now: number): Admission {
-  if (!run || run.status !== 'running') return { admitted: false, ended: run?.status ?? 'gone' };
+  if (run?.status !== 'running') return { admitted: false, ended: run?.status ?? 'gone' };
   const used = usedUpLimit(run, 'model', now);
   return used
     ? { admitted: false, limit: used.limit, message: budgetMessage(used.limit, used.used, used.max) }
