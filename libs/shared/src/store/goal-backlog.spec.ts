@@ -24,16 +24,18 @@ describe('GoalBacklog', () => {
     const [late] = await backlog.priorities('b', 1);
     await queue.add('goal', { tenant: 'b', i: 0 }, { priority: late });
     const order: string[] = [];
+    const connection = new Redis(url, { maxRetriesPerRequest: null }); // a worker does not close a connection it is given
     const worker = new Worker(
       'goals',
       async (job: Job) => {
         order.push(`${job.data.tenant}${job.data.i}`);
         await backlog.takenIn(job.data.tenant);
       },
-      { connection: new Redis(url, { maxRetriesPerRequest: null }), prefix, concurrency: 1 },
+      { connection, prefix, concurrency: 1 },
     );
     await new Promise<void>((resolve) => worker.on('drained', () => resolve()));
     await worker.close();
+    await connection.quit();
     await queue.close();
     expect(order).toHaveLength(201);
     expect(order.indexOf('b0')).toBeLessThan(2);
