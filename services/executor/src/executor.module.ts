@@ -1,6 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { type TriadConfig, TriadCoreModule } from '@triad/shared';
+import {
+  REASONING_MODEL,
+  type ReasoningModel,
+  reasoningModelProvider,
+  type TriadConfig,
+  TriadCoreModule,
+} from '@triad/shared';
 import type { Redis } from 'ioredis';
 import { ActProcessor } from './act.processor.js';
 import { ApprovalGate } from './approval-gate.js';
@@ -23,10 +29,11 @@ export class ExecutorModule {
         ApprovalGate,
         CancelListener,
         McpConnections,
+        reasoningModelProvider(config),
         {
           provide: ToolRegistry,
-          useFactory: (mcp: McpConnections) => createToolRegistry(config, mcp),
-          inject: [McpConnections],
+          useFactory: (mcp: McpConnections, model: ReasoningModel) => createToolRegistry(config, mcp, model),
+          inject: [McpConnections, REASONING_MODEL],
         },
         {
           provide: Workspace,

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { OpenAIReasoningModel, reviewAnswer, TRIAD_CONFIG, type TriadConfig } from '@triad/shared';
+import { type ReasoningModel, reviewAnswer, TRIAD_CONFIG, type TriadConfig } from '@triad/shared';
 import { connectMcpServers, type McpTools } from './mcp/mcp-tool-provider.js';
 import { builtinTools } from './tools/builtin-tools.js';
 import type { SelfCheckReview } from './tools/self-check.tool.js';
@@ -26,9 +26,15 @@ export class McpConnections implements OnModuleDestroy {
   }
 }
 
-/** The executor's tools: the built-in ones (self_check reviews with the judge's model and rubric) and MCP tools. */
-export async function createToolRegistry(config: TriadConfig, mcp: McpConnections): Promise<ToolRegistry> {
-  const model = new OpenAIReasoningModel(config.model);
+/**
+ * The executor's tools: the built-in ones (self_check reviews with the judge's model and rubric, through the services'
+ * model, so under the tenant's spend cap) and MCP tools.
+ */
+export async function createToolRegistry(
+  config: TriadConfig,
+  mcp: McpConnections,
+  model: ReasoningModel,
+): Promise<ToolRegistry> {
   const review: SelfCheckReview = async (goal, draft, signal) =>
     (await reviewAnswer(model, config.model.judgeModel, { goal, answer: draft, events: null, signal })).review;
   const builtin = builtinTools({ http: config.http, webhookUrl: config.webhookUrl, review });

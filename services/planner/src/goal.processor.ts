@@ -1,5 +1,5 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { DEFAULT_TENANT, GoalBacklog, INTAKE_WORKER_OPTIONS, QUEUES, TENANT_PATTERN, TriadError } from '@triad/shared';
+import { GoalBacklog, INTAKE_WORKER_OPTIONS, QUEUES, TriadError, tenantOfGoalData } from '@triad/shared';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { IntakeService } from './intake.service.js';
 
@@ -15,7 +15,7 @@ export class GoalProcessor extends WorkerHost {
 
   async process(job: Job): Promise<{ runId: string; created: boolean }> {
     // A goal enqueued with a fair priority gives its place in its tenant's backlog back, once (on its first attempt).
-    if ((job.opts.priority ?? 0) > 0 && job.attemptsMade === 0) await this.backlog.takenIn(tenantOf(job.data));
+    if ((job.opts.priority ?? 0) > 0 && job.attemptsMade === 0) await this.backlog.takenIn(tenantOfGoalData(job.data));
     try {
       return await this.intake.accept(job);
     } catch (err) {
@@ -23,10 +23,4 @@ export class GoalProcessor extends WorkerHost {
       throw err instanceof TriadError && !err.retryable ? new UnrecoverableError(err.message) : err;
     }
   }
-}
-
-/** The tenant a goal job's data names (the default one when it names none, or none that is valid). */
-function tenantOf(data: unknown): string {
-  const t = (data as { tenant?: unknown } | null)?.tenant;
-  return typeof t === 'string' && TENANT_PATTERN.test(t) ? t : DEFAULT_TENANT;
 }

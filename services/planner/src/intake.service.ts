@@ -10,13 +10,13 @@ import {
   RunLoop,
   RunStore,
   storeRunId,
-  TENANT_PATTERN,
   TenantScheduler,
   TenantUsageStore,
   TRIAD_CONFIG,
   type TriadConfig,
   TriadError,
   tenantLimits,
+  tenantOfGoalData,
   traceparentOf,
   triadMetrics,
   withRunSpan,
@@ -112,12 +112,9 @@ export class IntakeService {
 
   /** Records the refusal as a failed run, then throws it (the job fails for good: the producer sees the reason too). */
   private async reject(job: GoalDelivery, reason: string): Promise<never> {
-    const given = job.data as { runId?: unknown; tenant?: unknown } | null;
-    const tenant =
-      typeof given?.tenant === 'string' && TENANT_PATTERN.test(given.tenant) ? given.tenant : DEFAULT_TENANT;
-    const id =
-      typeof given?.runId === 'string' && RUN_ID_PATTERN.test(given.runId) ? given.runId : `rejected-${job.id}`;
-    const runId = storeRunId(tenant, id);
+    const given = (job.data as { runId?: unknown } | null)?.runId;
+    const id = typeof given === 'string' && RUN_ID_PATTERN.test(given) ? given : `rejected-${job.id}`;
+    const runId = storeRunId(tenantOfGoalData(job.data), id);
     const created = await this.store.createRejected(runId, { code: 'invalid_goal', message: reason });
     if (created) await this.finisher.publish(runId);
     this.logger.warn(`goal job ${job.id} rejected (run ${runId}): ${reason}`);

@@ -34,6 +34,12 @@ export function storeRunId(tenant: string, runId: string): string {
   return tenant === DEFAULT_TENANT ? runId : `${tenant}${SEPARATOR}${runId}`;
 }
 
+/** The tenant a goal job's raw data names: its `tenant` when that is a valid tenant id, else the default one. */
+export function tenantOfGoalData(data: unknown): string {
+  const t = (data as { tenant?: unknown } | null)?.tenant;
+  return typeof t === 'string' && TENANT_PATTERN.test(t) ? t : DEFAULT_TENANT;
+}
+
 /** The tenant and the caller's run id of a store id. */
 export function splitStoreRunId(storeId: string): { tenant: string; runId: string } {
   const at = storeId.indexOf(SEPARATOR);

@@ -141,7 +141,9 @@ export class RunLoop {
     const span = { runId, traceparent: run.traceparent, iteration, stepId, attributes: stage.spanAttributes(call) };
     return withRunSpan(`execute_tool ${call.tool}`, span, async (s) => {
       const admit = (reserve: boolean) => this.store.admit(runId, stepId, 'tool', { reserve });
-      const { result, exhausted } = await stage.execute({ run, call, admit }, s, ctx);
+      // A tool that asks the model (self_check) is charged to the run's tenant like the planner and the judge.
+      const execute = () => stage.execute({ run, call, admit }, s, ctx);
+      const { result, exhausted } = await withSpendScope({ runId, stage: `act:${stepId}`, iteration }, execute);
       const event: NewRunEvent = { type: 'observation', iteration, ...result };
       const { value } = await this.store.once(runId, once, StepResult, result, [event]);
       // A used-up budget ends the run once the refused call is on record, so the run's history shows both.

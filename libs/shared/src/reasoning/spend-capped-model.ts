@@ -9,7 +9,8 @@ import type { ChatReply, ChatRequest, ReasoningModel } from './chat.js';
 /** The stage a model call is made for: it names the call's reservation, so a redelivered stage reserves once. */
 interface SpendScope {
   runId: string;
-  stage: 'plan' | 'judge';
+  /** `plan`, `judge`, or `act:<stepId>` (a tool that asks the model, as self_check does). */
+  stage: 'plan' | 'judge' | `act:${string}`;
   iteration: number;
   calls: number;
 }

@@ -42,6 +42,12 @@ export const utcDay = (now: number): string => new Date(now).toISOString().slice
 export const secondsToNextUtcDay = (now: number): number =>
   Math.max(1, Math.ceil((Math.floor(now / DAY_MS + 1) * DAY_MS - now) / 1000));
 
+/** The caps in the units the usage hash counts in: tokens, and nano-USD. */
+const capsInUnits = (caps: SpendCaps): Record<SpendLimit, number | undefined> => ({
+  maxTokensPerDay: caps.maxTokensPerDay,
+  maxCostUsdPerDay: caps.maxCostUsdPerDay === undefined ? undefined : Math.floor(caps.maxCostUsdPerDay * NANO),
+});
+
 const usd = (nano: number) => `$${(nano / NANO).toFixed(6).replace(/0{1,4}$/, '')}`;
 
 /** How a refused reservation is reported (the run's error, the model's and the caller's): the tenant's limit first. */
@@ -89,6 +95,7 @@ export class TenantUsageStore {
     deadline: number,
   ): Promise<Reservation> {
     const day = utcDay(now);
+    const max = capsInUnits(caps);
     const res = (await this.lua.reserve(
       this.keys.tenantUsage(tenant, day),
       this.keys.tenantReservations(tenant),
@@ -99,15 +106,14 @@ export class TenantUsageStore {
       day,
       String(Math.ceil(bound.tokens)),
       String(Math.ceil(bound.costUsd * NANO)),
-      caps.maxTokensPerDay === undefined ? '' : String(caps.maxTokensPerDay),
-      caps.maxCostUsdPerDay === undefined ? '' : String(Math.floor(caps.maxCostUsdPerDay * NANO)),
+      String(max.maxTokensPerDay ?? ''),
+      String(max.maxCostUsdPerDay ?? ''),
       String(USAGE_TTL_SECONDS),
     )) as [number, string, string?, string?, string?, number?];
     if (res[0] === 1) return { reserved: true, day, held: res[1] === 'held' };
     const limit = res[1] as SpendLimit;
-    const max = caps[limit] as number;
     const [spent, reserved, call] = res.slice(2, 5).map(Number) as [number, number, number];
-    const message = spendLimitMessage(tenant, limit, max, { spent, reserved, call });
+    const message = spendLimitMessage(tenant, limit, caps[limit] as number, { spent, reserved, call });
     return { reserved: false, limit, message, exhausted: res[5] === 1 };
   }
 
@@ -145,14 +151,9 @@ export class TenantUsageStore {
       'exhausted',
     );
     const spent = { maxTokensPerDay: Number(tokens ?? 0), maxCostUsdPerDay: Number(costNano ?? 0) };
-    const capOf = (l: SpendLimit) =>
-      l === 'maxCostUsdPerDay'
-        ? caps.maxCostUsdPerDay === undefined
-          ? undefined
-          : Math.floor(caps.maxCostUsdPerDay * NANO)
-        : caps.maxTokensPerDay;
+    const max = capsInUnits(caps);
     for (const limit of ['maxCostUsdPerDay', 'maxTokensPerDay'] as const) {
-      const cap = capOf(limit);
+      const cap = max[limit];
       if (cap === undefined || (spent[limit] < cap && exhausted !== limit)) continue;
       const figure = limit === 'maxCostUsdPerDay' ? usd(spent[limit]) : `${spent[limit]} tokens`;
       return `tenant ${tenant}: ${limit} ${caps[limit]} reached (${figure} spent today); new goals are refused until 00:00 UTC`;

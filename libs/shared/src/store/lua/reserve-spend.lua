@@ -9,20 +9,12 @@
 -- A call is refused when spent + reserved + this call would cross a cap; when spent + this call alone would, the day
 -- is marked `exhausted` (new goals are refused), else the call may wait for those in flight to settle. Amounts are integers (tokens, nano-USD), so sums are exact.
 -- Returns {1, 'reserved' | 'held'}, or {0, limit, spent, reserved, this call, exhausted (1 | 0)}.
--- (A negative amount is written `0 - x`: -x of 0 is "-0", which HINCRBY refuses.)
+-- @include spend-lib
 local now = tonumber(ARGV[2])
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 100)
 for _, id in ipairs(expired) do
-  local held = redis.call('HGET', KEYS[3], id)
-  if held then
-    local day, tokens, cost = string.match(held, '^(%S+) (%d+) (%d+)$')
-    if day == ARGV[4] then
-      redis.call('HINCRBY', KEYS[1], 'reservedTokens', 0 - tonumber(tokens))
-      redis.call('HINCRBY', KEYS[1], 'reservedCostNano', 0 - tonumber(cost))
-    end
-  end
-  redis.call('ZREM', KEYS[2], id)
-  redis.call('HDEL', KEYS[3], id)
+  release(KEYS[1], KEYS[2], KEYS[3], id, ARGV[4])
+  redis.call('ZREM', KEYS[2], id) -- also a deadline whose amounts are gone
 end
 if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then
   redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])

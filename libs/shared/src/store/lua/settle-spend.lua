@@ -4,16 +4,8 @@
 -- ARGV[5] time to live of the usage hash (s)
 -- A reservation already released (past its deadline) is not released twice; the usage is added all the same: the
 -- call happened. Returns 1 when the reservation was still held, else 0.
-local held = redis.call('HGET', KEYS[3], ARGV[1])
-if held then
-  local day, tokens, cost = string.match(held, '^(%S+) (%d+) (%d+)$')
-  if day == ARGV[2] then
-    redis.call('HINCRBY', KEYS[1], 'reservedTokens', 0 - tonumber(tokens))
-    redis.call('HINCRBY', KEYS[1], 'reservedCostNano', 0 - tonumber(cost))
-  end
-  redis.call('ZREM', KEYS[2], ARGV[1])
-  redis.call('HDEL', KEYS[3], ARGV[1])
-end
+-- @include spend-lib
+local held = release(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'tokens', ARGV[3])
 redis.call('HINCRBY', KEYS[1], 'costNano', ARGV[4])
 redis.call('HINCRBY', KEYS[1], 'modelCalls', 1)
