@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import {
   ApprovalStore,
   Approvals,
+  defaultJobOptions,
   LoopHandOff,
   RunControl,
   RunFinisher,
@@ -50,7 +51,7 @@ beforeAll(async () => {
   const handOff = new LoopHandOff(
     { plan: triad.queues.plan, act: triad.queues.act, judge: triad.queues.judge },
     flows,
-    3,
+    defaultJobOptions(3, 3_600_000),
   );
   const scheduler = new TenantScheduler(slots, triad.store, handOff, { tenantLimits: LIMITS as never });
   const finisher = new RunFinisher(triad.store, triad.queues.results, undefined, scheduler);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   type ChatReply,
   type ChatRequest,
+  defaultJobOptions,
   LoopHandOff,
   QUEUES,
   type ReasoningModel,
@@ -115,7 +116,11 @@ export function recordingLoop(store: RunStore, opts: { maxCallsPerReply?: number
   const results = new RecordingQueue(QUEUES.results);
   const flows = new RecordingFlows();
   const queues = { plan, judge } as unknown as HandOffArgs[0];
-  const handOff = new LoopHandOff(queues, flows as unknown as HandOffArgs[1], opts.jobAttempts ?? 3);
+  const handOff = new LoopHandOff(
+    queues,
+    flows as unknown as HandOffArgs[1],
+    defaultJobOptions(opts.jobAttempts ?? 3, 7 * 86_400_000),
+  );
   const finisher = new RunFinisher(store, results as unknown as ConstructorParameters<typeof RunFinisher>[1]);
   const loop = new RunLoop(store, finisher, handOff, opts.maxCallsPerReply ?? 8);
   return { loop, finisher, plan, judge, results, flows };

@@ -4,9 +4,9 @@ import { QUEUES, reasoningModelProvider, type TriadConfig, TriadCoreModule } fro
 import type { Redis } from 'ioredis';
 import { GoalProcessor } from './goal.processor.js';
 import { IntakeService } from './intake.service.js';
+import { PeriodicSweeps } from './periodic-sweeps.js';
 import { PlanProcessor } from './plan.processor.js';
 import { PlannerService } from './planner.service.js';
-import { SchedulerSweep } from './scheduler-sweep.js';
 
 /** The planner: takes goals in and runs the Interpret and Plan stages of every iteration. */
 @Module({})
@@ -20,7 +20,7 @@ export class PlannerModule {
         PlanProcessor,
         IntakeService,
         PlannerService,
-        SchedulerSweep,
+        PeriodicSweeps,
         reasoningModelProvider(config),
       ],
     };

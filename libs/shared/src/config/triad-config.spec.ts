@@ -43,6 +43,9 @@ const BAD: Record<string, string[]> = {
   TRIAD_MAX_CALLS_PER_REPLY: ['0', '2.5'],
   TRIAD_APPROVAL_RISKS: ['dangerous', 'write,dangerous'],
   TRIAD_APPROVAL_TIMEOUT_MS: ['999'],
+  TRIAD_RUN_RETENTION: ['7 days', '-1d', '1w', '0'],
+  TRIAD_IDEMPOTENCY_TTL: ['1.5h', 'soon'],
+  TRIAD_ARCHIVE_URL: ['mysql://db/x', 'not a url'],
   TRIAD_HTTP_ALLOW_HOSTS: ['10.0.0.0/99', 'api.example.com,not a host!', 'example.com/8'],
   TRIAD_HTTP_TIMEOUT_MS: ['0'],
   TRIAD_HTTP_MAX_BYTES: ['0'],
@@ -126,5 +129,26 @@ describe('configuration', () => {
   it.each(Object.keys(FREE_TEXT))('takes any text for %s as given', (name) => {
     const value = 'Odd value-ü_1';
     expect(FREE_TEXT[name]?.(loadConfig({ [name]: value }))).toBe(value);
+  });
+});
+
+describe('run data durations', () => {
+  it.each([
+    ['7d', 604_800_000],
+    ['12h', 43_200_000],
+    ['30m', 1_800_000],
+    ['90s', 90_000],
+    ['500ms', 500],
+    ['45', 45_000],
+  ])('reads TRIAD_RUN_RETENTION=%s as %d ms', (value, ms) => {
+    expect(loadConfig({ TRIAD_RUN_RETENTION: value }).runData.retentionMs).toBe(ms);
+  });
+
+  it('keeps runs 7 days and Idempotency-Keys a day by default, with no archive', () => {
+    expect(loadConfig({}).runData).toEqual({
+      retentionMs: 604_800_000,
+      idempotencyMs: 86_400_000,
+      archiveUrl: undefined,
+    });
   });
 });

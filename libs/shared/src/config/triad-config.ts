@@ -147,6 +147,30 @@ const GatewayEnv = {
 
 // --- end of gateway and webhooks --------------------------------------------------------------------------------
 
+// --- run data: retention and archive ---------------------------------------------------------------------------
+
+const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** A duration as `<number><unit>` (ms, s, m, h, d; e.g. `7d`, `90s`) or plain seconds, in milliseconds. */
+const duration = (def: string) =>
+  z.preprocess(blankAsUndefined, z.string().default(def)).transform((v, ctx) => {
+    const m = /^(\d+)(ms|s|m|h|d)?$/.exec(v.trim());
+    if (!m) {
+      ctx.addIssue({ code: 'custom', message: 'must be a duration such as 7d, 12h, 30m, 90s or 500ms' });
+      return z.NEVER;
+    }
+    const ms = Number(m[1]) * DURATION_UNITS_MS[(m[2] ?? 's') as keyof typeof DURATION_UNITS_MS];
+    if (ms < 1) ctx.addIssue({ code: 'custom', message: 'must be longer than 0' });
+    return ms;
+  });
+
+const RunDataEnv = {
+  TRIAD_RUN_RETENTION: duration('7d'),
+  TRIAD_IDEMPOTENCY_TTL: duration('24h'),
+  TRIAD_ARCHIVE_URL: z.preprocess(blankAsUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+};
+
+// --- end of run data ---------------------------------------------------------------------------------------------
+
 // --- telemetry --------------------------------------------------------------------------------------------------
 
 const bool = z.preprocess(
@@ -208,6 +232,7 @@ export function loadTelemetryConfig(env: NodeJS.ProcessEnv = process.env): Telem
 const EnvSchema = z.object({
   ...TelemetryEnv,
   ...GatewayEnv,
+  ...RunDataEnv,
   REDIS_URL: z.preprocess(blankAsUndefined, z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379')),
   TRIAD_PREFIX: z.preprocess(
     blankAsUndefined,
@@ -334,6 +359,11 @@ export interface TriadConfig {
     timeoutMs: number;
     allowHosts: string[];
   };
+  /**
+   * How long an ended run's data (record, events, ledger, approvals, kept jobs) stays in Redis, and an Idempotency-Key
+   * its run id. With an archive (PostgreSQL), a run is written there before its Redis data starts to expire.
+   */
+  runData: { retentionMs: number; idempotencyMs: number; archiveUrl: string | undefined };
   telemetry: TelemetryConfig;
 }
 
@@ -351,6 +381,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
     e.TRIAD_WEBHOOK_SECRET,
     ...e.TRIAD_API_KEYS.map((k) => k.key),
     ...credentialsInUrl(e.REDIS_URL),
+    ...(e.TRIAD_ARCHIVE_URL ? credentialsInUrl(e.TRIAD_ARCHIVE_URL) : []),
   );
   return {
     redisUrl: e.REDIS_URL,
@@ -405,11 +436,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
       timeoutMs: e.TRIAD_WEBHOOK_TIMEOUT_MS,
       allowHosts: e.TRIAD_WEBHOOK_ALLOW_HOSTS,
     },
+    runData: {
+      retentionMs: e.TRIAD_RUN_RETENTION,
+      idempotencyMs: e.TRIAD_IDEMPOTENCY_TTL,
+      archiveUrl: e.TRIAD_ARCHIVE_URL,
+    },
     telemetry: loadTelemetryConfig(env),
   };
 }
 
-// A Redis URL may carry a password (redis://:pw@host); a connection error quoting the URL must not show it.
+// A Redis or PostgreSQL URL may carry a password (redis://:pw@host); a connection error quoting the URL must not show it.
 function credentialsInUrl(raw: string): string[] {
   const password = URL.parse(raw)?.password ?? '';
   try {

@@ -44,6 +44,10 @@ export type RunFinished = z.infer<typeof RunFinished>;
 export const WebhookJob = z.strictObject({ runId: StoreRunId });
 export type WebhookJob = z.infer<typeof WebhookJob>;
 
+/** Writes an ended run to the archive (PostgreSQL), then lets its Redis data expire; the run is read from the store. */
+export const ArchiveJob = z.strictObject({ runId: StoreRunId });
+export type ArchiveJob = z.infer<typeof ArchiveJob>;
+
 /** Every job Triad knows, keyed by name: its queue and payload schema. */
 export const JOBS = {
   [JOB_NAMES.goal]: { queue: QUEUES.goals, schema: GoalRequest },
@@ -52,6 +56,7 @@ export const JOBS = {
   [JOB_NAMES.judge]: { queue: QUEUES.judge, schema: JudgeJob },
   [JOB_NAMES.runFinished]: { queue: QUEUES.results, schema: RunFinished },
   [JOB_NAMES.webhook]: { queue: QUEUES.webhooks, schema: WebhookJob },
+  [JOB_NAMES.archive]: { queue: QUEUES.archive, schema: ArchiveJob },
 } as const satisfies Record<JobName, { queue: QueueName; schema: z.ZodType }>;
 
 export type JobData<N extends JobName> = z.infer<(typeof JOBS)[N]['schema']>;
@@ -64,6 +69,7 @@ export const jobIds = {
   runFinished: (runId: string) => `finished-${runId}`,
   webhook: (runId: string) => `webhook-${runId}`,
   goal: (runId: string) => `goal-${runId}`,
+  archive: (runId: string) => `archive-${runId}`,
 };
 
 /** The step id of the i-th tool call of an iteration. */

@@ -9,6 +9,7 @@ export const QUEUES = {
   judge: 'judge',
   results: 'results',
   webhooks: 'webhooks',
+  archive: 'archive',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -20,5 +21,6 @@ export const JOB_NAMES = {
   judge: 'judge',
   runFinished: 'run.finished',
   webhook: 'deliver',
+  archive: 'archive',
 } as const;
 export type JobName = (typeof JOB_NAMES)[keyof typeof JOB_NAMES];

@@ -1,7 +1,6 @@
-import { type FlowProducer, Job, type Queue } from 'bullmq';
+import { type FlowProducer, Job, type JobsOptions, type Queue } from 'bullmq';
 import { ActJob, JudgeJob, jobIds, PlanJob } from '../contracts/jobs.js';
 import { JOB_NAMES, QUEUES } from '../contracts/queues.js';
-import { defaultJobOptions } from '../queue/job-options.js';
 
 /**
  * Hands the next stage its job: the one place where the loop adds jobs. Every job id is deterministic, so handing
@@ -13,7 +12,8 @@ export class LoopHandOff {
   constructor(
     private readonly queues: { plan: Queue; act: Queue; judge: Queue },
     private readonly flows: FlowProducer,
-    private readonly jobAttempts: number,
+    /** The options every Triad job gets (see defaultJobOptions). */
+    private readonly jobDefaults: JobsOptions,
   ) {}
 
   /** The planning stage of an iteration (iteration 1 starts a run). */
@@ -54,7 +54,7 @@ export class LoopHandOff {
   }
 
   private options(priority: number) {
-    return { ...defaultJobOptions(this.jobAttempts), priority };
+    return { ...this.jobDefaults, priority };
   }
 }
 

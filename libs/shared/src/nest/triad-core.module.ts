@@ -10,6 +10,7 @@ import { defaultJobOptions } from '../queue/job-options.js';
 import { Approvals } from '../runs/approvals.js';
 import { RunControl } from '../runs/run-control.js';
 import { RunFinisher } from '../runs/run-finisher.js';
+import { RunRetention } from '../runs/run-retention.js';
 import { TenantScheduler } from '../runs/tenant-scheduler.js';
 import { ApprovalStore } from '../store/approval-store.js';
 import { GoalBacklog } from '../store/goal-backlog.js';
@@ -31,6 +32,7 @@ const LOOP_FLOWS = 'triad-loop';
 @Module({})
 export class TriadCoreModule {
   static forRoot(config: TriadConfig, redis: Redis): DynamicModule {
+    const jobDefaults = defaultJobOptions(config.jobAttempts, config.runData.retentionMs);
     return {
       module: TriadCoreModule,
       global: true,
@@ -38,7 +40,7 @@ export class TriadCoreModule {
         BullModule.forRoot({
           connection: redis,
           prefix: config.prefix,
-          defaultJobOptions: defaultJobOptions(config.jobAttempts),
+          defaultJobOptions: jobDefaults,
           telemetry: bullmqTelemetry(),
         }),
         BullModule.registerQueue(
@@ -47,6 +49,7 @@ export class TriadCoreModule {
           { name: QUEUES.judge },
           { name: QUEUES.results },
           { name: QUEUES.webhooks },
+          { name: QUEUES.archive },
         ),
         // Its shutdown would otherwise force-disconnect the shared connection while workers still finish their jobs.
         BullModule.registerFlowProducer({ name: LOOP_FLOWS, forceDisconnectOnShutdown: false }),
@@ -69,8 +72,20 @@ export class TriadCoreModule {
           inject: [RUN_REDIS, RunStore, LoopHandOff],
         },
         {
+          provide: RunRetention,
+          useFactory: (store: RunStore, archive: Queue) =>
+            new RunRetention(store, config.runData.retentionMs, config.runData.archiveUrl ? archive : undefined),
+          inject: [RunStore, getQueueToken(QUEUES.archive)],
+        },
+        {
           provide: RunFinisher,
-          useFactory: (store: RunStore, results: Queue, webhooks: Queue, scheduler: TenantScheduler) =>
+          useFactory: (
+            store: RunStore,
+            results: Queue,
+            webhooks: Queue,
+            scheduler: TenantScheduler,
+            retention: RunRetention,
+          ) =>
             new RunFinisher(
               store,
               results,
@@ -80,13 +95,20 @@ export class TriadCoreModule {
                 backoffMs: config.resultWebhooks.backoffMs,
               },
               scheduler,
+              retention,
             ),
-          inject: [RunStore, getQueueToken(QUEUES.results), getQueueToken(QUEUES.webhooks), TenantScheduler],
+          inject: [
+            RunStore,
+            getQueueToken(QUEUES.results),
+            getQueueToken(QUEUES.webhooks),
+            TenantScheduler,
+            RunRetention,
+          ],
         },
         {
           provide: LoopHandOff,
           useFactory: (plan: Queue, act: Queue, judge: Queue, flows: FlowProducer) =>
-            new LoopHandOff({ plan, act, judge }, flows, config.jobAttempts),
+            new LoopHandOff({ plan, act, judge }, flows, jobDefaults),
           inject: [
             getQueueToken(QUEUES.plan),
             getQueueToken(QUEUES.act),
@@ -118,6 +140,7 @@ export class TriadCoreModule {
         RunStore,
         TenantUsageStore,
         RunFinisher,
+        RunRetention,
         RunLoop,
         TenantScheduler,
         ToolCatalog,

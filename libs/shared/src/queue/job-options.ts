@@ -1,12 +1,16 @@
 import type { JobsOptions } from 'bullmq';
 
-/** Default options of every job Triad adds: retries with backoff, bounded history. */
-export function defaultJobOptions(attempts: number): JobsOptions {
+/**
+ * Default options of every job Triad adds: retries with backoff, a history kept as long as run data (and at most
+ * 10 000 completed jobs a queue).
+ */
+export function defaultJobOptions(attempts: number, retentionMs: number): JobsOptions {
+  const age = Math.max(1, Math.ceil(retentionMs / 1000));
   return {
     attempts,
     backoff: { type: 'exponential', delay: 1_000 },
-    removeOnComplete: { age: 24 * 3600, count: 10_000 },
-    removeOnFail: { age: 7 * 24 * 3600 },
+    removeOnComplete: { age, count: 10_000 },
+    removeOnFail: { age },
   };
 }
 

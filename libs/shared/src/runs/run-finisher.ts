@@ -5,6 +5,7 @@ import { splitStoreRunId } from '../contracts/run-id.js';
 import { isTerminal, type RunRecord, type TerminalStatus } from '../contracts/run-record.js';
 import { addJob } from '../queue/typed-job.js';
 import type { RunEnd, RunStore } from '../store/run-store.js';
+import type { RunRetention } from './run-retention.js';
 import type { TenantScheduler } from './tenant-scheduler.js';
 
 /** Where and how result webhooks are enqueued (for runs whose goal has a `callbackUrl`). */
@@ -17,8 +18,9 @@ export interface WebhookDispatch {
 /**
  * Ends runs: the terminal compare-and-set on the record, then `run.finished` on the results queue and, when the goal
  * asked for one, a `deliver` job on the webhooks queue; for a tenant with a cap on runs in flight, the run's slot goes
- * to its next waiting run. Every way a run ends comes through publishEnded (again on every redelivery), so a slot is
- * always given back.
+ * to its next waiting run; last, the run's data is set to expire (or to be archived first, see RunRetention). Every
+ * way a run ends comes through publishEnded (again on every redelivery), so a slot is always given back and no ended
+ * run stays in Redis for good.
  */
 export class RunFinisher {
   constructor(
@@ -26,6 +28,7 @@ export class RunFinisher {
     private readonly results: Queue,
     private readonly webhooks?: WebhookDispatch,
     private readonly scheduler?: TenantScheduler,
+    private readonly retention?: RunRetention,
   ) {}
 
   /** Ends the run if it is still running (true when this call ended it), then makes sure its result is published. */
@@ -48,7 +51,7 @@ export class RunFinisher {
     const runId = run.id;
     await addJob(this.results, JOB_NAMES.runFinished, toRunFinished(run), {
       jobId: jobIds.runFinished(runId),
-      removeOnComplete: { age: 7 * 24 * 3600 },
+      removeOnComplete: { age: this.retention?.retentionSeconds ?? 7 * 24 * 3600 },
     });
     if (run.request?.callbackUrl && this.webhooks) {
       const { queue, attempts, backoffMs } = this.webhooks;
@@ -61,6 +64,7 @@ export class RunFinisher {
     }
     // Only a capped tenant's runs hold slots: the others cost no round trip here.
     if (this.scheduler && this.scheduler.capOf(run.tenant) !== null) await this.scheduler.release(runId);
+    await this.retention?.ended(runId);
   }
 }
 

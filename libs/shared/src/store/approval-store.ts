@@ -67,6 +67,8 @@ export class ApprovalStore {
       this.keys.approval(a.runId, a.stepId),
       this.keys.pendingApprovals(splitStoreRunId(a.runId).tenant),
       this.keys.events(a.runId),
+      this.keys.runExtraKeys(a.runId),
+      this.keys.run(a.runId),
       encode(record),
       `${a.runId}/${a.stepId}`,
       String(a.expiresAt),
@@ -127,6 +129,23 @@ export class ApprovalStore {
       JSON.stringify(event),
     );
     return res === 1;
+  }
+
+  /** Removes from a tenant's pending approvals the gates whose record is gone (with its run's data); returns how many. */
+  async forgetGone(tenant: string): Promise<number> {
+    const index = this.keys.pendingApprovals(tenant);
+    const members = await this.redis.zrange(index, '0', '-1');
+    if (!members.length) return 0;
+    // One command each, not a pipeline: on a Redis Cluster the gates of different runs live in different slots.
+    const exists = await Promise.all(
+      members.map((m) => {
+        const [runId = '', stepId = ''] = m.split('/');
+        return this.redis.exists(this.keys.approval(runId, stepId));
+      }),
+    );
+    const gone = members.filter((_, i) => exists[i] === 0);
+    if (gone.length) await this.redis.zrem(index, ...gone);
+    return gone.length;
   }
 
   /** A tenant's pending approvals, the soonest to expire first; `runId` (a store id) narrows to one run. */

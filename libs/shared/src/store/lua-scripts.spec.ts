@@ -18,10 +18,11 @@ const scripts = readdirSync(dir)
 const KEYS_PASSED: Record<ScriptName, number> = {
   'create-run': 3,
   finish: 2,
+  retire: 6,
   once: 3,
   advance: 3,
   admit: 2,
-  'request-approval': 3,
+  'request-approval': 5,
   'decide-approval': 3,
   remember: 1,
   'reserve-spend': 3,

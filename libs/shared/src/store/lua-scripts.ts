@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 export type ScriptName =
   | 'create-run'
   | 'finish'
+  | 'retire'
   | 'once'
   | 'advance'
   | 'admit'

@@ -222,7 +222,7 @@ describe('RunStore.advance', () => {
       recorded: true,
       outcome: 'moved',
     });
-    expect(await redis.get(store.keys.once(id, 'plan:1'))).toBe('{"a":1}');
+    expect(await redis.hget(store.keys.once(id), 'plan:1')).toBe('{"a":1}');
     expect(await store.get(id)).toMatchObject({ iteration: 1, phase: 'act', usage: { modelCalls: 1, inputTokens: 4 } });
     expect((await store.events(id)).map((e) => e.type)).toEqual(['goal.received', 'status.changed', 'thought']);
   });

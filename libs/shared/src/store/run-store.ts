@@ -42,7 +42,12 @@ export type Admission =
 /** The run record and its append-only event stream in Redis; every state change is a compare-and-set. */
 export class RunStore {
   readonly keys: TriadKeys;
-  private readonly lua: Record<'createRun' | 'finish' | 'once' | 'advance' | 'admit' | 'unqueue', LuaCommand>;
+  private readonly lua: Record<
+    'createRun' | 'finish' | 'retire' | 'once' | 'advance' | 'admit' | 'unqueue',
+    LuaCommand
+  >;
+  /** Tenants this process has listed in keys.tenants() (the list only grows, so once per tenant is enough). */
+  private readonly listedTenants = new Set<string>();
 
   constructor(
     private readonly redis: Redis,
@@ -52,6 +57,7 @@ export class RunStore {
     this.lua = {
       createRun: luaCommand(redis, 'create-run'),
       finish: luaCommand(redis, 'finish'),
+      retire: luaCommand(redis, 'retire'),
       once: luaCommand(redis, 'once'),
       advance: luaCommand(redis, 'advance'),
       admit: luaCommand(redis, 'admit'),
@@ -161,7 +167,7 @@ export class RunStore {
   ): Promise<StageRead> {
     const once = opts.once ?? [];
     const p = this.redis.pipeline().hgetall(this.keys.run(id));
-    for (const name of once) p.get(this.keys.once(id, name));
+    for (const name of once) p.hget(this.keys.once(id), name);
     if (opts.events) p.xrange(this.keys.events(id), '-', '+', 'COUNT', MAX_EVENTS_READ);
     const replies = (await p.exec()) ?? [];
     const value = (i: number) => {
@@ -189,7 +195,7 @@ export class RunStore {
     const now = Date.now();
     const move = 'finish' in step ? this.finishWrite(step.finish, now) : this.moveWrite(step.to, now);
     const reply = (await this.lua.advance(
-      this.keys.once(id, step.once),
+      this.keys.once(id),
       this.keys.run(id),
       this.keys.events(id),
       step.value,
@@ -201,6 +207,7 @@ export class RunStore {
       'finish' in step ? 'finish' : 'move',
       encodeFields(move.fields),
       this.encodeEvents(move.events, now),
+      step.once,
     )) as [number, string, ...unknown[]];
     const [recorded, outcome, a, b] = reply;
     switch (outcome) {
@@ -249,13 +256,14 @@ export class RunStore {
     const parsed = schema.parse(value);
     const json = JSON.stringify(parsed);
     const [recorded, winner] = (await this.lua.once(
-      this.keys.once(runId, key),
+      this.keys.once(runId),
       this.keys.run(runId),
       this.keys.events(runId),
       json,
       this.encodeEvents(events),
       JSON.stringify(usage),
       String(Date.now()),
+      key,
     )) as [number, string?];
     // The winner has its value already; only a loser gets the recorded one back, to parse.
     if (recorded === 1) return { value: parsed, recorded: true };
@@ -286,7 +294,7 @@ export class RunStore {
 
   /** The value recorded under `key`, or null; typed by `schema`, which validated it when it was recorded. */
   async getOnce<S extends z.ZodType>(runId: string, key: string, _schema: S): Promise<z.infer<S> | null> {
-    const raw = await this.redis.get(this.keys.once(runId, key));
+    const raw = await this.redis.hget(this.keys.once(runId), key);
     return raw === null ? null : (JSON.parse(raw) as z.infer<S>);
   }
 
@@ -304,16 +312,44 @@ export class RunStore {
     return res[0][1].map(([id, fields]) => decodeEvent(id, fields));
   }
 
+  /**
+   * An ended run's data (record, events, ledger, approvals, memory) expires after `ttlMs`, or goes at once with 0; its
+   * index entry is left to the retention sweep (or removed by `remove`). Returns false, changing nothing, for a run
+   * still running. Writes that come late (a racing duplicate stage) expire with the record (lua/lib.lua).
+   */
+  async retire(id: string, ttlMs: number): Promise<boolean> {
+    return (await this.lua.retire(...this.keys.runKeys(id), String(Math.max(0, Math.round(ttlMs))))) === 1;
+  }
+
+  /** Deletes an ended run's data and its index entry at once; false (nothing changed) for a running run. */
+  async remove(id: string): Promise<boolean> {
+    if (!(await this.retire(id, 0))) return false;
+    await this.redis.zrem(this.keys.index(splitStoreRunId(id).tenant), id);
+    return true;
+  }
+
+  /** The ids, of those given, whose run is gone (expired or deleted). */
+  async missing(ids: string[]): Promise<string[]> {
+    // One command each, not a pipeline: on a Redis Cluster the runs' keys live in different slots.
+    const exists = await Promise.all(ids.map((id) => this.redis.exists(this.keys.run(id))));
+    return ids.filter((_, i) => exists[i] === 0);
+  }
+
   /** A tenant's run store ids, newest first. */
   async list(tenant: string, offset = 0, limit = 50): Promise<string[]> {
     return this.redis.zrevrange(this.keys.index(tenant), offset, offset + limit - 1);
   }
 
   private async createWith(id: string, fields: Fields, events: NewRunEvent[], now: number): Promise<boolean> {
+    const { tenant } = splitStoreRunId(id);
+    if (!this.listedTenants.has(tenant)) {
+      await this.redis.sadd(this.keys.tenants(), tenant);
+      this.listedTenants.add(tenant);
+    }
     const res = await this.lua.createRun(
       this.keys.run(id),
       this.keys.events(id),
-      this.keys.index(splitStoreRunId(id).tenant),
+      this.keys.index(tenant),
       encodeFields(fields),
       this.encodeEvents(events, now),
       String(now),

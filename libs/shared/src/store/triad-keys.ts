@@ -14,14 +14,28 @@ export class TriadKeys {
   run = (id: string) => `${this.prefix}:run:{${id}}`;
   /** The run's append-only event stream. */
   events = (id: string) => `${this.prefix}:run:{${id}}:events`;
-  /** A value recorded once per run and name: `plan:<iteration>`, `step:<stepId>`, `verdict:<iteration>`. */
-  once = (id: string, name: string) => `${this.prefix}:run:{${id}}:once:${name}`;
+  /**
+   * The run's ledger: each value recorded once per run and name (a hash by name: `plan:<iteration>`, `step:<stepId>`,
+   * `verdict:<iteration>`).
+   */
+  once = (id: string) => `${this.prefix}:run:{${id}}:once`;
   /** Tool steps holding one of the run's maxToolCalls: step id -> when it was reserved. */
   admitted = (id: string) => `${this.prefix}:run:{${id}}:admitted`;
   /** The approval gate of one step (a hash). */
   approval = (id: string, stepId: string) => `${this.prefix}:run:{${id}}:approval:${stepId}`;
   /** The memory tools' run scope (a hash). */
   runMemory = (id: string) => `${this.prefix}:run:{${id}}:memory`;
+  /** The run's keys whose names are not fixed (its approval gates): a set, so they expire and go with the run. */
+  runExtraKeys = (id: string) => `${this.prefix}:run:{${id}}:keys`;
+  /** Every fixed-name key of a run (lua/retire.lua also takes the keys listed in runExtraKeys). */
+  runKeys = (id: string) => [
+    this.run(id),
+    this.events(id),
+    this.once(id),
+    this.admitted(id),
+    this.runMemory(id),
+    this.runExtraKeys(id),
+  ];
   /** The memory tools' widest scope, shared by a tenant's runs (a hash). */
   tenantMemory = (tenant: string) => this.tenantKey(tenant, 'memory');
   /** A tenant's run store ids by creation time (a sorted set). */
@@ -45,6 +59,10 @@ export class TriadKeys {
   inFlight = (tenant: string) => this.tenantKey(tenant, `{${tenant}}:inflight`);
   waiting = (tenant: string) => this.tenantKey(tenant, `{${tenant}}:waiting`);
   arrivals = (tenant: string) => this.tenantKey(tenant, `{${tenant}}:arrivals`);
+  /** Every tenant that has had a run (a set), for the run index's retention sweep. */
+  tenants = () => `${this.prefix}:tenants`;
+  /** Held by the one replica sweeping the run indexes for runs gone by retention (a string with a TTL). */
+  retentionSweepLock = () => `${this.prefix}:retention:sweep`;
   /** The tenants that have had a waiting or in-flight run (a set), for the planners' repair sweep. */
   scheduledTenants = () => `${this.prefix}:sched:tenants`;
   /** Fair intake: a tenant's goals enqueued with a fair priority and not yet taken in (a counter, see GoalBacklog). */

@@ -66,7 +66,7 @@ export class RunSubmissionService {
     const fresh = `run-${randomUUID()}`;
     if (!idempotencyKey) return fresh;
     const key = this.store.keys.idempotency(tenant, createHash('sha256').update(idempotencyKey).digest('hex'));
-    const set = await this.redis.set(key, fresh, 'EX', DAY_SECONDS, 'NX');
+    const set = await this.redis.set(key, fresh, 'PX', this.config.runData.idempotencyMs, 'NX');
     return set === 'OK' ? fresh : ((await this.redis.get(key)) ?? fresh);
   }
 }

@@ -1,8 +1,9 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import {
   CancelRunRequest,
   type CancelRunResponse,
   GoalRequest,
+  isTerminal,
   ListRunsQuery,
   type ListRunsResponse,
   RUN_ID_PATTERN,
@@ -32,7 +33,7 @@ export async function findRun(store: RunStore, caller: Caller, id: string): Prom
   return run;
 }
 
-/** Submitting, reading, listing and cancelling runs. */
+/** Submitting, reading, listing, cancelling and deleting runs. */
 @Controller('v1/runs')
 export class RunsController {
   constructor(
@@ -106,5 +107,15 @@ export class RunsController {
     const cancelled = await this.control.cancel(storeId, caller.name, reason);
     const run = await findRun(this.store, caller, id);
     return { runId: id, cancelled, status: run.status };
+  }
+
+  /** Deletes an ended run's data at once (an admin's; retention does it after TRIAD_RUN_RETENTION). */
+  @Delete(':id')
+  @HttpCode(204)
+  @Roles('admin')
+  async remove(@Param('id') id: string, @CurrentCaller() caller: Caller): Promise<void> {
+    const run = await findRun(this.store, caller, id);
+    if (!isTerminal(run.status)) throw new ApiException('conflict', `run ${id} is still running: cancel it first`);
+    await this.store.remove(run.id);
   }
 }

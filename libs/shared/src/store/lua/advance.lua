@@ -2,10 +2,10 @@
 -- then moves the run from where the stage found it: to the next position, or to its end. Duplicated or redelivered
 -- stages that race can never both move a run, and a stage that died between recording and moving is completed by
 -- its redelivery, which brings the recorded value again.
--- KEYS[1] once value   KEYS[2] run record   KEYS[3] run events
+-- KEYS[1] run ledger (a hash by name)   KEYS[2] run record   KEYS[3] run events
 -- ARGV[1] value (JSON)   ARGV[2] its events (JSON list)   ARGV[3] usage increments (JSON)   ARGV[4] now (ms)
 -- ARGV[5] expected iteration   ARGV[6] expected phases (comma-separated)   ARGV[7] 'move' | 'finish'
--- ARGV[8] fields to set (JSON of strings)   ARGV[9] events of the move (JSON list)
+-- ARGV[8] fields to set (JSON of strings)   ARGV[9] events of the move (JSON list)   ARGV[10] name in the ledger
 -- Returns {recorded, outcome, ...}: recorded is 1 when this call recorded the value; outcome is
 --   'lost', winner     another value was recorded first (nothing moved; advance with the winner)
 --   'ended', status    the run had ended (or is gone)
@@ -14,12 +14,13 @@
 --   'finished', record as HGETALL's flat list   the run ended here
 -- @include lib
 local recorded = 0
-if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+if redis.call('HSETNX', KEYS[1], ARGV[10], ARGV[1]) == 1 then
   recorded = 1
+  keepWithRun(KEYS[2], KEYS[1])
   apply(KEYS[2], KEYS[3], '{"updatedAt":"' .. ARGV[4] .. '"}', ARGV[2])
   addUsage(KEYS[2], ARGV[3])
 else
-  local winner = redis.call('GET', KEYS[1])
+  local winner = redis.call('HGET', KEYS[1], ARGV[10])
   if winner ~= ARGV[1] then return {0, 'lost', winner} end
 end
 local cur = redis.call('HMGET', KEYS[2], 'status', 'iteration', 'phase')

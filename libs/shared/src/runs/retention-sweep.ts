@@ -1,0 +1,56 @@
+import type { Redis } from 'ioredis';
+import type { ApprovalStore } from '../store/approval-store.js';
+import type { RunStore } from '../store/run-store.js';
+
+/** Index entries checked per round trip. */
+const BATCH = 500;
+
+/**
+ * Removes what outlives a run's expired data: its entry in the tenant's run index and in the tenant's pending
+ * approvals. A run's own keys expire by themselves (RunStore.retire); these indexes are shared by a tenant's runs, so a
+ * sweep trims them. One replica sweeps at a time (a lock with a TTL); a sweep that dies leaves nothing half done.
+ */
+export class RetentionSweep {
+  constructor(
+    private readonly redis: Redis,
+    private readonly runs: RunStore,
+    private readonly approvals: ApprovalStore,
+    private readonly retentionMs: number,
+  ) {}
+
+  /** How often to sweep: often enough that an index never holds much more than the retention's worth of runs. */
+  get intervalMs(): number {
+    return Math.min(60_000, Math.max(1_000, Math.floor(this.retentionMs / 2)));
+  }
+
+  /** Sweeps every tenant, unless another replica holds the lock; returns the entries removed. */
+  async sweep(now = Date.now()): Promise<number> {
+    const keys = this.runs.keys;
+    const lock = await this.redis.set(keys.retentionSweepLock(), String(process.pid), 'PX', this.intervalMs, 'NX');
+    if (lock !== 'OK') return 0;
+    let removed = 0;
+    for (const tenant of await this.redis.smembers(keys.tenants())) {
+      removed += await this.sweepIndex(keys.index(tenant), now - this.retentionMs);
+      removed += await this.approvals.forgetGone(tenant);
+    }
+    return removed;
+  }
+
+  /**
+   * Removes the entries, created before `createdBefore`, of runs that are gone. A run created later cannot have
+   * expired yet (its data lives the retention after it ended); a deleted one left the index when it was deleted.
+   */
+  private async sweepIndex(index: string, createdBefore: number): Promise<number> {
+    let removed = 0;
+    let offset = 0;
+    for (;;) {
+      const ids = await this.redis.zrangebyscore(index, '-inf', `(${createdBefore}`, 'LIMIT', offset, BATCH);
+      if (!ids.length) return removed;
+      const gone = await this.runs.missing(ids);
+      if (gone.length) await this.redis.zrem(index, ...gone);
+      removed += gone.length;
+      offset += ids.length - gone.length;
+      if (ids.length < BATCH) return removed;
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  ApprovalStore,
+  RetentionSweep,
+  RUN_REDIS,
+  RunStore,
+  TenantScheduler,
+  TRIAD_CONFIG,
+  type TriadConfig,
+} from '@triad/shared';
+import type { Redis } from 'ioredis';
+
+/** How often each planner repairs fair scheduling (see TenantScheduler.sweep). */
+export const SCHEDULER_SWEEP_MS = 5_000;
+
+/** One sweep run every `everyMs` (and at start), never two of it at once in this process. */
+class Periodic {
+  private timer?: NodeJS.Timeout;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly name: string,
+    private readonly everyMs: number,
+    private readonly sweep: () => Promise<number>,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), this.everyMs);
+    this.timer.unref();
+    this.tick(); // at start too: a planner restarted after a crash repairs at once
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  private tick(): void {
+    if (this.running) return;
+    this.running = this.sweep()
+      .then((n) => {
+        if (n) this.logger.log(`${this.name} sweep repaired ${n} entries`);
+      })
+      .catch((err: Error) => this.logger.warn(`${this.name} sweep failed: ${err.message}`))
+      .finally(() => {
+        this.running = null;
+      });
+  }
+}
+
+/**
+ * The planners' periodic repairs. Scheduling: a run admitted by a process that died before starting it is started,
+ * and the slot of an ended run whose release was lost is given back (idempotent, so planners may overlap). Retention:
+ * index entries of runs whose data has expired are removed (one planner at a time, see RetentionSweep).
+ */
+@Injectable()
+export class PeriodicSweeps implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(PeriodicSweeps.name);
+  private readonly sweeps: Periodic[];
+
+  constructor(
+    scheduler: TenantScheduler,
+    @Inject(RUN_REDIS) redis: Redis,
+    runs: RunStore,
+    approvals: ApprovalStore,
+    @Inject(TRIAD_CONFIG) config: TriadConfig,
+  ) {
+    const retention = new RetentionSweep(redis, runs, approvals, config.runData.retentionMs);
+    this.sweeps = [
+      new Periodic('scheduler', SCHEDULER_SWEEP_MS, () => scheduler.sweep(), this.logger),
+      new Periodic('retention', retention.intervalMs, () => retention.sweep(), this.logger),
+    ];
+  }
+
+  onApplicationBootstrap(): void {
+    for (const s of this.sweeps) s.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all(this.sweeps.map((s) => s.stop()));
+  }
+}
