@@ -67,6 +67,8 @@ export const RunRecord = z.object({
   error: RunError.nullable(),
   /** W3C traceparent of the run's `invoke_workflow` span: every later span of the run joins this trace. */
   traceparent: z.string().optional(),
+  /** Present (true) when the record was read from the archive: its data has left Redis (TRIAD_RUN_RETENTION). */
+  archived: z.literal(true).optional(),
 });
 export type RunRecord = z.infer<typeof RunRecord>;
 

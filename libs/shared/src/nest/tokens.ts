@@ -2,3 +2,5 @@
 export const TRIAD_CONFIG = Symbol('TRIAD_CONFIG');
 export const RUN_REDIS = Symbol('RUN_REDIS');
 export const REASONING_MODEL = Symbol('REASONING_MODEL');
+/** The run archive (RunArchive), or null when TRIAD_ARCHIVE_URL is not set. */
+export const RUN_ARCHIVE = Symbol('RUN_ARCHIVE');
