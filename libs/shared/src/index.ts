@@ -25,6 +25,7 @@ export * from './nest/redis-capacity.provider.js';
 export * from './nest/tokens.js';
 export * from './nest/triad-core.module.js';
 export * from './queue/concurrency-policy.js';
+export * from './queue/intake-pause.js';
 export * from './queue/job-options.js';
 export * from './queue/model-rate-limit.js';
 export * from './queue/redis-connection.js';

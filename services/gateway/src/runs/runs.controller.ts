@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import {
   CancelRunRequest,
   type CancelRunResponse,
@@ -22,6 +22,7 @@ import type { Response } from 'express';
 import type { Caller } from '../auth/api-keys.js';
 import { CurrentCaller, Roles } from '../auth/roles.decorator.js';
 import { ApiException, parseOr400 } from '../http/api-exception.js';
+import { IntakeOpenGuard } from '../http/intake-open.guard.js';
 import { RunListingService } from './run-listing.service.js';
 import { RunSubmissionService } from './run-submission.service.js';
 
@@ -47,6 +48,7 @@ export class RunsController {
   @Post()
   @HttpCode(202)
   @Roles('submit')
+  @UseGuards(IntakeOpenGuard)
   async submit(
     @Body() body: unknown,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
