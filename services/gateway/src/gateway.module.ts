@@ -2,13 +2,14 @@ import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { QUEUES, type TriadConfig, TriadCoreModule } from '@triad/shared';
+import { QUEUES, redisCapacityProvider, type TriadConfig, TriadCoreModule } from '@triad/shared';
 import type { Redis } from 'ioredis';
 import { ApprovalsController } from './approvals/approvals.controller.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { ApiKeys } from './auth/api-keys.js';
 import { HealthController } from './health/health.controller.js';
 import { ApiExceptionFilter } from './http/api-exception.filter.js';
+import { IntakeOpenGuard } from './http/intake-open.guard.js';
 import { RunEventReader } from './runs/run-event-reader.js';
 import { RunEventStream } from './runs/run-event-stream.service.js';
 import { RunEventsController } from './runs/run-events.controller.js';
@@ -36,6 +37,8 @@ export class GatewayModule {
         RunEventStream,
         RunEventReader,
         StreamSlots,
+        redisCapacityProvider(config),
+        IntakeOpenGuard,
         { provide: ApiKeys, useValue: new ApiKeys(config.gateway.apiKeys) },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },

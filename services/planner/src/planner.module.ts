@@ -1,6 +1,12 @@
 import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { QUEUES, reasoningModelProvider, type TriadConfig, TriadCoreModule } from '@triad/shared';
+import {
+  QUEUES,
+  reasoningModelProvider,
+  redisCapacityProvider,
+  type TriadConfig,
+  TriadCoreModule,
+} from '@triad/shared';
 import type { Redis } from 'ioredis';
 import { GoalProcessor } from './goal.processor.js';
 import { IntakeService } from './intake.service.js';
@@ -22,6 +28,7 @@ export class PlannerModule {
         PlannerService,
         PeriodicSweeps,
         reasoningModelProvider(config),
+        redisCapacityProvider(config),
       ],
     };
   }

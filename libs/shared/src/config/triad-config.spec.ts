@@ -24,6 +24,7 @@ const BAD: Record<string, string[]> = {
   TRIAD_SSE_MAX_PER_KEY: ['0'],
   REDIS_URL: ['http://127.0.0.1:6379', 'not a url'],
   TRIAD_PREFIX: ['a:b', 'x'.repeat(65)],
+  TRIAD_REDIS_MEMORY_HIGH: ['1', '1.2', '-0.1', '90%', 'high'],
   OPENAI_BASE_URL: ['not a url'],
   TRIAD_JUDGE_POLICY: ['sometimes'],
   TRIAD_MODEL_TIMEOUT_MS: ['0'],
@@ -103,6 +104,13 @@ describe('configuration', () => {
     });
     const set = loadConfig({ TRIAD_PLANNER_CONCURRENCY: '500', TRIAD_JUDGE_CONCURRENCY: ' ', TRIAD_JOB_HEAP_KB: '64' });
     expect(set.concurrency).toMatchObject({ planner: 500, judge: undefined, jobHeapBytes: 64 * 1024 });
+  });
+
+  it('guards intake at 0.9 of maxmemory unless told otherwise; 0 turns the guard off', () => {
+    expect(loadConfig({}).redisMemoryHigh).toBe(0.9);
+    expect(loadConfig({ TRIAD_REDIS_MEMORY_HIGH: ' ' }).redisMemoryHigh).toBe(0.9);
+    expect(loadConfig({ TRIAD_REDIS_MEMORY_HIGH: '0.75' }).redisMemoryHigh).toBe(0.75);
+    expect(loadConfig({ TRIAD_REDIS_MEMORY_HIGH: '0' }).redisMemoryHigh).toBe(0);
   });
 
   it('accepts every form of HTTP allow-list entry the executor understands', () => {

@@ -234,6 +234,14 @@ const EnvSchema = z.object({
   ...GatewayEnv,
   ...RunDataEnv,
   REDIS_URL: z.preprocess(blankAsUndefined, z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379')),
+  // A fraction of Redis's maxmemory; 0 turns the capacity guard off (see store/redis-capacity.ts).
+  TRIAD_REDIS_MEMORY_HIGH: z.preprocess(
+    blankAsUndefined,
+    z.coerce
+      .number()
+      .refine((v) => v === 0 || (v > 0 && v < 1), 'must be a fraction of maxmemory above 0 and below 1, or 0 (off)')
+      .default(0.9),
+  ),
   TRIAD_PREFIX: z.preprocess(
     blankAsUndefined,
     z
@@ -294,6 +302,11 @@ export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
 /** Triad's configuration, read from the environment once at boot. */
 export interface TriadConfig {
   redisUrl: string;
+  /**
+   * Intake pauses while Redis's used memory is at or above this fraction of its maxmemory, and resumes below 95% of
+   * it; 0: never (nor when Redis has no maxmemory).
+   */
+  redisMemoryHigh: number;
   prefix: string;
   model: {
     apiKey: string | undefined;
@@ -385,6 +398,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
   );
   return {
     redisUrl: e.REDIS_URL,
+    redisMemoryHigh: e.TRIAD_REDIS_MEMORY_HIGH,
     prefix: e.TRIAD_PREFIX,
     model: {
       apiKey: e.OPENAI_API_KEY,

@@ -84,6 +84,7 @@ export const ApiError = z.object({
       'unsupported_media_type',
       'too_many_requests',
       'internal',
+      'service_unavailable',
     ]),
     message: z.string(),
     issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),

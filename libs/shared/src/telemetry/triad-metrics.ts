@@ -84,3 +84,37 @@ export function observeQueueDepth(queues: CountableQueue[]): () => void {
   gauge.addCallback(callback);
   return () => gauge.removeCallback(callback);
 }
+
+/** The capacity guard's last sample, as the gauges read it. */
+export interface CapacityReading {
+  readonly high: boolean;
+  readonly usedFraction: number | null;
+}
+
+/**
+ * Gauges of the capacity guard, read from its kept sample (no Redis call) when metrics are collected:
+ * `triad.redis.memory.usage` (used memory over maxmemory, when Redis has one) and `triad.intake.paused` (1 while intake
+ * is paused, by reason).
+ */
+export function observeCapacity(read: () => CapacityReading): () => void {
+  const usage = meter().createObservableGauge('triad.redis.memory.usage', {
+    description: 'Redis used memory over its maxmemory, as the capacity guard last read it',
+    unit: '1',
+  });
+  const paused = meter().createObservableGauge('triad.intake.paused', {
+    description: 'Goal intake paused (1) or open (0), by reason',
+  });
+  const observeUsage = (result: { observe(value: number): void }) => {
+    const fraction = read().usedFraction;
+    if (fraction !== null) result.observe(fraction);
+  };
+  const observePaused = (result: { observe(value: number, attributes: Record<string, string>): void }) => {
+    result.observe(read().high ? 1 : 0, { 'triad.intake.reason': 'redis_memory' });
+  };
+  usage.addCallback(observeUsage);
+  paused.addCallback(observePaused);
+  return () => {
+    usage.removeCallback(observeUsage);
+    paused.removeCallback(observePaused);
+  };
+}

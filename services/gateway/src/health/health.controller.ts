@@ -1,17 +1,22 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { RUN_REDIS } from '@triad/shared';
+import { RedisCapacity, RUN_REDIS } from '@triad/shared';
 import type { Redis } from 'ioredis';
 
 const PING_TIMEOUT_MS = 2_000;
 
-/** Liveness (the process answers) and readiness (Redis answers PING). Public: no API key needed. */
+/**
+ * Liveness (the process answers) and readiness (Redis answers PING). Public: no API key needed. Readiness also says
+ * whether intake is paused by the capacity guard, and why, but stays 200 then: the gateway must keep serving reads,
+ * cancellations and approvals, which let runs finish and free Redis memory; only new runs get 503.
+ */
 @Controller()
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     @Inject(RUN_REDIS) private readonly redis: Redis,
+    private readonly capacity: RedisCapacity,
   ) {}
 
   @Get('healthz')
@@ -23,7 +28,13 @@ export class HealthController {
   @Get('readyz')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.pingRedis()]);
+    return this.health.check([() => this.pingRedis(), () => this.intake()]);
+  }
+
+  private intake() {
+    const { high, usedFraction, threshold } = this.capacity.state;
+    const why = this.capacity.describe();
+    return this.indicators.check('intake').up({ paused: high, reason: why, usedFraction, threshold });
   }
 
   private async pingRedis() {

@@ -11,6 +11,7 @@ const CODE_BY_STATUS: Record<number, ApiError['error']['code']> = {
   413: 'payload_too_large',
   415: 'unsupported_media_type',
   429: 'too_many_requests',
+  503: 'service_unavailable',
 };
 
 /**
@@ -28,7 +29,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return;
     }
     const { status, body } = this.toAnswer(err);
-    if (status >= 500) this.logger.error(describeError(err));
+    // A 503 is the capacity guard refusing intake on purpose (logged once when it pauses), not a fault.
+    if (status >= 500 && status !== 503) this.logger.error(describeError(err));
     res.status(status).json(body);
   }
 

@@ -15,6 +15,7 @@ const STATUS: Record<Code, number> = {
   unsupported_media_type: 415,
   too_many_requests: 429,
   internal: 500,
+  service_unavailable: 503,
 };
 
 /** An error answer in the API's one shape: `{ error: { code, message, issues? } }`. */

@@ -118,6 +118,14 @@ export function buildOpenApiDocument(): OpenAPIObject {
                 'Retry-After': { description: 'Seconds until the next UTC day', schema: { type: 'integer' } },
               },
             },
+            503: {
+              ...error(
+                'Intake is paused: Redis memory is above TRIAD_REDIS_MEMORY_HIGH of maxmemory; no run was created',
+              ),
+              headers: {
+                'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } },
+              },
+            },
             ...CHANGE_ERRORS,
           },
         },

@@ -1,4 +1,17 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import {
   CancelRunRequest,
   type CancelRunResponse,
@@ -23,6 +36,7 @@ import type { Response } from 'express';
 import type { Caller } from '../auth/api-keys.js';
 import { CurrentCaller, Roles } from '../auth/roles.decorator.js';
 import { ApiException, parseOr400 } from '../http/api-exception.js';
+import { IntakeOpenGuard } from '../http/intake-open.guard.js';
 import { RunListingService } from './run-listing.service.js';
 import { RunSubmissionService } from './run-submission.service.js';
 
@@ -48,6 +62,7 @@ export class RunsController {
   @Post()
   @HttpCode(202)
   @Roles('submit')
+  @UseGuards(IntakeOpenGuard)
   async submit(
     @Body() body: unknown,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
