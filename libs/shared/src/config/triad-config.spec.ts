@@ -26,6 +26,7 @@ const BAD: Record<string, string[]> = {
   TRIAD_PREFIX: ['a:b', 'x'.repeat(65)],
   OPENAI_BASE_URL: ['not a url'],
   TRIAD_JUDGE_POLICY: ['sometimes'],
+  TRIAD_HEALTH_PORT: ['65536', 'http'],
   TRIAD_MODEL_TIMEOUT_MS: ['0'],
   TRIAD_MODEL_MAX_RETRIES: ['-1'],
   TRIAD_MODEL_MAX_OUTPUT_TOKENS: ['0', 'x'],
