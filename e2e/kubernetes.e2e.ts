@@ -296,7 +296,7 @@ describe('the services as the manifests run them, and what KEDA reads while runs
 
   const logs = () =>
     Object.values(procs)
-      .map((p) => `--- ${p?.name}\n${p?.output().slice(-2500)}`)
+      .map((p) => `--- ${p?.name}\n${p?.output().slice(-(Number(process.env.K8S_LOG_CHARS) || 2500))}`)
       .join('\n');
 
   async function scaler(role: WorkerRole): Promise<ScalerReading> {
@@ -326,16 +326,18 @@ describe('the services as the manifests run them, and what KEDA reads while runs
     what: string,
     more?: (r: Record<WorkerRole, ScalerReading>) => boolean,
   ) {
+    let last: unknown;
     return eventually(
       async () => {
         const readings = Object.fromEntries(
           await Promise.all(WORKER_ROLES.map(async (r) => [r, await scaler(r)] as const)),
         ) as Record<WorkerRole, ScalerReading>;
+        last = readings;
         const ok =
           WORKER_ROLES.every((r) => readings[r].active === activeRoles.includes(r)) && (!more || more(readings));
         return ok && readings;
       },
-      { what, context: logs },
+      { what, context: () => `last readings: ${JSON.stringify(last)}\n${logs()}` },
     );
   }
 
@@ -401,6 +403,9 @@ describe('the services as the manifests run them, and what KEDA reads while runs
       TRIAD_PREFIX: prefix,
       OPENAI_BASE_URL: `${model.url}/v1`,
       OPENAI_API_KEY: 'test-key',
+      // The scripted model answers by role, by these model names.
+      TRIAD_PLANNER_MODEL: 'planner',
+      TRIAD_JUDGE_MODEL: 'judge',
       TRIAD_MODEL_MAX_RETRIES: '0',
       TRIAD_API_KEYS: SECRET.TRIAD_API_KEYS,
       TRIAD_GATEWAY_HOST: '127.0.0.1',
@@ -419,6 +424,12 @@ describe('the services as the manifests run them, and what KEDA reads while runs
   it('takes goals in with every worker role at zero, wakes each role on its queues in turn, and back to zero', async () => {
     // Nothing waits: KEDA keeps every worker role at zero.
     expect(await scalersUntil([], 'every role at zero before any goal')).toBeTruthy();
+
+    // As after `kubectl apply`: each Deployment starts one replica before KEDA takes it to zero. The executor's
+    // start publishes its tool catalog, which the planner needs (it stays in Redis while executors are at zero).
+    await spawn('executor');
+    await (procs.executor as ServiceProcess).stop();
+    expect(await (procs.executor as ServiceProcess).exited).toBe(0);
 
     // The gateway (never at zero) takes a goal in; a producer adds one straight to the queue.
     await spawn('gateway', { TRIAD_METRICS_PORT: String(ports.metrics) });
