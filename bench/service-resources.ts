@@ -1,7 +1,8 @@
 // What each service uses, for the resource requests of deploy/kubernetes: planner, one executor, judge and the
 // gateway at default settings (concurrency from the heap, as in a pod), exporting metrics as they do there. Resident
 // memory (VmRSS) at rest, then its peak (sampled every 250 ms) and the CPU each process burns (utime + stime from
-// /proc/<pid>/stat) while a small load runs: runs through the scripted model answering after 200 ms, 20 in flight.
+// /proc/<pid>/stat) while a small load runs: runs through the scripted model answering after 200 ms, 20 in flight,
+// each read back from the gateway as it starts and once it has ended.
 // CPU is counted in CPU time, not wall time, so a busy machine moves it less than it moves latencies.
 import { readFile } from 'node:fs/promises';
 import { spawnService } from '../cli/dist/stack/service-processes.js';
@@ -60,7 +61,20 @@ export async function measureServiceResources(opts: BenchOptions) {
       }
     })();
     log(`resources: ${total} runs, ${IN_FLIGHT} in flight, model replies after ${MODEL_DELAY_MS} ms`);
-    const result = await drive(total, IN_FLIGHT, (id) => triad.run(id, 'goal:res'), 'res');
+    // The gateway's share: each run read back over HTTP as it starts and when it has ended, as a client would.
+    const url = /ready \(prefix "[^"]+"\) on (http:\/\/\S+)/.exec(gateway.output())?.[1];
+    const readBack = (id: string) => fetch(`${url}/v1/runs/${id}`).then((r) => r.arrayBuffer());
+    const result = await drive(
+      total,
+      IN_FLIGHT,
+      async (id) => {
+        const done = triad.run(id, 'goal:res');
+        await readBack(id);
+        await done;
+        await readBack(id);
+      },
+      'res',
+    );
     sampling = false;
     await sampler;
     const cpu1 = await Promise.all(procs.map((p) => cpuSeconds(p.pid)));
