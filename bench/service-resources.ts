@@ -62,7 +62,9 @@ export async function measureServiceResources(opts: BenchOptions) {
     })();
     log(`resources: ${total} runs, ${IN_FLIGHT} in flight, model replies after ${MODEL_DELAY_MS} ms`);
     // The gateway's share: each run read back over HTTP as it starts and when it has ended, as a client would.
-    const url = /ready \(prefix "[^"]+"\) on (http:\/\/\S+)/.exec(gateway.output())?.[1];
+    // The ready line is JSON (quotes escaped): `ready (prefix \"x\") on http://127.0.0.1:port`.
+    const url = /ready \(prefix .*?\) on (http:\/\/[^\s"]+)/.exec(gateway.output())?.[1];
+    if (!url) throw new Error(`no URL in the gateway's ready line:\n${gateway.output().slice(-2000)}`);
     const readBack = (id: string) => fetch(`${url}/v1/runs/${id}`).then((r) => r.arrayBuffer());
     const result = await drive(
       total,
