@@ -494,16 +494,47 @@ describe('the services as the manifests run them, and what KEDA reads while runs
     await spawn('judge');
     expect((await askProbes('judge')).answers).toEqual({ startupProbe: 200, livenessProbe: 200, readinessProbe: 200 });
     const store = new RunStore(redis, prefix);
-    for (const runId of ['k8s-http', 'k8s-plain']) {
-      const run = await eventually(
+    const ended = (runId: string) =>
+      eventually(
         async () => {
           const r = await store.get(storeRunId(DEFAULT_TENANT, runId));
           return r && isTerminal(r.status) && r;
         },
         { what: `run ${runId} to end`, context: logs },
       );
-      expect(run).toMatchObject({ status: 'succeeded', answer: 'The sums are 3 and 7.' });
+    for (const runId of ['k8s-http', 'k8s-plain']) {
+      expect(await ended(runId)).toMatchObject({ status: 'succeeded', answer: 'The sums are 3 and 7.' });
     }
+
+    // A run whose tool steps wait at an approval gate: parked as delayed jobs, which keep one executor (and only
+    // one) so that they are moved back when due; the others go to zero meanwhile.
+    const gateway = (method: string, path: string, body?: unknown) =>
+      fetch(`http://127.0.0.1:${ports.gateway}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const gated = await gateway('POST', '/v1/runs', {
+      goal: 'goal:k8s behind a gate',
+      runId: 'k8s-gated',
+      requireApproval: ['read'],
+    });
+    expect(gated.status).toBe(202);
+    const parked = await scalersUntil(
+      ['executor'],
+      'two steps parked at the gate',
+      (r) => r.executor.counts['act-delayed'] === 2,
+    );
+    expect(parked.executor).toMatchObject({ replicas: 1, counts: { 'act-prioritized': 0, 'act-active': 0 } });
+    const { approvals } = (await (await gateway('GET', '/v1/runs/k8s-gated/approvals')).json()) as {
+      approvals: { id: string }[];
+    };
+    expect(approvals).toHaveLength(2);
+    for (const a of approvals) {
+      expect((await gateway('POST', `/v1/runs/k8s-gated/approvals/${a.id}/approve`, {})).status).toBe(200);
+    }
+
+    expect(await ended('k8s-gated')).toMatchObject({ status: 'succeeded', answer: 'The sums are 3 and 7.' });
 
     // Every queue drained: KEDA would take every worker role back to zero after its cooldown.
     const idle = await scalersUntil([], 'every role idle after the runs');
@@ -513,6 +544,7 @@ describe('the services as the manifests run them, and what KEDA reads while runs
     expect(Object.fromEntries([...typesSeen].map(([k, v]) => [k, [...v]]))).toMatchObject({
       wait: ['list'],
       prioritized: ['zset'],
+      delayed: ['zset'],
     });
 
     // Scaled in: SIGTERM, in-flight work finished, exit 0 well inside the grace period.
