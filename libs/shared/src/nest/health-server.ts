@@ -65,12 +65,9 @@ export async function startHealthServer(port: number, redis: Redis): Promise<Hea
   }
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => reject(new Error(`TRIAD_HEALTH_PORT ${port}: ${err.message}`)));
     // Every address (dual-stack where the host has IPv6): the kubelet probes the pod's IP.
-    server.listen(port, () => {
-      server.off('error', reject);
-      resolve();
-    });
+    server.listen(port, () => resolve());
   });
   // Probes open a connection each time; none must hold the process open at shutdown.
   server.keepAliveTimeout = 1_000;
