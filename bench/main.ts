@@ -8,6 +8,7 @@ import { measureModelBound } from './model-bound.ts';
 import { measureModelWait } from './model-wait.ts';
 import { measureRedisCost } from './redis-cost.ts';
 import { measureServiceReady } from './service-ready.ts';
+import { measureServiceResources } from './service-resources.ts';
 import { measureSseStreams } from './sse-streams.ts';
 import { measureStalledRecovery } from './stalled-recovery.ts';
 import { type BenchOptions, describeMachine, log, printTable, type Row, round, runCleanups } from './support.ts';
@@ -29,6 +30,7 @@ const MEASURES: Record<string, Measure> = {
   sse: measureSseStreams,
   fairness: measureFairness,
   startup: measureServiceReady,
+  resources: measureServiceResources,
 };
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });

@@ -1,11 +1,13 @@
 // Service start-up: each role's process started exactly as the CLI starts it (spawnService: same Node flags, same
 // telemetry preload), timed from spawn to its `ready (prefix …)` line, then stopped; N times per role, round robin
 // so drift in the machine's load hits every role alike. Once with telemetry exporting nothing (the default) and
-// once exporting over OTLP/HTTP to a receiver in the bench.
+// once exporting over OTLP/HTTP to a receiver in the bench. Planner, executor and judge serve their health listener
+// (TRIAD_HEALTH_PORT), as in Kubernetes; one process runs at a time, so they share a port.
 //
 // BENCH_STARTUP_BASELINE=<another built checkout of Triad> interleaves that checkout's services (started by its own
 // spawnService) with these, start for start, so a change is compared with its baseline within one run: on a shared
 // machine, absolute start-up times drift with the load more than a change moves them.
+import { type AddressInfo, createServer } from 'node:net';
 import { createRedisConnection } from '@triad/shared';
 import { spawnService } from '../cli/dist/stack/service-processes.js';
 import {
@@ -21,6 +23,15 @@ import {
   startOtlpSink,
   TRIAD_BASE_ENV,
 } from './support.ts';
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer().once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 
 const ROLES = ['planner', 'executor', 'judge', 'gateway'] as const;
 type Role = (typeof ROLES)[number];
@@ -53,6 +64,7 @@ export async function measureServiceReady(opts: BenchOptions) {
     OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
     OPENAI_API_KEY: 'bench',
     TRIAD_GATEWAY_PORT: '0',
+    TRIAD_HEALTH_PORT: String(await freePort()),
     ...TRIAD_BASE_ENV,
   };
   const exporting = { ...plain, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' };

@@ -22,6 +22,7 @@ export * from './loop/loop-rules.js';
 export * from './loop/run-loop.js';
 export * from './loop/stage-processor.js';
 export * from './nest/bootstrap-service.js';
+export * from './nest/health-server.js';
 export * from './nest/reasoning-model.provider.js';
 export * from './nest/redis-capacity.provider.js';
 export * from './nest/run-archive.provider.js';

@@ -11,6 +11,7 @@ import {
   describeError,
   JsonNestLogger,
   loadConfig,
+  startQueueDepthGauge,
   type TriadConfig,
 } from '@triad/shared';
 import { GatewayModule } from './gateway.module.js';
@@ -43,6 +44,8 @@ const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRo
 });
 app.enableShutdownHooks();
 const closeDashboard = configureGateway(app, config, redis);
+// The gateway never scales to zero: its queue-depth gauges are there when every worker role is at zero replicas.
+const stopDepth = startQueueDepthGauge(config, redis);
 // Without keys every caller is an admin, so nothing but this machine may reach the gateway.
 const open = config.gateway.apiKeys.length > 0;
 const host = open ? config.gateway.host : '127.0.0.1';
@@ -62,6 +65,7 @@ const shutdown = async () => {
   closing = true;
   await app.close();
   await closeDashboard();
+  await stopDepth();
   await redis.quit().catch(() => redis.disconnect());
 };
 // enableShutdownHooks closes the app on SIGTERM/SIGINT; Redis is closed after it.

@@ -27,6 +27,7 @@ const BAD: Record<string, string[]> = {
   TRIAD_REDIS_MEMORY_HIGH: ['1', '1.2', '-0.1', '90%', 'high'],
   OPENAI_BASE_URL: ['not a url'],
   TRIAD_JUDGE_POLICY: ['sometimes'],
+  TRIAD_HEALTH_PORT: ['65536', 'http'],
   TRIAD_MODEL_TIMEOUT_MS: ['0'],
   TRIAD_MODEL_MAX_RETRIES: ['-1'],
   TRIAD_MODEL_MAX_OUTPUT_TOKENS: ['0', 'x'],

@@ -272,6 +272,7 @@ const EnvSchema = z.object({
       .refine((l) => l.max >= 1 && l.durationMs >= 1, 'both numbers must be at least 1')
       .optional(),
   ),
+  TRIAD_HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
   TRIAD_WORKSPACE: z.preprocess(blankAsUndefined, z.string().default('examples/workspace')),
   TRIAD_EXECUTOR_ID: optionalString,
   // Unset: derived from the heap (TRIAD_JOB_HEAP_KB), see queue/concurrency-policy.ts.
@@ -329,6 +330,8 @@ export interface TriadConfig {
   tenantLimits: TenantLimitsByTenant;
   /** checks: no model call; answers: the model verifies proposed answers; always: it also reflects on each iteration. */
   judgePolicy: 'checks' | 'answers' | 'always';
+  /** Planner, executor and judge serve `/healthz` and `/readyz` on this port (0: off; the gateway serves them itself). */
+  healthPort: number;
   workspace: string;
   executorId: string;
   /**
@@ -413,6 +416,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
     },
     tenantLimits: e.TRIAD_TENANT_LIMITS,
     judgePolicy: e.TRIAD_JUDGE_POLICY,
+    healthPort: e.TRIAD_HEALTH_PORT,
     workspace: resolve(e.TRIAD_WORKSPACE),
     executorId: e.TRIAD_EXECUTOR_ID ?? `${hostname()}-${process.pid}`,
     concurrency: {

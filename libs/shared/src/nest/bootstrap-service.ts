@@ -1,6 +1,7 @@
 import 'reflect-metadata';
+import { WorkerHost } from '@nestjs/bullmq';
 import { type DynamicModule, type INestApplicationContext, Logger, type Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { DiscoveryService, NestFactory } from '@nestjs/core';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { loadConfig, type TriadConfig } from '../config/triad-config.js';
@@ -11,6 +12,7 @@ import { assertRedisSafeForQueues } from '../queue/redis-policy.js';
 import { JsonNestLogger, jsonLogger } from '../telemetry/json-logger.js';
 import { telemetryState } from '../telemetry/telemetry-state.js';
 import { observeQueueDepth } from '../telemetry/triad-metrics.js';
+import { type HealthServer, type RunningWorker, startHealthServer } from './health-server.js';
 
 export type ServiceModuleFactory = (config: TriadConfig, redis: Redis) => Type<unknown> | DynamicModule;
 
@@ -37,7 +39,10 @@ export async function bootstrapService(
   Logger.overrideLogger(nestLogger);
   const logger = new Logger(role);
   const redis = createRedisConnection(config.redisUrl, `triad-${role}`);
+  let health: HealthServer | undefined;
   try {
+    // Before the application is built, so liveness answers while it boots (readiness says `starting`).
+    if (config.healthPort) health = await startHealthServer(config.healthPort, redis);
     await assertRedisSafeForQueues(redis);
   } catch (err) {
     logger.fatal(`triad ${role}: ${describeError(err)}`);
@@ -48,28 +53,41 @@ export async function bootstrapService(
   process.on('unhandledRejection', (reason) => logger.error(`unhandled rejection: ${describeError(reason)}`));
 
   const app = await NestFactory.createApplicationContext(moduleFor(config, redis), { logger: nestLogger });
-  const stopDepth = queueDepthGauge(config, redis);
+  const stopDepth = startQueueDepthGauge(config, redis);
+  health?.ready(workersOf(app));
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     logger.log(`${signal}: finishing in-flight jobs`);
+    health?.draining();
     await app.close();
     await stopDepth();
     await telemetryState()
       .shutdown()
       .catch((err) => logger.warn(`telemetry did not flush: ${describeError(err)}`));
     await redis.quit().catch(() => redis.disconnect());
+    await health?.close();
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
-  logger.log(`ready (prefix "${config.prefix}")`);
+  logger.log(`ready (prefix "${config.prefix}")${health ? `, health on port ${health.port}` : ''}`);
   return app;
 }
 
-// Job counts are read from Redis only when someone collects metrics (OTLP export or a Prometheus scrape).
-function queueDepthGauge(config: TriadConfig, redis: Redis): () => Promise<void> {
+/** The BullMQ workers the application started (one per @Processor). */
+function workersOf(app: INestApplicationContext): RunningWorker[] {
+  const providers = app.get(DiscoveryService, { strict: false }).getProviders();
+  return providers.flatMap((p) => (p.instance instanceof WorkerHost ? [p.instance.worker] : []));
+}
+
+/**
+ * The queue-depth gauges (triad-metrics.ts) of every Triad queue, for a service that exports metrics; the gateway
+ * starts them too, so they are exported while every worker role is scaled to zero. Job counts are read from Redis
+ * only when someone collects metrics (OTLP export or a Prometheus scrape). Returns the function that stops them.
+ */
+export function startQueueDepthGauge(config: TriadConfig, redis: Redis): () => Promise<void> {
   if (!config.telemetry.otlpEndpoint && !config.telemetry.metricsPort) return async () => {};
   const queues = Object.values(QUEUES).map((name) => new Queue(name, { connection: redis, prefix: config.prefix }));
   const stop = observeQueueDepth(queues);

@@ -1,4 +1,4 @@
-import { type Meter, metrics } from '@opentelemetry/api';
+import { type BatchObservableResult, type Meter, metrics } from '@opentelemetry/api';
 import { splitStoreRunId } from '../contracts/run-id.js';
 import { TRIAD_TRACER, TRIAD_VERSION } from './bullmq-telemetry.js';
 import { activeRunId } from './run-context.js';
@@ -66,23 +66,38 @@ export const triadMetrics = {
 };
 
 const DEPTH_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'];
+/** The states of jobs no worker has taken yet: what an autoscaler scales a queue's workers on. */
+export const BACKLOG_STATES = ['waiting', 'prioritized', 'delayed'] as const;
 
-/** An observable gauge of each queue's job counts by state, read from Redis when metrics are collected. */
+/**
+ * Observable gauges of each queue's jobs, read from Redis (one script per queue) only when metrics are collected:
+ * `triad.queue.depth` by queue and state, and `triad.queue.backlog`, the jobs waiting for a worker (waiting +
+ * prioritized + delayed: BullMQ keeps a job with a priority, as every loop job has, in `prioritized`, not `wait`).
+ */
 export function observeQueueDepth(queues: CountableQueue[]): () => void {
-  const gauge = meter().createObservableGauge('triad.queue.depth', { description: 'Jobs per queue and state' });
-  const callback = async (result: { observe(value: number, attributes: Record<string, string>): void }) => {
+  const m = meter();
+  const depth = m.createObservableGauge('triad.queue.depth', { description: 'Jobs per queue and state' });
+  const backlog = m.createObservableGauge('triad.queue.backlog', {
+    description: 'Jobs waiting for a worker, per queue: waiting + prioritized + delayed',
+  });
+  const callback = async (result: BatchObservableResult) => {
     await Promise.all(
       queues.map(async (q) => {
         const counts = await q.getJobCounts(...DEPTH_STATES).catch(() => null);
         if (!counts) return;
-        for (const state of DEPTH_STATES) {
-          result.observe(counts[state] ?? 0, { 'messaging.destination.name': q.name, 'triad.job.state': state });
-        }
+        const queue = { 'messaging.destination.name': q.name };
+        for (const state of DEPTH_STATES)
+          result.observe(depth, counts[state] ?? 0, { ...queue, 'triad.job.state': state });
+        result.observe(
+          backlog,
+          BACKLOG_STATES.reduce((sum, state) => sum + (counts[state] ?? 0), 0),
+          queue,
+        );
       }),
     );
   };
-  gauge.addCallback(callback);
-  return () => gauge.removeCallback(callback);
+  m.addBatchObservableCallback(callback, [depth, backlog]);
+  return () => m.removeBatchObservableCallback(callback, [depth, backlog]);
 }
 
 /** The capacity guard's last sample, as the gauges read it. */
