@@ -1,7 +1,6 @@
 import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { QUEUES, reasoningModelProvider, type TriadConfig, TriadCoreModule } from '@triad/shared';
-import type { Redis } from 'ioredis';
+import { QUEUES, type RedisClient, reasoningModelProvider, type TriadConfig, TriadCoreModule } from '@triad/shared';
 import { GoalProcessor } from './goal.processor.js';
 import { IntakeService } from './intake.service.js';
 import { PlanProcessor } from './plan.processor.js';
@@ -11,7 +10,7 @@ import { SchedulerSweep } from './scheduler-sweep.js';
 /** The planner: takes goals in and runs the Interpret and Plan stages of every iteration. */
 @Module({})
 export class PlannerModule {
-  static forRoot(config: TriadConfig, redis: Redis): DynamicModule {
+  static forRoot(config: TriadConfig, redis: RedisClient): DynamicModule {
     return {
       module: PlannerModule,
       imports: [TriadCoreModule.forRoot(config, redis), BullModule.registerQueue({ name: QUEUES.goals })],

@@ -2,17 +2,17 @@ import 'reflect-metadata';
 import { type DynamicModule, type INestApplicationContext, Logger, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { loadConfig, type TriadConfig } from '../config/triad-config.js';
 import { QUEUES } from '../contracts/queues.js';
 import { ConfigError, describeError } from '../errors/triad-error.js';
+import type { RedisClient } from '../queue/redis-connection.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
 import { assertRedisSafeForQueues } from '../queue/redis-policy.js';
 import { JsonNestLogger, jsonLogger } from '../telemetry/json-logger.js';
 import { telemetryState } from '../telemetry/telemetry-state.js';
 import { observeQueueDepth } from '../telemetry/triad-metrics.js';
 
-export type ServiceModuleFactory = (config: TriadConfig, redis: Redis) => Type<unknown> | DynamicModule;
+export type ServiceModuleFactory = (config: TriadConfig, redis: RedisClient) => Type<unknown> | DynamicModule;
 
 /**
  * Starts one Triad service: parses the configuration (a bad value stops it with a clear message), checks Redis,
@@ -36,7 +36,7 @@ export async function bootstrapService(
   const nestLogger = new JsonNestLogger(jsonLogger(config.telemetry.logLevel));
   Logger.overrideLogger(nestLogger);
   const logger = new Logger(role);
-  const redis = createRedisConnection(config.redisUrl, `triad-${role}`);
+  const redis = createRedisConnection(config, `triad-${role}`);
   try {
     await assertRedisSafeForQueues(redis);
   } catch (err) {
@@ -69,7 +69,7 @@ export async function bootstrapService(
 }
 
 // Job counts are read from Redis only when someone collects metrics (OTLP export or a Prometheus scrape).
-function queueDepthGauge(config: TriadConfig, redis: Redis): () => Promise<void> {
+function queueDepthGauge(config: TriadConfig, redis: RedisClient): () => Promise<void> {
   if (!config.telemetry.otlpEndpoint && !config.telemetry.metricsPort) return async () => {};
   const queues = Object.values(QUEUES).map((name) => new Queue(name, { connection: redis, prefix: config.prefix }));
   const stop = observeQueueDepth(queues);

@@ -1,9 +1,10 @@
 -- REQUEST_APPROVAL: opens a step's approval gate once, with its event.
--- KEYS[1] approval   KEYS[2] pending approvals index   KEYS[3] run events
--- ARGV[1] fields (JSON of strings)   ARGV[2] index member   ARGV[3] expiresAt (index score)   ARGV[4] event (JSON)
+-- KEYS[1] approval   KEYS[2] run events (one slot: both carry the run's hash tag)
+-- ARGV[1] fields (JSON of strings)   ARGV[2] event (JSON)
 -- Returns 1 if opened, 0 if the gate existed.
+-- The tenant's pending approvals index (another slot on a Redis Cluster) is not touched here: ApprovalStore adds the
+-- gate to it first.
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 for k, v in pairs(cjson.decode(ARGV[1])) do redis.call('HSET', KEYS[1], k, v) end
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
-redis.call('XADD', KEYS[3], '*', 'e', ARGV[4])
+redis.call('XADD', KEYS[2], '*', 'e', ARGV[2])
 return 1
