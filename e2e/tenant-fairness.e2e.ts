@@ -6,7 +6,9 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import {
   ApprovalStore,
   Approvals,
+  duplicateConnection,
   LoopHandOff,
+  type RedisClient,
   RunControl,
   RunFinisher,
   type RunRecord,
@@ -15,7 +17,6 @@ import {
   wakeParkedStep,
 } from '@triad/shared';
 import { FlowProducer } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { ACCEPT } from './support/scripts.js';
 import { TriadHarness } from './support/triad-harness.js';
 
@@ -25,7 +26,7 @@ const LIMITS = { a: { maxRunsInFlight: CAP }, '*': { maxRunsInFlight: 5 } };
 
 let triad: TriadHarness;
 let flows: FlowProducer;
-let flowsConnection: Redis;
+let flowsConnection: RedisClient;
 let slots: TenantSlots;
 let control: RunControl;
 
@@ -44,7 +45,7 @@ beforeAll(async () => {
     },
   });
   // An operator's cancel, as the gateway makes it: the finisher gives the run's slot back.
-  flowsConnection = triad.redis.duplicate();
+  flowsConnection = duplicateConnection(triad.redis, 'fairness-e2e');
   flows = new FlowProducer({ connection: flowsConnection, prefix: triad.prefix });
   slots = new TenantSlots(triad.redis, triad.prefix);
   const handOff = new LoopHandOff(
