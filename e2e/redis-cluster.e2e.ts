@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ownKeyPrefix } from '@triad/shared';
 import type { Scenario } from '@triad/testing';
+import { RedisCluster } from '../cli/src/stack/redis-cluster.js';
 import { EffectServer } from './support/effect-server.js';
 import { GatewayClient } from './support/gateway-harness.js';
-import { RedisCluster } from './support/redis-cluster.js';
 import { ACCEPT, acceptedScript, httpPost, postWebhook } from './support/scripts.js';
 import { TriadHarness } from './support/triad-harness.js';
 

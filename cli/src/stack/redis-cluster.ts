@@ -5,9 +5,26 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { eventually } from './eventually.js';
 
 const run = promisify(execFile);
+
+/** Polls `probe` until it returns a value other than undefined, null or false; gives up after `timeoutMs`. */
+async function eventually<T>(
+  probe: () => Promise<T | null | undefined | false>,
+  opts: { what: string; timeoutMs?: number },
+): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  let last: unknown;
+  for (;;) {
+    const value = await probe().catch((err: Error) => {
+      last = err.message;
+      return null;
+    });
+    if (value !== undefined && value !== null && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${opts.what}${last ? `: ${last}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 /** Whether a TCP port is free on the loopback interface. */
 function portFree(port: number): Promise<boolean> {
@@ -25,7 +42,7 @@ export interface ClusterNode {
 }
 
 /**
- * A real Redis Cluster for a test: masters with a replica each (`redis-server --cluster-enabled yes`, joined by
+ * A real Redis Cluster for a test or the bench: masters with a replica each (`redis-server --cluster-enabled yes`, joined by
  * `redis-cli --cluster create`), on free ports of a range (each port's cluster bus is the port + 10000), in a
  * temporary folder. Ready once every node reports `cluster_state:ok`.
  */
