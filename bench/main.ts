@@ -6,6 +6,7 @@ import { measureFairness } from './fairness.ts';
 import { measureLoopLatency } from './loop-latency.ts';
 import { measureModelBound } from './model-bound.ts';
 import { measureModelWait } from './model-wait.ts';
+import { measureRedisCluster } from './redis-cluster.ts';
 import { measureRedisCost } from './redis-cost.ts';
 import { measureServiceReady } from './service-ready.ts';
 import { measureServiceResources } from './service-resources.ts';
@@ -25,6 +26,7 @@ const MEASURES: Record<string, Measure> = {
   modelwait: measureModelWait,
   modelbound: measureModelBound,
   redis: measureRedisCost,
+  cluster: measureRedisCluster,
   langgraph: measureVsLangGraph,
   stalled: measureStalledRecovery,
   sse: measureSseStreams,

@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRedisConnection, QUEUES } from '@triad/shared';
+import { createRedisConnection, ownKeyPrefix, QUEUES, type RedisClient, type RedisTarget } from '@triad/shared';
 import { deleteKeys, type Scenario, type ScriptedModelServer, startScriptedModelServer } from '@triad/testing';
 
 export { deleteKeys };
@@ -114,11 +114,12 @@ const RUN_TIMEOUT_MS = 120_000;
 class ResultWaiter {
   private readonly waiting = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
   private readonly worker: Worker;
-  private readonly connection: Redis;
+  private readonly connection: RedisClient;
 
-  constructor(redisUrl: string, prefix: string) {
+  constructor(target: RedisTarget | string, prefix: string) {
     // A connection passed in stays open when the worker closes: close() ends it.
-    this.connection = createRedisConnection(redisUrl, 'bench-results');
+    const where = typeof target === 'string' ? { redisUrl: target, redisCluster: undefined } : target;
+    this.connection = createRedisConnection(where, 'bench-results');
     this.worker = new Worker(
       QUEUES.results,
       async (job) => {
@@ -159,6 +160,8 @@ class ResultWaiter {
 
 export interface TriadOptions {
   redisUrl?: string;
+  /** Seed nodes of a Redis Cluster (`host:port,...`): the stack runs on it, with a hash-tagged prefix. */
+  redisCluster?: string;
   executors?: number;
   env?: Record<string, string>;
   model: ScriptedModelServer;
@@ -181,7 +184,7 @@ export const TRIAD_BASE_ENV = {
 export interface TriadStack extends LoopSystem {
   prefix: string;
   env: NodeJS.ProcessEnv;
-  redis: Redis;
+  redis: RedisClient;
   services: ServiceProcess[];
   spawnExecutor(name: string): Promise<ServiceProcess>;
 }
@@ -189,12 +192,17 @@ export interface TriadStack extends LoopSystem {
 /** Planner, executors and judge as separate processes on a random key prefix. */
 export async function startTriad(opts: TriadOptions): Promise<TriadStack> {
   const redisUrl = opts.redisUrl ?? SHARED_REDIS_URL;
-  const prefix = randomPrefix('t');
+  const prefix = opts.redisCluster ? `{${randomPrefix('t')}}` : randomPrefix('t');
+  const redisCluster = opts.redisCluster?.split(',').map((n) => {
+    const [host = '', port] = n.split(':');
+    return { host, port: Number(port) };
+  });
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     REDIS_URL: redisUrl,
     TRIAD_PREFIX: prefix,
+    ...(opts.redisCluster ? { TRIAD_REDIS_CLUSTER: opts.redisCluster } : {}),
     OPENAI_BASE_URL: `${opts.model.url}/v1`,
     OPENAI_API_KEY: 'bench',
     ...(opts.defaults
@@ -204,9 +212,10 @@ export async function startTriad(opts: TriadOptions): Promise<TriadStack> {
     ...(process.env.BENCH_SERVICE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS } : {}),
     ...opts.env,
   };
-  const redis = createRedisConnection(redisUrl, 'bench');
+  const redis = createRedisConnection({ redisUrl, redisCluster }, 'bench');
   const removeKeys = onCleanup(`keys ${prefix}`, async () => {
     await deleteKeys(redis, prefix);
+    if (ownKeyPrefix(prefix) !== prefix) await deleteKeys(redis, ownKeyPrefix(prefix));
     await redis.quit();
   });
   const services: ServiceProcess[] = [];
@@ -214,7 +223,7 @@ export async function startTriad(opts: TriadOptions): Promise<TriadStack> {
     await Promise.all(services.map((s) => s.stop(5_000)));
   });
   services.push(...(await startServices(env, { executors: opts.executors ?? 1 })));
-  const waiter = new ResultWaiter(redisUrl, prefix);
+  const waiter = new ResultWaiter({ redisUrl, redisCluster }, prefix);
   const closeWaiter = onCleanup(`results ${prefix}`, () => waiter.close());
   const goals = new Queue(QUEUES.goals, { connection: redis, prefix });
   const closeGoals = onCleanup(`goals ${prefix}`, () => goals.close());

@@ -2,7 +2,16 @@
 // happens once), stopped with SIGTERM (the step finishes first), killed by every delivery of a poison step (its
 // run fails with the reason), and a run cancelled mid-tool.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { ApprovalStore, Approvals, jobIds, QUEUES, RunControl, RunFinisher, wakeParkedStep } from '@triad/shared';
+import {
+  ApprovalStore,
+  Approvals,
+  duplicateConnection,
+  jobIds,
+  QUEUES,
+  RunControl,
+  RunFinisher,
+  wakeParkedStep,
+} from '@triad/shared';
 import { QueueEvents } from 'bullmq';
 import { EffectServer } from './support/effect-server.js';
 import { ACCEPT, acceptedScript, httpPost } from './support/scripts.js';
@@ -85,7 +94,7 @@ afterAll(async () => {
 
 it('performs a side effect once when the executor dies between acting and recording, and the step is taken over within a minute', async () => {
   // The takeover is BullMQ's stalled check moving the dead worker's step back to wait: its `stalled` event.
-  const connection = triad.redis.duplicate();
+  const connection = duplicateConnection(triad.redis, 'crash-e2e');
   const actEvents = new QueueEvents(QUEUES.act, { connection, prefix: triad.prefix });
   await actEvents.waitUntilReady();
   const stalled: { jobId: string; at: number }[] = [];

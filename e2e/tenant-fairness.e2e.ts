@@ -7,7 +7,9 @@ import {
   ApprovalStore,
   Approvals,
   defaultJobOptions,
+  duplicateConnection,
   LoopHandOff,
+  type RedisClient,
   RunControl,
   RunFinisher,
   type RunRecord,
@@ -16,7 +18,6 @@ import {
   wakeParkedStep,
 } from '@triad/shared';
 import { FlowProducer } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { ACCEPT } from './support/scripts.js';
 import { TriadHarness } from './support/triad-harness.js';
 
@@ -26,7 +27,7 @@ const LIMITS = { a: { maxRunsInFlight: CAP }, '*': { maxRunsInFlight: 5 } };
 
 let triad: TriadHarness;
 let flows: FlowProducer;
-let flowsConnection: Redis;
+let flowsConnection: RedisClient;
 let slots: TenantSlots;
 let control: RunControl;
 
@@ -45,7 +46,7 @@ beforeAll(async () => {
     },
   });
   // An operator's cancel, as the gateway makes it: the finisher gives the run's slot back.
-  flowsConnection = triad.redis.duplicate();
+  flowsConnection = duplicateConnection(triad.redis, 'fairness-e2e');
   flows = new FlowProducer({ connection: flowsConnection, prefix: triad.prefix });
   slots = new TenantSlots(triad.redis, triad.prefix);
   const handOff = new LoopHandOff(

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ConfigError,
   createRedisConnection,
+  duplicateConnection,
   GoalRequest,
   loadConfig,
   QUEUES,
@@ -47,8 +48,8 @@ async function main(): Promise<number> {
 }
 
 async function submitAndFollow(config: TriadConfig, redisUrl: string, goal: string, signal: AbortSignal) {
-  const connection = createRedisConnection(redisUrl, 'triad-start');
-  const blocking = connection.duplicate();
+  const connection = createRedisConnection({ redisUrl, redisCluster: config.redisCluster }, 'triad-start');
+  const blocking = duplicateConnection(connection, 'triad-start-follow');
   const goals = new Queue(QUEUES.goals, { connection, prefix: config.prefix });
   const store = new RunStore(connection, config.prefix);
   try {

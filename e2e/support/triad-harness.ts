@@ -8,7 +8,9 @@ import {
   DEFAULT_TENANT,
   type GoalRequestInput,
   isTerminal,
+  ownKeyPrefix,
   QUEUES,
+  type RedisClient,
   type RunRecord,
   RunStore,
   type StoredRunEvent,
@@ -24,7 +26,6 @@ import {
   startScriptedModelServer,
 } from '@triad/testing';
 import { type Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import {
   type ServiceProcess,
   type ServiceRole,
@@ -45,6 +46,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** The Redis for the services and the harness; the shared one by default. */
   redisUrl?: string;
+  /** Seed nodes of a Redis Cluster (`host:port,...`): the services and the harness run on it, with a hash-tagged prefix. */
+  redisCluster?: string;
 }
 
 /**
@@ -61,7 +64,7 @@ export class TriadHarness {
     readonly prefix: string,
     readonly env: NodeJS.ProcessEnv,
     readonly model: ScriptedModelServer,
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     public services: ServiceProcess[],
     private readonly executors: number,
   ) {
@@ -81,7 +84,8 @@ export class TriadHarness {
   }
 
   static async start(opts: HarnessOptions): Promise<TriadHarness> {
-    const prefix = `t${randomBytes(4).toString('hex')}`;
+    const name = `t${randomBytes(4).toString('hex')}`;
+    const prefix = opts.redisCluster ? `{${name}}` : name;
     const model = await startScriptedModelServer({ scenario: opts.scenario });
     const redisUrl = opts.redisUrl ?? REDIS_URL;
     const env: NodeJS.ProcessEnv = {
@@ -89,6 +93,7 @@ export class TriadHarness {
       HOME: process.env.HOME,
       REDIS_URL: redisUrl,
       TRIAD_PREFIX: prefix,
+      ...(opts.redisCluster ? { TRIAD_REDIS_CLUSTER: opts.redisCluster } : {}),
       OPENAI_BASE_URL: `${model.url}/v1`,
       OPENAI_API_KEY: 'test-key',
       TRIAD_PLANNER_MODEL: 'planner',
@@ -99,7 +104,11 @@ export class TriadHarness {
     };
     const executors = opts.executors ?? 2;
     const services = await startServices(env, { executors, readyTimeoutMs: READY_TIMEOUT_MS });
-    return new TriadHarness(prefix, env, model, createRedisConnection(redisUrl, 'triad-e2e'), services, executors);
+    const redisCluster = opts.redisCluster
+      ? opts.redisCluster.split(',').map((n) => ({ host: n.split(':')[0] as string, port: Number(n.split(':')[1]) }))
+      : undefined;
+    const redis = createRedisConnection({ redisUrl, redisCluster }, 'triad-e2e');
+    return new TriadHarness(prefix, env, model, redis, services, executors);
   }
 
   /** Adds a goal job the way any producer would; returns the run's store id (its run id given, or from the job id). */
@@ -183,6 +192,7 @@ export class TriadHarness {
     await Promise.all(Object.values(this.queues).map((q) => q.close()));
     await this.model.close();
     await deleteKeys(this.redis, this.prefix);
+    if (ownKeyPrefix(this.prefix) !== this.prefix) await deleteKeys(this.redis, ownKeyPrefix(this.prefix));
     await this.redis.quit();
   }
 }

@@ -1,5 +1,4 @@
-import { isTerminal, type RunStatus, type RunStore, type StoredRunEvent } from '@triad/shared';
-import type { Redis } from 'ioredis';
+import { isTerminal, type RedisClient, type RunStatus, type RunStore, type StoredRunEvent } from '@triad/shared';
 
 /**
  * Streams a run's events to `onEvent` as they are appended, from the beginning, until the run reaches a terminal
@@ -7,7 +6,7 @@ import type { Redis } from 'ioredis';
  */
 export async function followRun(
   store: RunStore,
-  blocking: Redis,
+  blocking: RedisClient,
   runId: string,
   onEvent: (e: StoredRunEvent) => void,
   opts: { timeoutMs: number; signal?: AbortSignal },

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRedisConnection, masterNodes, type TriadConfig } from '@triad/shared';
 import { Redis } from 'ioredis';
 
 export interface RedisHandle {
@@ -114,6 +115,33 @@ export async function ensureRedis(url: string): Promise<RedisHandle> {
       `no Redis answers at ${url} and none could be started (${(err as Error).message}). ` +
         'Install Redis 7 (e.g. `apt-get install redis-server`) or set REDIS_URL to a running one.',
     );
+  }
+}
+
+/**
+ * The Redis Cluster of TRIAD_REDIS_CLUSTER, once its layout is known (its masters answer); never started here.
+ */
+export async function ensureCluster(
+  config: Pick<TriadConfig, 'redisUrl' | 'redisCluster'>,
+  timeoutMs = 10_000,
+): Promise<RedisHandle> {
+  const nodes = (config.redisCluster ?? []).map((n) => `${n.host}:${n.port}`).join(',');
+  const client = createRedisConnection(config, 'triad-probe');
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      masterNodes(client),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no Redis Cluster answers at ${nodes} (TRIAD_REDIS_CLUSTER)`)),
+          timeoutMs,
+        );
+      }),
+    ]);
+    return { url: config.redisUrl, started: false, stop: async () => {} };
+  } finally {
+    clearTimeout(timer);
+    client.disconnect();
   }
 }
 

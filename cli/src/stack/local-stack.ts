@@ -1,6 +1,6 @@
 import type { TriadConfig } from '@triad/shared';
 import { loadScenarioFile, startScriptedModelServer } from '@triad/testing';
-import { ensureRedis, type RedisHandle } from './local-redis.js';
+import { ensureCluster, ensureRedis, type RedisHandle } from './local-redis.js';
 import { REPO_ROOT, type ServiceProcess, spawnService, startServices } from './service-processes.js';
 
 export const DEMO_GOAL = 'Which city in the example data has the highest population density, and what is it?';
@@ -29,7 +29,7 @@ export interface LocalStack {
 }
 
 /**
- * Starts the local stack: the Redis at REDIS_URL or a private one, the offline scripted model when no model is
+ * Starts the local stack: the Redis Cluster of TRIAD_REDIS_CLUSTER, else the Redis at REDIS_URL or a private one, the offline scripted model when no model is
  * configured, planner, executors and judge (and the gateway when asked) as separate processes.
  */
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
@@ -40,9 +40,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     cleanup.length = 0;
   };
   try {
-    const redis = await ensureRedis(config.redisUrl);
+    const cluster = config.redisCluster?.map((n) => `${n.host}:${n.port}`).join(',');
+    const redis = cluster ? await ensureCluster(config) : await ensureRedis(config.redisUrl);
     cleanup.push(() => redis.stop());
-    say(redis.started ? `started a private redis-server at ${redis.url}` : `using Redis at ${redis.url}`);
+    if (cluster) say(`using the Redis Cluster at ${cluster} (prefix ${config.prefix})`);
+    else say(redis.started ? `started a private redis-server at ${redis.url}` : `using Redis at ${redis.url}`);
 
     const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: redis.url };
     const offlineModel = !config.model.apiKey && !config.model.baseUrl;

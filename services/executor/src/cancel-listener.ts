@@ -1,23 +1,23 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { RUN_REDIS, RunStore } from '@triad/shared';
-import type { Redis } from 'ioredis';
+import { duplicateConnection, type RedisClient, RUN_REDIS, RunStore } from '@triad/shared';
 
 /** Aborts the tools in flight of a cancelled run: cancellations arrive on a Redis channel, to every executor. */
 @Injectable()
 export class CancelListener implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(CancelListener.name);
   private readonly inFlight = new Map<string, Set<AbortController>>();
-  private subscriber: Redis | null = null;
+  private subscriber: RedisClient | null = null;
 
   constructor(
-    @Inject(RUN_REDIS) private readonly redis: Redis,
+    @Inject(RUN_REDIS) private readonly redis: RedisClient,
     private readonly store: RunStore,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.subscriber = this.redis.duplicate();
-    this.subscriber.on('message', (_channel: string, runId: string) => this.abort(runId));
-    await this.subscriber.subscribe(this.store.keys.cancelChannel());
+    const subscriber = duplicateConnection(this.redis, 'triad-executor-cancel');
+    this.subscriber = subscriber;
+    subscriber.on('message', (_channel: string, runId: string) => this.abort(runId));
+    await subscriber.subscribe(this.store.keys.cancelChannel());
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -3,11 +3,11 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import {
   REASONING_MODEL,
   type ReasoningModel,
+  type RedisClient,
   reasoningModelProvider,
   type TriadConfig,
   TriadCoreModule,
 } from '@triad/shared';
-import type { Redis } from 'ioredis';
 import { ActProcessor } from './act.processor.js';
 import { ApprovalGate } from './approval-gate.js';
 import { CancelListener } from './cancel-listener.js';
@@ -19,7 +19,7 @@ import { Workspace } from './tools/workspace.js';
 /** The executor: runs tool calls for any run; start as many as you like. */
 @Module({})
 export class ExecutorModule {
-  static forRoot(config: TriadConfig, redis: Redis): DynamicModule {
+  static forRoot(config: TriadConfig, redis: RedisClient): DynamicModule {
     return {
       module: ExecutorModule,
       imports: [TriadCoreModule.forRoot(config, redis)],

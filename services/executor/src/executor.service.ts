@@ -5,6 +5,7 @@ import {
   type Admission,
   type Observation,
   observationError,
+  type RedisClient,
   RUN_REDIS,
   type RunRecord,
   RunStore,
@@ -22,7 +23,6 @@ import {
   toolAllowed,
   triadMetrics,
 } from '@triad/shared';
-import type { Redis } from 'ioredis';
 import { ApprovalGate } from './approval-gate.js';
 import { CancelListener } from './cancel-listener.js';
 import { RedisToolMemory } from './tools/memory/redis-tool-memory.js';
@@ -41,7 +41,7 @@ export class ExecutorService implements ActStage, OnApplicationBootstrap {
     private readonly workspace: Workspace,
     private readonly gate: ApprovalGate,
     private readonly cancellations: CancelListener,
-    @Inject(RUN_REDIS) private readonly redis: Redis,
+    @Inject(RUN_REDIS) private readonly redis: RedisClient,
     @Inject(TRIAD_CONFIG) private readonly config: TriadConfig,
   ) {}
 

@@ -1,8 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
-import type { TriadConfig } from '@triad/shared';
-import type { Redis } from 'ioredis';
+import type { RedisClient, TriadConfig } from '@triad/shared';
 import { mountQueueDashboard } from './admin/queue-dashboard.js';
 import { ApiKeys } from './auth/api-keys.js';
 import { crossSiteGuard } from './http/cross-site.middleware.js';
@@ -13,7 +12,11 @@ import { buildOpenApiDocument } from './openapi/openapi-document.js';
  * JSON body parser with the size limit, the OpenAPI document (/openapi.json) and its UI (/docs), and the queue
  * dashboard (/admin/queues). Returns a closer.
  */
-export function configureGateway(app: INestApplication, config: TriadConfig, redis: Redis): () => Promise<unknown> {
+export function configureGateway(
+  app: INestApplication,
+  config: TriadConfig,
+  redis: RedisClient,
+): () => Promise<unknown> {
   const express = app as NestExpressApplication;
   const keys = new ApiKeys(config.gateway.apiKeys);
   express.use(crossSiteGuard(!keys.enabled));

@@ -2,8 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { QUEUES, redisCapacityProvider, type TriadConfig, TriadCoreModule } from '@triad/shared';
-import type { Redis } from 'ioredis';
+import { QUEUES, type RedisClient, redisCapacityProvider, type TriadConfig, TriadCoreModule } from '@triad/shared';
 import { ApprovalsController } from './approvals/approvals.controller.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { ApiKeys } from './auth/api-keys.js';
@@ -22,7 +21,7 @@ import { UsageController } from './usage/usage.controller.js';
 /** The HTTP gateway: stateless, any number of replicas; everything it does goes through Redis and the queues. */
 @Module({})
 export class GatewayModule {
-  static forRoot(config: TriadConfig, redis: Redis): DynamicModule {
+  static forRoot(config: TriadConfig, redis: RedisClient): DynamicModule {
     return {
       module: GatewayModule,
       imports: [

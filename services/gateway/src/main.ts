@@ -28,7 +28,7 @@ try {
   }
   throw err;
 }
-const redis = createRedisConnection(config.redisUrl, 'triad-gateway');
+const redis = createRedisConnection(config, 'triad-gateway');
 try {
   await assertRedisSafeForQueues(redis);
 } catch (err) {

@@ -1,6 +1,11 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { reasoningModelProvider, runArchiveProvider, type TriadConfig, TriadCoreModule } from '@triad/shared';
-import type { Redis } from 'ioredis';
+import {
+  type RedisClient,
+  reasoningModelProvider,
+  runArchiveProvider,
+  type TriadConfig,
+  TriadCoreModule,
+} from '@triad/shared';
 import { ArchiveProcessor } from './archive/archive.processor.js';
 import { JudgeProcessor } from './judge.processor.js';
 import { JudgeService } from './judge.service.js';
@@ -10,7 +15,7 @@ import { WebhookSender } from './webhooks/webhook-sender.service.js';
 /** The judge: the Reflect stage, and the end of every run (its result webhook, and its archive when there is one). */
 @Module({})
 export class JudgeModule {
-  static forRoot(config: TriadConfig, redis: Redis): DynamicModule {
+  static forRoot(config: TriadConfig, redis: RedisClient): DynamicModule {
     return {
       module: JudgeModule,
       imports: [TriadCoreModule.forRoot(config, redis)],

@@ -2,12 +2,12 @@ import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
 import {
   QUEUES,
+  type RedisClient,
   reasoningModelProvider,
   redisCapacityProvider,
   type TriadConfig,
   TriadCoreModule,
 } from '@triad/shared';
-import type { Redis } from 'ioredis';
 import { GoalProcessor } from './goal.processor.js';
 import { IntakeService } from './intake.service.js';
 import { PeriodicSweeps } from './periodic-sweeps.js';
@@ -17,7 +17,7 @@ import { PlannerService } from './planner.service.js';
 /** The planner: takes goals in and runs the Interpret and Plan stages of every iteration. */
 @Module({})
 export class PlannerModule {
-  static forRoot(config: TriadConfig, redis: Redis): DynamicModule {
+  static forRoot(config: TriadConfig, redis: RedisClient): DynamicModule {
     return {
       module: PlannerModule,
       imports: [TriadCoreModule.forRoot(config, redis), BullModule.registerQueue({ name: QUEUES.goals })],

@@ -23,8 +23,9 @@ const BAD: Record<string, string[]> = {
   TRIAD_SSE_MAX: ['0', 'many'],
   TRIAD_SSE_MAX_PER_KEY: ['0'],
   REDIS_URL: ['http://127.0.0.1:6379', 'not a url'],
-  TRIAD_PREFIX: ['a:b', 'x'.repeat(65)],
+  TRIAD_PREFIX: ['a:b', 'x'.repeat(65), '{}', 'a{b}', '{a}{b}'],
   TRIAD_REDIS_MEMORY_HIGH: ['1', '1.2', '-0.1', '90%', 'high'],
+  TRIAD_REDIS_CLUSTER: ['redis-0', 'redis-0:6379,redis-1', 'redis-0:0', 'redis-0:65536', 'a:b:1'],
   OPENAI_BASE_URL: ['not a url'],
   TRIAD_JUDGE_POLICY: ['sometimes'],
   TRIAD_HEALTH_PORT: ['65536', 'http'],
@@ -128,6 +129,28 @@ describe('configuration', () => {
 
   it.each(cases)('refuses %s=%j with a ConfigError naming that variable, and only it', (name, value) => {
     expect(namedVariables(errorOf({ [name]: value }))).toEqual([name]);
+  });
+
+  it('refuses a Redis Cluster without a hash-tagged prefix, naming the fix', () => {
+    const err = errorOf({ TRIAD_REDIS_CLUSTER: 'redis-0:6379,redis-1:6379', TRIAD_PREFIX: 'acme' });
+    expect(namedVariables(err)).toEqual(['TRIAD_PREFIX']);
+    expect((err as ConfigError).message).toContain('set TRIAD_PREFIX={acme}');
+    expect(namedVariables(errorOf({ TRIAD_REDIS_CLUSTER: 'redis-0:6379' }))).toEqual(['TRIAD_PREFIX']);
+  });
+
+  it('reads the seed nodes of a Redis Cluster with a hash-tagged prefix', () => {
+    const config = loadConfig({
+      TRIAD_REDIS_CLUSTER: ' redis-0:7000, [::1]:7001,10.0.0.3:7002',
+      TRIAD_PREFIX: '{triad}',
+    });
+    expect(config.redisCluster).toEqual([
+      { host: 'redis-0', port: 7000 },
+      { host: '::1', port: 7001 },
+      { host: '10.0.0.3', port: 7002 },
+    ]);
+    expect(config.prefix).toBe('{triad}');
+    expect(loadConfig({ TRIAD_REDIS_CLUSTER: ' ' }).redisCluster).toBeUndefined();
+    expect(loadConfig({ TRIAD_PREFIX: '{triad}' }).redisCluster).toBeUndefined(); // a hash tag is fine on one Redis
   });
 
   it('names every bad variable at once', () => {

@@ -229,6 +229,20 @@ export function loadTelemetryConfig(env: NodeJS.ProcessEnv = process.env): Telem
 
 // --- end of telemetry -------------------------------------------------------------------------------------------
 
+/** TRIAD_PREFIX: a name, or a name in braces (a hash tag, which a Redis Cluster needs). */
+const PREFIX_PATTERN = /^(?:[A-Za-z0-9_-]{1,64}|\{[A-Za-z0-9_-]{1,62}\})$/;
+
+/** A seed node of TRIAD_REDIS_CLUSTER: `host:port` (an IPv6 address in brackets). */
+const ClusterNode = z.string().transform((entry, ctx) => {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(entry);
+  const port = Number(m?.[2]);
+  if (!m || port < 1 || port > 65_535) {
+    ctx.addIssue({ code: 'custom', message: `"${entry}" is not host:port (e.g. redis-0:6379)` });
+    return z.NEVER;
+  }
+  return { host: (m[1] as string).replace(/^\[(.*)\]$/, '$1'), port };
+});
+
 const EnvSchema = z.object({
   ...TelemetryEnv,
   ...GatewayEnv,
@@ -242,12 +256,20 @@ const EnvSchema = z.object({
       .refine((v) => v === 0 || (v > 0 && v < 1), 'must be a fraction of maxmemory above 0 and below 1, or 0 (off)')
       .default(0.9),
   ),
+  // A name, or a name in braces: a Redis Cluster hash tag (see store/triad-keys.ts for where each key then hashes).
   TRIAD_PREFIX: z.preprocess(
     blankAsUndefined,
     z
       .string()
-      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .regex(
+        PREFIX_PATTERN,
+        'must be a name of letters, digits, _ and - (at most 64), or such a name in braces: {triad}',
+      )
       .default('triad'),
+  ),
+  TRIAD_REDIS_CLUSTER: z.preprocess(
+    (v) => (typeof v === 'string' ? (v.trim() ? csv(v) : undefined) : v),
+    z.array(ClusterNode).min(1).optional(),
   ),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: z.preprocess(blankAsUndefined, z.url().optional()),
@@ -302,12 +324,16 @@ export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
 
 /** Triad's configuration, read from the environment once at boot. */
 export interface TriadConfig {
+  /** The Redis; on a cluster, only its scheme (rediss: TLS), user name and password are used. */
   redisUrl: string;
   /**
    * Intake pauses while Redis's used memory is at or above this fraction of its maxmemory, and resumes below 95% of
    * it; 0: never (nor when Redis has no maxmemory).
    */
   redisMemoryHigh: number;
+  /** Seed nodes of a Redis Cluster (TRIAD_REDIS_CLUSTER); undefined on a single Redis. */
+  redisCluster: { host: string; port: number }[] | undefined;
+  /** BullMQ's key prefix; on a cluster it carries a hash tag (`{triad}`), see store/triad-keys.ts. */
   prefix: string;
   model: {
     apiKey: string | undefined;
@@ -391,6 +417,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.TRIAD_REDIS_CLUSTER && !e.TRIAD_PREFIX.startsWith('{')) {
+    throw new ConfigError(
+      'invalid configuration:\n  TRIAD_PREFIX: on a Redis Cluster (TRIAD_REDIS_CLUSTER) the prefix must be a hash tag, so ' +
+        `that each queue's keys share one slot: set TRIAD_PREFIX={${e.TRIAD_PREFIX}}`,
+    );
+  }
   // The credentials this process holds: error messages are scrubbed of them before they are stored, sent or traced.
   registerCredentials(
     e.OPENAI_API_KEY,
@@ -402,6 +434,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
   return {
     redisUrl: e.REDIS_URL,
     redisMemoryHigh: e.TRIAD_REDIS_MEMORY_HIGH,
+    redisCluster: e.TRIAD_REDIS_CLUSTER,
     prefix: e.TRIAD_PREFIX,
     model: {
       apiKey: e.OPENAI_API_KEY,

@@ -3,10 +3,10 @@ import { WorkerHost } from '@nestjs/bullmq';
 import { type DynamicModule, type INestApplicationContext, Logger, type Type } from '@nestjs/common';
 import { DiscoveryService, NestFactory } from '@nestjs/core';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { loadConfig, type TriadConfig } from '../config/triad-config.js';
 import { QUEUES } from '../contracts/queues.js';
 import { ConfigError, describeError } from '../errors/triad-error.js';
+import type { RedisClient } from '../queue/redis-connection.js';
 import { createRedisConnection } from '../queue/redis-connection.js';
 import { assertRedisSafeForQueues } from '../queue/redis-policy.js';
 import { JsonNestLogger, jsonLogger } from '../telemetry/json-logger.js';
@@ -14,7 +14,7 @@ import { telemetryState } from '../telemetry/telemetry-state.js';
 import { observeQueueDepth } from '../telemetry/triad-metrics.js';
 import { type HealthServer, type RunningWorker, startHealthServer } from './health-server.js';
 
-export type ServiceModuleFactory = (config: TriadConfig, redis: Redis) => Type<unknown> | DynamicModule;
+export type ServiceModuleFactory = (config: TriadConfig, redis: RedisClient) => Type<unknown> | DynamicModule;
 
 /**
  * Starts one Triad service: parses the configuration (a bad value stops it with a clear message), checks Redis,
@@ -38,7 +38,7 @@ export async function bootstrapService(
   const nestLogger = new JsonNestLogger(jsonLogger(config.telemetry.logLevel));
   Logger.overrideLogger(nestLogger);
   const logger = new Logger(role);
-  const redis = createRedisConnection(config.redisUrl, `triad-${role}`);
+  const redis = createRedisConnection(config, `triad-${role}`);
   let health: HealthServer | undefined;
   try {
     // Before the application is built, so liveness answers while it boots (readiness says `starting`).
@@ -87,7 +87,7 @@ function workersOf(app: INestApplicationContext): RunningWorker[] {
  * starts them too, so they are exported while every worker role is scaled to zero. Job counts are read from Redis
  * only when someone collects metrics (OTLP export or a Prometheus scrape). Returns the function that stops them.
  */
-export function startQueueDepthGauge(config: TriadConfig, redis: Redis): () => Promise<void> {
+export function startQueueDepthGauge(config: TriadConfig, redis: RedisClient): () => Promise<void> {
   if (!config.telemetry.otlpEndpoint && !config.telemetry.metricsPort) return async () => {};
   const queues = Object.values(QUEUES).map((name) => new Queue(name, { connection: redis, prefix: config.prefix }));
   const stop = observeQueueDepth(queues);

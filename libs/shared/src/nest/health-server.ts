@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
 
 /** Paths of the health listener; the same as the gateway's, so one probe spec fits every service. */
 export const HEALTH_PATHS = { live: '/healthz', ready: '/readyz' } as const;
@@ -27,7 +27,7 @@ export interface HealthServer {
  * turns (answering is the proof); `/readyz` answers 200 once the workers run and Redis answers PING within 2 s,
  * else 503 with the reasons. Both reply JSON shaped like the gateway's (terminus): `{ status, info?, error? }`.
  */
-export async function startHealthServer(port: number, redis: Redis): Promise<HealthServer> {
+export async function startHealthServer(port: number, redis: RedisClient): Promise<HealthServer> {
   let workers: RunningWorker[] | undefined;
   let draining = false;
   const server: Server = createServer((req, res) => {

@@ -1,6 +1,6 @@
 import type { Provider } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import type { TriadConfig } from '../config/triad-config.js';
+import type { RedisClient } from '../queue/redis-connection.js';
 import { RedisCapacity } from '../store/redis-capacity.js';
 import { observeCapacity } from '../telemetry/triad-metrics.js';
 import { RUN_REDIS } from './tokens.js';
@@ -12,7 +12,7 @@ import { RUN_REDIS } from './tokens.js';
 export function redisCapacityProvider(config: TriadConfig): Provider {
   return {
     provide: RedisCapacity,
-    useFactory: async (redis: Redis) => {
+    useFactory: async (redis: RedisClient) => {
       const capacity = new RedisCapacity(redis, config.redisMemoryHigh);
       await capacity.sample();
       observeCapacity(() => capacity.state);

@@ -1,12 +1,12 @@
 import { BullModule, getFlowProducerToken, getQueueToken } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { FlowProducer, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { TriadConfig } from '../config/triad-config.js';
 import { QUEUES } from '../contracts/queues.js';
 import { LoopHandOff } from '../loop/loop-hand-off.js';
 import { RunLoop } from '../loop/run-loop.js';
 import { defaultJobOptions } from '../queue/job-options.js';
+import type { RedisClient } from '../queue/redis-connection.js';
 import { Approvals } from '../runs/approvals.js';
 import { RunControl } from '../runs/run-control.js';
 import { RunFinisher } from '../runs/run-finisher.js';
@@ -31,7 +31,7 @@ const LOOP_FLOWS = 'triad-loop';
  */
 @Module({})
 export class TriadCoreModule {
-  static forRoot(config: TriadConfig, redis: Redis): DynamicModule {
+  static forRoot(config: TriadConfig, redis: RedisClient): DynamicModule {
     const jobDefaults = defaultJobOptions(config.jobAttempts, config.runData.retentionMs);
     return {
       module: TriadCoreModule,
@@ -57,17 +57,25 @@ export class TriadCoreModule {
       providers: [
         { provide: TRIAD_CONFIG, useValue: config },
         { provide: RUN_REDIS, useValue: redis },
-        { provide: RunStore, useFactory: (r: Redis) => new RunStore(r, config.prefix), inject: [RUN_REDIS] },
+        { provide: RunStore, useFactory: (r: RedisClient) => new RunStore(r, config.prefix), inject: [RUN_REDIS] },
         {
           provide: TenantUsageStore,
-          useFactory: (r: Redis) => new TenantUsageStore(r, config.prefix),
+          useFactory: (r: RedisClient) => new TenantUsageStore(r, config.prefix),
           inject: [RUN_REDIS],
         },
-        { provide: ToolCatalog, useFactory: (r: Redis) => new ToolCatalog(r, config.prefix), inject: [RUN_REDIS] },
-        { provide: GoalBacklog, useFactory: (r: Redis) => new GoalBacklog(r, config.prefix), inject: [RUN_REDIS] },
+        {
+          provide: ToolCatalog,
+          useFactory: (r: RedisClient) => new ToolCatalog(r, config.prefix),
+          inject: [RUN_REDIS],
+        },
+        {
+          provide: GoalBacklog,
+          useFactory: (r: RedisClient) => new GoalBacklog(r, config.prefix),
+          inject: [RUN_REDIS],
+        },
         {
           provide: TenantScheduler,
-          useFactory: (r: Redis, store: RunStore, handOff: LoopHandOff) =>
+          useFactory: (r: RedisClient, store: RunStore, handOff: LoopHandOff) =>
             new TenantScheduler(new TenantSlots(r, config.prefix), store, handOff, config),
           inject: [RUN_REDIS, RunStore, LoopHandOff],
         },
@@ -122,7 +130,11 @@ export class TriadCoreModule {
             new RunLoop(store, finisher, handOff, config.maxCallsPerReply),
           inject: [RunStore, RunFinisher, LoopHandOff],
         },
-        { provide: ApprovalStore, useFactory: (r: Redis) => new ApprovalStore(r, config.prefix), inject: [RUN_REDIS] },
+        {
+          provide: ApprovalStore,
+          useFactory: (r: RedisClient) => new ApprovalStore(r, config.prefix),
+          inject: [RUN_REDIS],
+        },
         {
           provide: Approvals,
           useFactory: (store: ApprovalStore, handOff: LoopHandOff) => new Approvals(store, handOff),
@@ -130,7 +142,7 @@ export class TriadCoreModule {
         },
         {
           provide: RunControl,
-          useFactory: (r: Redis, s: RunStore, f: RunFinisher, a: Approvals) => new RunControl(r, s, f, a),
+          useFactory: (r: RedisClient, s: RunStore, f: RunFinisher, a: Approvals) => new RunControl(r, s, f, a),
           inject: [RUN_REDIS, RunStore, RunFinisher, Approvals],
         },
       ],

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { masterNodes, type RedisClient } from './redis-connection.js';
 
 const SAFE_POLICIES = new Set(['noeviction']);
 /** Errors no retry can mend: wrong credentials, or a user the server does not know. */
@@ -7,9 +8,10 @@ const AUTH_ERROR = /WRONGPASS|NOAUTH|invalid password|invalid username/i;
 /**
  * Refuses a Redis that could evict keys under memory pressure (BullMQ jobs and run records would vanish), and
  * turns an unreachable Redis or wrong credentials into one clear error instead of endless reconnecting.
- * The policy is read from INFO, which managed Redis and restricted ACL users allow where CONFIG is refused.
+ * The policy is read from INFO, which managed Redis and restricted ACL users allow where CONFIG is refused; on a
+ * Redis Cluster, from every master.
  */
-export async function assertRedisSafeForQueues(redis: Redis, timeoutMs = 10_000): Promise<void> {
+export async function assertRedisSafeForQueues(redis: RedisClient, timeoutMs = 10_000): Promise<void> {
   let lastError: Error | undefined;
   let rejectOnAuth: (err: Error) => void = () => {};
   const authFailed = new Promise<never>((_, reject) => {
@@ -20,10 +22,14 @@ export async function assertRedisSafeForQueues(redis: Redis, timeoutMs = 10_000)
     if (AUTH_ERROR.test(err.message)) rejectOnAuth(new Error(`Redis refused the credentials: ${err.message}`));
   };
   redis.on('error', onError);
+  redis.on('node error', onError); // a cluster node's own errors (wrong credentials)
   let timer: NodeJS.Timeout | undefined;
   try {
     const policy = await Promise.race([
-      evictionPolicy(redis),
+      masterNodes(redis).then(async (nodes) => {
+        const policies = await Promise.all(nodes.map(evictionPolicy));
+        return policies.find((p) => p !== null && !SAFE_POLICIES.has(p)) ?? policies[0] ?? null;
+      }),
       authFailed,
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
@@ -41,6 +47,7 @@ export async function assertRedisSafeForQueues(redis: Redis, timeoutMs = 10_000)
   } finally {
     clearTimeout(timer);
     redis.off('error', onError);
+    redis.off('node error', onError);
   }
 }
 

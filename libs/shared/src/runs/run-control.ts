@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
 import type { RunStore } from '../store/run-store.js';
 import type { Approvals } from './approvals.js';
 import type { RunFinisher } from './run-finisher.js';
@@ -6,7 +6,7 @@ import type { RunFinisher } from './run-finisher.js';
 /** Cancels runs: ends the run, aborts its in-flight tools on every executor, and closes its open gates. */
 export class RunControl {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly store: RunStore,
     private readonly finisher: RunFinisher,
     private readonly approvals: Approvals,

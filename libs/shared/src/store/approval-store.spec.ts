@@ -61,6 +61,15 @@ describe('ApprovalStore', () => {
     expect(events[0]).toMatchObject({ approvalId: decided?.id, stepId: '1-1', by: decided?.decidedBy });
   });
 
+  it('skips and removes index entries of decided or long-gone gates, and keeps one about to be opened', async () => {
+    const key = approvals.keys.pendingApprovals('default');
+    await redis.zadd(key, 1_700_000_000_000, 'run1/1-1'); // decided above; its removal from the index was lost
+    await redis.zadd(key, 1_000, 'gone/1-0'); // past its deadline, its run expired
+    await redis.zadd(key, 9_000_000_000_000, 'soon/1-0'); // indexed, its gate not opened yet
+    expect((await approvals.listPending('default')).map((a) => a.stepId)).toEqual(['1-0']);
+    expect(await redis.zrange(key, '0', '-1')).toEqual(['run1/1-0', 'soon/1-0']);
+  });
+
   it('knows nothing of a gate that was never opened', async () => {
     expect(await approvals.get('run1', '9-9')).toBeNull();
     expect(await approvals.decide('run1', '9-9', { status: 'approved', by: 'x' })).toBe(false);

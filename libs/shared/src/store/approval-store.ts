@@ -1,8 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { ApprovalRecord, type ApprovalStatus } from '../contracts/approval.js';
 import { RunEvent } from '../contracts/run-events.js';
 import { splitStoreRunId } from '../contracts/run-id.js';
+import type { RedisClient } from '../queue/redis-connection.js';
 import { type LuaCommand, luaCommand } from './lua-scripts.js';
 import { TriadKeys } from './triad-keys.js';
 
@@ -29,7 +29,7 @@ export class ApprovalStore {
   private readonly lua: Record<'request' | 'decide', LuaCommand>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.keys = new TriadKeys(prefix);
@@ -63,15 +63,14 @@ export class ApprovalStore {
       argumentsHash: record.argumentsHash,
       expiresAt: a.expiresAt,
     });
+    // Index first, gate second (they are in different slots on a Redis Cluster): a pending gate is always listed.
+    await this.redis.zadd(this.pendingKey(a.runId), 'NX', a.expiresAt, member(a.runId, a.stepId));
     await this.lua.request(
       this.keys.approval(a.runId, a.stepId),
-      this.keys.pendingApprovals(splitStoreRunId(a.runId).tenant),
       this.keys.events(a.runId),
       this.keys.runExtraKeys(a.runId),
       this.keys.run(a.runId),
       encode(record),
-      `${a.runId}/${a.stepId}`,
-      String(a.expiresAt),
       JSON.stringify(event),
     );
     return (await this.get(a.runId, a.stepId)) as ApprovalRecord;
@@ -122,12 +121,13 @@ export class ApprovalStore {
     });
     const res = await this.lua.decide(
       this.keys.approval(runId, stepId),
-      this.keys.pendingApprovals(splitStoreRunId(runId).tenant),
       this.keys.events(runId),
       encode(fields),
-      `${runId}/${stepId}`,
       JSON.stringify(event),
     );
+    // Gate first, index second: a decision lost between the two leaves a decided gate listed, which listPending
+    // skips and removes. Removed whatever this call found, so a repeated decision completes one that crashed here.
+    await this.redis.zrem(this.pendingKey(runId), member(runId, stepId));
     return res === 1;
   }
 
@@ -149,16 +149,38 @@ export class ApprovalStore {
   }
 
   /** A tenant's pending approvals, the soonest to expire first; `runId` (a store id) narrows to one run. */
-  async listPending(tenant: string, opts: { runId?: string; limit?: number } = {}): Promise<ApprovalRecord[]> {
-    const members = await this.redis.zrange(this.keys.pendingApprovals(tenant), '0', '-1');
-    const wanted = members
-      .map((m) => m.split('/') as [string, string])
-      .filter(([runId]) => !opts.runId || runId === opts.runId)
-      .slice(0, opts.limit ?? 100);
-    const records = await Promise.all(wanted.map(([runId, stepId]) => this.get(runId, stepId)));
+  async listPending(
+    tenant: string,
+    opts: { runId?: string; limit?: number } = {},
+    now = Date.now(),
+  ): Promise<ApprovalRecord[]> {
+    const key = this.keys.pendingApprovals(tenant);
+    const entries = await this.redis.zrange(key, '0', '-1', 'WITHSCORES');
+    const wanted: { member: string; runId: string; stepId: string; deadline: number }[] = [];
+    for (let i = 0; i + 1 < entries.length && wanted.length < (opts.limit ?? 100); i += 2) {
+      const [runId = '', stepId = ''] = (entries[i] as string).split('/');
+      if (!opts.runId || runId === opts.runId) {
+        wanted.push({ member: entries[i] as string, runId, stepId, deadline: Number(entries[i + 1]) });
+      }
+    }
+    const records = await Promise.all(wanted.map((w) => this.get(w.runId, w.stepId)));
+    // Entries of gates decided (their removal did not happen) or gone past their deadline (their run expired, or the
+    // gate was never opened) are removed; an entry whose gate is not open yet, before its deadline, is left alone.
+    const stale = wanted.filter((w, i) => {
+      const r = records[i];
+      return r ? r.status !== 'pending' : w.deadline < now;
+    });
+    if (stale.length) await this.redis.zrem(key, ...stale.map((w) => w.member));
     return records.filter((r): r is ApprovalRecord => r?.status === 'pending');
   }
+
+  private pendingKey(runId: string): string {
+    return this.keys.pendingApprovals(splitStoreRunId(runId).tenant);
+  }
 }
+
+/** A gate in its tenant's pending approvals index. */
+const member = (runId: string, stepId: string) => `${runId}/${stepId}`;
 
 // Public approval ids are `<stepId>.<128 random bits>`: a step id alone (`1-0`) is guessable, and the gateway
 // without keys must not let a page that guesses one approve it. Records stay stored by step id.

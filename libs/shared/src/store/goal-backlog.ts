@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
 import { type LuaCommand, luaCommand } from './lua-scripts.js';
 import { TriadKeys } from './triad-keys.js';
 
@@ -20,7 +20,7 @@ export class GoalBacklog {
   private readonly taken: LuaCommand;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.keys = new TriadKeys(prefix);

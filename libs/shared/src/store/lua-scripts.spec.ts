@@ -16,14 +16,14 @@ const scripts = readdirSync(dir)
 
 /** How many keys each store passes before the arguments (run-store.ts, approval-store.ts). */
 const KEYS_PASSED: Record<ScriptName, number> = {
-  'create-run': 3,
+  'create-run': 2,
   finish: 2,
   retire: 6,
   once: 3,
   advance: 3,
   admit: 2,
-  'request-approval': 5,
-  'decide-approval': 3,
+  'request-approval': 4,
+  'decide-approval': 2,
   remember: 1,
   'reserve-spend': 3,
   'settle-spend': 3,

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
 
 /** The Lua scripts of the stores, one file each in ./lua (its header documents KEYS and ARGV). */
 export type ScriptName =
@@ -47,7 +47,7 @@ function source(name: ScriptName): { lua: string; numberOfKeys: number } {
  * Registers a script on the connection with ioredis' defineCommand, so each call sends its SHA (EVALSHA) instead of
  * its text; ioredis loads the script again when Redis answers NOSCRIPT (after a restart).
  */
-export function luaCommand(redis: Redis, name: ScriptName): LuaCommand {
+export function luaCommand(redis: RedisClient, name: ScriptName): LuaCommand {
   const command = `triad_${name.replace(/-/g, '_')}`;
   if (!(command in redis)) redis.defineCommand(command, source(name));
   const fn = (redis as unknown as Record<string, LuaCommand>)[command];

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { masterNodes, type RedisClient } from '../queue/redis-connection.js';
 
 /** How often Redis's memory is read (one INFO command; its answer is kept until the next). */
 export const CAPACITY_SAMPLE_MS = 1_000;
@@ -61,7 +61,7 @@ export class RedisCapacity {
   private sampling: Promise<CapacityState> | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly threshold: number,
     private readonly intervalMs = CAPACITY_SAMPLE_MS,
   ) {
@@ -131,17 +131,29 @@ export class RedisCapacity {
   }
 
   private async read(): Promise<CapacityState> {
-    const info = await this.redis.info('memory').catch((err: Error) => err);
-    if (info instanceof Error) {
-      // Refused by an ACL or the server: INFO will not come back, so the guard is off. Anything else (Redis away,
-      // a timeout) keeps the last state; readiness reports Redis itself.
-      if (/NOPERM|unknown command|not allowed/i.test(info.message)) this.update(null, `INFO refused: ${info.message}`);
-      return this.current;
+    // On a Redis Cluster every master has its own maxmemory: the fullest one decides.
+    const nodes = await masterNodes(this.redis).catch(() => []);
+    let fullest: number | null = null;
+    for (const node of nodes) {
+      const info = await node.info('memory').catch((err: Error) => err);
+      if (info instanceof Error) {
+        // Refused by an ACL or the server: INFO will not come back, so the guard is off. Anything else (Redis away,
+        // a timeout) keeps the last state; readiness reports Redis itself.
+        if (/NOPERM|unknown command|not allowed/i.test(info.message))
+          this.update(null, `INFO refused: ${info.message}`);
+        return this.current;
+      }
+      const memory = parseRedisMemory(info);
+      if (!memory) return this.offWith('INFO memory has no used_memory or maxmemory');
+      if (memory.maxBytes === 0) return this.offWith('Redis has no maxmemory');
+      fullest = Math.max(fullest ?? 0, memory.usedBytes / memory.maxBytes);
     }
-    const memory = parseRedisMemory(info);
-    if (!memory) this.update(null, 'INFO memory has no used_memory or maxmemory');
-    else if (memory.maxBytes === 0) this.update(null, 'Redis has no maxmemory');
-    else this.update(memory.usedBytes / memory.maxBytes, undefined);
+    if (fullest !== null) this.update(fullest, undefined);
+    return this.current;
+  }
+
+  private offWith(reason: string): CapacityState {
+    this.update(null, reason);
     return this.current;
   }
 

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import type { GoalRequest } from '../contracts/goal-request.js';
 import { RunEvent, type StoredRunEvent } from '../contracts/run-events.js';
@@ -14,6 +13,7 @@ import {
 } from '../contracts/run-record.js';
 import { scrubCredentials } from '../errors/scrub-credentials.js';
 import { TriadError } from '../errors/triad-error.js';
+import type { RedisClient } from '../queue/redis-connection.js';
 import { type BudgetLimit, budgetMessage, usedUpLimit } from '../runs/budget.js';
 import { triadMetrics } from '../telemetry/triad-metrics.js';
 import { type LuaCommand, luaCommand } from './lua-scripts.js';
@@ -50,7 +50,7 @@ export class RunStore {
   private readonly listedTenants = new Set<string>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.keys = new TriadKeys(prefix);
@@ -306,7 +306,12 @@ export class RunStore {
   }
 
   /** Waits up to `blockMs` for events after `afterId`. Needs a connection of its own: XREAD blocks it. */
-  async waitForEvents(blocking: Redis, runId: string, afterId: string, blockMs: number): Promise<StoredRunEvent[]> {
+  async waitForEvents(
+    blocking: RedisClient,
+    runId: string,
+    afterId: string,
+    blockMs: number,
+  ): Promise<StoredRunEvent[]> {
     const res = await blocking.xread('COUNT', 1000, 'BLOCK', blockMs, 'STREAMS', this.keys.events(runId), afterId);
     if (!res) return [];
     return res[0][1].map(([id, fields]) => decodeEvent(id, fields));
@@ -335,25 +340,29 @@ export class RunStore {
     return ids.filter((_, i) => exists[i] === 0);
   }
 
-  /** A tenant's run store ids, newest first. */
+  /** A tenant's run store ids, newest first; an id may name a run that is gone (see createWith). */
   async list(tenant: string, offset = 0, limit = 50): Promise<string[]> {
     return this.redis.zrevrange(this.keys.index(tenant), offset, offset + limit - 1);
   }
 
+  /**
+   * The run's keys and its tenant's run index are in different slots on a Redis Cluster, so they are written by two
+   * commands: the index entry first (NX: a run created before keeps its place), then the record. An entry can thus
+   * exist a moment before its run (or, after a crash in between, until the goal's redelivery creates it): readers of
+   * the index skip entries whose run is gone, as they do for expired runs. A run is never created outside the index.
+   */
   private async createWith(id: string, fields: Fields, events: NewRunEvent[], now: number): Promise<boolean> {
     const { tenant } = splitStoreRunId(id);
     if (!this.listedTenants.has(tenant)) {
       await this.redis.sadd(this.keys.tenants(), tenant);
       this.listedTenants.add(tenant);
     }
+    await this.redis.zadd(this.keys.index(tenant), 'NX', now, id);
     const res = await this.lua.createRun(
       this.keys.run(id),
       this.keys.events(id),
-      this.keys.index(tenant),
       encodeFields(fields),
       this.encodeEvents(events, now),
-      String(now),
-      id,
     );
     return res === 1;
   }

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { TenantLimits } from '../config/triad-config.js';
+import type { RedisClient } from '../queue/redis-connection.js';
 import { type LuaCommand, luaCommand } from './lua-scripts.js';
 import { TriadKeys } from './triad-keys.js';
 
@@ -75,7 +75,7 @@ export class TenantUsageStore {
   private readonly lua: Record<'reserve' | 'settle', LuaCommand>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.keys = new TriadKeys(prefix);

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { ToolSpec } from '../contracts/tool-spec.js';
+import type { RedisClient } from '../queue/redis-connection.js';
 import { TriadKeys } from './triad-keys.js';
 
 /** The tools executors offer, published in Redis so that planners (other processes) can show them to the model. */
@@ -7,7 +7,7 @@ export class ToolCatalog {
   private readonly key: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.key = new TriadKeys(prefix).tools();

@@ -1,13 +1,28 @@
 import { DEFAULT_TENANT } from '../contracts/run-id.js';
 
 /**
- * Every Redis key Triad builds (BullMQ builds its own queue keys under the same prefix). A run's keys carry the run's
- * store id (which names its tenant) as a hash tag `{...}`, so they land in one cluster slot and a Lua script may touch
- * them together. A tenant's own keys live under `<prefix>:tenant:<tenant>:`; the default tenant's are where they were
- * before tenants existed.
+ * Every Redis key Triad builds. BullMQ builds its own queue keys under the configured prefix (`<prefix>:<queue>:...`);
+ * Triad's own keys live under the same name without braces: with `TRIAD_PREFIX={triad}`, the queues' keys are
+ * `{triad}:goals:...` and Triad's are `triad:run:{<id>}`, `triad:runs`, ...
+ *
+ * Where each key hashes on a Redis Cluster (the slot comes from the first `{...}` of a key, else the whole key):
+ * - every queue key hashes on the prefix's tag (`triad`): all queues share one slot, which BullMQ needs (a flow's
+ *   parent on `judge` and its children on `act` are moved by one script);
+ * - a run's keys hash on the run's store id (which names its tenant): runs spread over the slots, and a script may
+ *   touch one run's keys together;
+ * - a tenant's usage and fair-scheduling keys hash on the tenant;
+ * - the rest (a tenant's run index and pending approvals, the tool catalog, idempotency keys, ...) hash on their
+ *   whole name, each in a slot of its own: no script touches them with another key.
+ * Were Triad's keys under `{triad}` too, their first tag would be the prefix's and everything would share one slot.
+ * A single Redis therefore must not serve both a `triad` and a `{triad}` deployment. A tenant's own keys live under
+ * `<prefix>:tenant:<tenant>:`; the default tenant's are where they were before tenants existed.
  */
 export class TriadKeys {
-  constructor(readonly prefix: string) {}
+  /** The prefix of Triad's own keys: the configured prefix without the braces of its hash tag. */
+  readonly prefix: string;
+  constructor(queuePrefix: string) {
+    this.prefix = ownKeyPrefix(queuePrefix);
+  }
   private tenantKey = (tenant: string, name: string) =>
     tenant === DEFAULT_TENANT ? `${this.prefix}:${name}` : `${this.prefix}:tenant:${tenant}:${name}`;
   /** The run record (a hash). */
@@ -75,4 +90,9 @@ export class TriadKeys {
   submitted = (runId: string) => `${this.prefix}:submitted:${runId}`;
   /** Pub/sub channel of cancelled run ids, for executors to abort tools in flight. */
   cancelChannel = () => `${this.prefix}:cancel`;
+}
+
+/** The prefix of Triad's own keys for a configured (BullMQ) prefix: `{triad}` -> `triad`, `triad` -> `triad`. */
+export function ownKeyPrefix(queuePrefix: string): string {
+  return queuePrefix.replace(/^\{(.*)\}$/, '$1');
 }

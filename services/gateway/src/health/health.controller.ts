@@ -1,7 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { RedisCapacity, RUN_REDIS } from '@triad/shared';
-import type { Redis } from 'ioredis';
+import { RedisCapacity, type RedisClient, RUN_REDIS } from '@triad/shared';
 
 const PING_TIMEOUT_MS = 2_000;
 
@@ -15,7 +14,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    @Inject(RUN_REDIS) private readonly redis: Redis,
+    @Inject(RUN_REDIS) private readonly redis: RedisClient,
     private readonly capacity: RedisCapacity,
   ) {}
 

@@ -1,10 +1,11 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
-import { describeError, RUN_REDIS, RunStore } from '@triad/shared';
-import type { Redis } from 'ioredis';
+import { describeError, duplicateConnection, isCluster, type RedisClient, RUN_REDIS, RunStore } from '@triad/shared';
 
 /** The longest one XREAD blocks: keys of streams that went away leave the read this often. */
 const ROUND_MS = 5_000;
 const RETRY_MS = 1_000;
+/** On a Redis Cluster: how often the event keys of the waiting streams are read. */
+const POLL_MS = 200;
 
 interface Waiter {
   key: string;
@@ -25,12 +26,16 @@ export function compareStreamIds(a: string, b: string): number {
  * number of streams. A stream whose key the current read does not cover interrupts it (CLIENT UNBLOCK from the
  * shared connection) and the next read covers it. Waiters learn that there is news and read it themselves (XRANGE
  * on the shared connection): the run store stays the one owner of decoding events.
+ *
+ * On a Redis Cluster the runs' event keys are in many slots, which one XREAD may not name: there the waiting
+ * streams' keys are read (without blocking, each a command to the node of its key) every POLL_MS instead.
  */
 @Injectable()
 export class RunEventReader implements BeforeApplicationShutdown {
   private readonly logger = new Logger('RunEventReader');
   private readonly waiters = new Set<Waiter>();
-  private reader: Redis | null = null;
+  private reader: RedisClient | null = null;
+  private started = false;
   private readerId: number | null = null;
   /** The ids the read in flight started from, by key; null between reads. */
   private reading: Map<string, string> | null = null;
@@ -42,7 +47,7 @@ export class RunEventReader implements BeforeApplicationShutdown {
 
   constructor(
     private readonly store: RunStore,
-    @Inject(RUN_REDIS) private readonly redis: Redis,
+    @Inject(RUN_REDIS) private readonly redis: RedisClient,
   ) {}
 
   /** Resolves true once the run has events after `after`, false after `timeoutMs` or when `signal` aborts. */
@@ -74,8 +79,13 @@ export class RunEventReader implements BeforeApplicationShutdown {
   }
 
   private start(): void {
-    if (this.reader) return;
-    this.reader = this.redis.duplicate({ connectionName: 'triad-gateway-sse' });
+    if (this.started) return;
+    this.started = true;
+    if (isCluster(this.redis)) {
+      void this.poll();
+      return;
+    }
+    this.reader = duplicateConnection(this.redis, 'triad-gateway-sse');
     this.reader.on('error', () => {}); // the loop reports what fails, once per attempt
     // A (re)connected client has a new id, which CLIENT UNBLOCK must name: the loop asks for it before reading.
     this.reader.on('ready', () => {
@@ -94,12 +104,12 @@ export class RunEventReader implements BeforeApplicationShutdown {
         continue;
       }
       try {
-        if (this.readerId === null) this.readerId = await (this.reader as Redis).client('ID');
+        if (this.readerId === null) this.readerId = await (this.reader as RedisClient).client('ID');
         // From here to the read, nothing awaits: a waiter added later is seen as not covered, and kicks.
         const from = this.startingPoints();
         if (!from.size) continue;
         this.reading = from;
-        const res = await (this.reader as Redis).xread(
+        const res = await (this.reader as RedisClient).xread(
           'COUNT',
           1,
           'BLOCK',
@@ -118,6 +128,30 @@ export class RunEventReader implements BeforeApplicationShutdown {
         this.logger.warn(`waiting for run events failed: ${describeError(err)}`);
         await new Promise((r) => setTimeout(r, RETRY_MS));
       }
+    }
+  }
+
+  private async poll(): Promise<void> {
+    while (!this.closed) {
+      const from = this.startingPoints();
+      try {
+        const replies = await Promise.all(
+          [...from].map(([key, after]) => this.redis.xread('COUNT', 1, 'STREAMS', key, after)),
+        );
+        for (const res of replies) for (const [key, rows] of res ?? []) this.wake(key, rows[0]?.[0]);
+      } catch (err) {
+        if (this.closed) return;
+        this.logger.warn(`waiting for run events failed: ${describeError(err)}`);
+      }
+      // Woken early by a new waiter, so that its first news is not a round late.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, from.size ? POLL_MS : RETRY_MS * 60);
+        this.wakeLoop = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeLoop = null;
     }
   }
 

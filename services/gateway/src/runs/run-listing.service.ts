@@ -1,6 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type ListRunsQuery, type ListRunsResponse, RUN_REDIS, type RunRecord, RunStore, runView } from '@triad/shared';
-import type { Redis } from 'ioredis';
+import {
+  type ListRunsQuery,
+  type ListRunsResponse,
+  type RedisClient,
+  RUN_REDIS,
+  type RunRecord,
+  RunStore,
+  runView,
+} from '@triad/shared';
 import { ApiException } from '../http/api-exception.js';
 
 /** How many run ids one page request looks at, at most, when a status filter skips most of them. */
@@ -32,7 +39,7 @@ function decode(cursor: string): Cursor {
 export class RunListingService {
   constructor(
     private readonly store: RunStore,
-    @Inject(RUN_REDIS) private readonly redis: Redis,
+    @Inject(RUN_REDIS) private readonly redis: RedisClient,
   ) {}
 
   async list(tenant: string, q: ListRunsQuery): Promise<ListRunsResponse> {

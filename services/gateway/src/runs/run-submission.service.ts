@@ -8,6 +8,7 @@ import {
   JOB_NAMES,
   jobIds,
   QUEUES,
+  type RedisClient,
   RUN_REDIS,
   RunStore,
   type SubmitRunResponse,
@@ -17,7 +18,6 @@ import {
   tenantLimits,
 } from '@triad/shared';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 
 const DAY_SECONDS = 24 * 3600;
 
@@ -31,7 +31,7 @@ const DAY_SECONDS = 24 * 3600;
 export class RunSubmissionService {
   constructor(
     private readonly store: RunStore,
-    @Inject(RUN_REDIS) private readonly redis: Redis,
+    @Inject(RUN_REDIS) private readonly redis: RedisClient,
     @InjectQueue(QUEUES.goals) private readonly goals: Queue,
     private readonly backlog: GoalBacklog,
     @Inject(TRIAD_CONFIG) private readonly config: TriadConfig,

@@ -1,5 +1,4 @@
-import { type LuaCommand, luaCommand, splitStoreRunId, type TriadKeys } from '@triad/shared';
-import type { Redis } from 'ioredis';
+import { type LuaCommand, luaCommand, type RedisClient, splitStoreRunId, type TriadKeys } from '@triad/shared';
 import { ToolFailure } from '../tool.js';
 import type { MemoryEntry, MemoryScope, ToolMemory } from '../tool-memory.js';
 
@@ -20,7 +19,7 @@ interface Stored {
 /** ToolMemory in Redis: one hash per scope (the run, or its tenant for `global`), field = key, value = JSON of { value, at }. */
 export class RedisToolMemory implements ToolMemory {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: TriadKeys,
     private readonly runId: string,
   ) {
