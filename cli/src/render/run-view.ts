@@ -81,6 +81,7 @@ export function runDetails(run: RunRecord): string[] {
     ],
     ['answer', run.answer],
     ['error', run.error ? `${run.error.code}: ${run.error.message}` : null],
+    ['archived', run.archived ? 'yes: read from the archive (its data has left Redis)' : null],
   ];
   return rows.flatMap(([k, v]) => (v === null ? [] : [`${k.padEnd(9)} ${v}`]));
 }

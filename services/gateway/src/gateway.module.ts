@@ -2,7 +2,14 @@ import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { QUEUES, type RedisClient, redisCapacityProvider, type TriadConfig, TriadCoreModule } from '@triad/shared';
+import {
+  QUEUES,
+  type RedisClient,
+  redisCapacityProvider,
+  runArchiveProvider,
+  type TriadConfig,
+  TriadCoreModule,
+} from '@triad/shared';
 import { ApprovalsController } from './approvals/approvals.controller.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { ApiKeys } from './auth/api-keys.js';
@@ -37,6 +44,7 @@ export class GatewayModule {
         RunEventReader,
         StreamSlots,
         redisCapacityProvider(config),
+        runArchiveProvider(config),
         IntakeOpenGuard,
         { provide: ApiKeys, useValue: new ApiKeys(config.gateway.apiKeys) },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -154,11 +154,23 @@ export function buildOpenApiDocument(): OpenAPIObject {
       },
       '/v1/runs/{id}': {
         get: {
-          summary: 'A run',
+          summary: 'A run (from the archive, marked `archived`, once its Redis data has expired)',
           tags: ['runs'],
           ...role('read'),
           parameters: [runId],
           responses: { 200: ok('The run record', 'RunRecord'), 404: error('Unknown run'), ...ERRORS },
+        },
+        delete: {
+          summary: 'Delete an ended run at once, from Redis and the archive',
+          tags: ['runs'],
+          ...role('admin'),
+          parameters: [runId],
+          responses: {
+            204: { description: 'Deleted' },
+            404: error('Unknown run'),
+            409: error('The run is still running: cancel it first'),
+            ...ERRORS,
+          },
         },
       },
       '/v1/runs/{id}/events': {

@@ -3,17 +3,28 @@ import {
   describeError,
   isTerminal,
   RunStore,
+  type StoredRunEvent,
   TRIAD_CONFIG,
   type TriadConfig,
   WEBHOOK_OUTCOME_KEY,
   WebhookOutcome,
 } from '@triad/shared';
 import type { Request, Response } from 'express';
-import { RunEventReader } from './run-event-reader.js';
+import { compareStreamIds, RunEventReader } from './run-event-reader.js';
 import { streamComplete, webhookWaitMs } from './stream-end.js';
 import { StreamSlots } from './stream-slots.js';
 
 const PAGE = 1000;
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no', // proxies must not buffer the stream
+};
+
+const writeEvent = (res: Response, id: string, event: Omit<StoredRunEvent, 'id'>) =>
+  res.write(`id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
 
 /**
  * Streams a run's events to one SSE client: `id:` is the Redis stream id, `event:` the type, `data:` the JSON.
@@ -44,12 +55,7 @@ export class RunEventStream implements BeforeApplicationShutdown {
     req.on('close', () => closed.abort());
     res.on('close', () => closed.abort());
     try {
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no', // proxies must not buffer the stream
-      });
+      res.writeHead(200, SSE_HEADERS);
       res.write('retry: 2000\n\n');
       await this.loop(runId, afterId, res, closed.signal);
     } catch (err) {
@@ -59,6 +65,15 @@ export class RunEventStream implements BeforeApplicationShutdown {
       giveBack();
       res.end();
     }
+  }
+
+  /** Writes the events (of an ended run, read from the archive) after `afterId`, then ends the stream. */
+  pipeEnded(events: StoredRunEvent[], afterId: string, res: Response): void {
+    res.writeHead(200, SSE_HEADERS);
+    for (const { id, ...event } of events) {
+      if (afterId === '0' || compareStreamIds(id, afterId) > 0) writeEvent(res, id, event);
+    }
+    res.end();
   }
 
   // Before the HTTP server closes: it waits for open connections, and a stream would hold it open.
@@ -77,7 +92,7 @@ export class RunEventStream implements BeforeApplicationShutdown {
           : null;
       const events = await this.store.events(runId, last, PAGE);
       for (const { id, ...event } of events) {
-        res.write(`id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+        writeEvent(res, id, event);
         last = id;
       }
       if (events.length === PAGE) continue;

@@ -1,5 +1,5 @@
-import { Controller, Get, Headers, Param, Query, Req, Res } from '@nestjs/common';
-import { RUN_ID_PATTERN, RunStore, storeRunId } from '@triad/shared';
+import { Controller, Get, Headers, Inject, Param, Query, Req, Res } from '@nestjs/common';
+import { RUN_ARCHIVE, RUN_ID_PATTERN, type RunArchive, RunStore, storeRunId } from '@triad/shared';
 import type { Request, Response } from 'express';
 import type { Caller } from '../auth/api-keys.js';
 import { CurrentCaller, Roles } from '../auth/roles.decorator.js';
@@ -16,13 +16,17 @@ function isStreamId(id: string): boolean {
   return m !== null && BigInt(m[1]) <= U64_MAX && BigInt(m[2]) <= U64_MAX;
 }
 
-/** A run's event stream as Server-Sent Events, resumable with Last-Event-ID; 400 for an id Redis cannot hold. */
+/**
+ * A run's event stream as Server-Sent Events, resumable with Last-Event-ID; 400 for an id Redis cannot hold. A run
+ * whose Redis data has expired is streamed from the archive (whole, then the stream ends).
+ */
 @Controller('v1/runs')
 export class RunEventsController {
   constructor(
     private readonly store: RunStore,
     private readonly submission: RunSubmissionService,
     private readonly stream: RunEventStream,
+    @Inject(RUN_ARCHIVE) private readonly archive: RunArchive | null,
   ) {}
 
   @Get(':id/events')
@@ -43,9 +47,13 @@ export class RunEventsController {
     }
     // A run just submitted is not in the store until a planner takes it in: stream it all the same.
     const storeId = storeRunId(caller.tenant, id);
-    const known =
-      RUN_ID_PATTERN.test(id) && ((await this.store.get(storeId)) || (await this.submission.isPending(storeId)));
-    if (!known) throw new ApiException('not_found', `no run ${id}`);
-    await this.stream.pipe(storeId, after, caller.name, req, res);
+    if (!RUN_ID_PATTERN.test(id)) throw new ApiException('not_found', `no run ${id}`);
+    if ((await this.store.get(storeId)) || (await this.submission.isPending(storeId))) {
+      return this.stream.pipe(storeId, after, caller.name, req, res);
+    }
+    if (this.archive && (await this.archive.get(storeId))) {
+      return this.stream.pipeEnded(await this.archive.events(storeId), after, res);
+    }
+    throw new ApiException('not_found', `no run ${id}`);
   }
 }

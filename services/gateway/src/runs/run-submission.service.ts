@@ -59,7 +59,9 @@ export class RunSubmissionService {
 
   /** Whether a run (by store id) was submitted but not yet taken in by a planner. */
   async isPending(storeId: string): Promise<boolean> {
-    return (await this.goals.getJob(jobIds.goal(storeId))) != null;
+    // A goal job taken in stays (completed) for the retention, after its run's data may have expired.
+    const state = await this.goals.getJobState(jobIds.goal(storeId));
+    return state !== 'unknown' && state !== 'completed' && state !== 'failed';
   }
 
   private async runIdFor(tenant: string, idempotencyKey: string | null): Promise<string> {

@@ -19,7 +19,9 @@ import {
   isTerminal,
   ListRunsQuery,
   type ListRunsResponse,
+  RUN_ARCHIVE,
   RUN_ID_PATTERN,
+  type RunArchive,
   RunControl,
   type RunRecord,
   RunStore,
@@ -40,9 +42,18 @@ import { IntakeOpenGuard } from '../http/intake-open.guard.js';
 import { RunListingService } from './run-listing.service.js';
 import { RunSubmissionService } from './run-submission.service.js';
 
-/** The run `id` of the caller's tenant (its record as stored), or a 404 answer: another tenant's run is not there. */
-export async function findRun(store: RunStore, caller: Caller, id: string): Promise<RunRecord> {
-  const run = RUN_ID_PATTERN.test(id) ? await store.get(storeRunId(caller.tenant, id)) : null;
+/**
+ * The run `id` of the caller's tenant (its record as stored), or a 404 answer: another tenant's run is not there.
+ * Given the archive, a run whose Redis data has expired is read from it (its record says `archived`).
+ */
+export async function findRun(
+  store: RunStore,
+  caller: Caller,
+  id: string,
+  archive: RunArchive | null = null,
+): Promise<RunRecord> {
+  const storeId = storeRunId(caller.tenant, id);
+  const run = RUN_ID_PATTERN.test(id) ? ((await store.get(storeId)) ?? (await archive?.get(storeId)) ?? null) : null;
   if (!run) throw new ApiException('not_found', `no run ${id}`);
   return run;
 }
@@ -57,6 +68,7 @@ export class RunsController {
     private readonly control: RunControl,
     private readonly usage: TenantUsageStore,
     @Inject(TRIAD_CONFIG) private readonly config: TriadConfig,
+    @Inject(RUN_ARCHIVE) private readonly archive: RunArchive | null,
   ) {}
 
   @Post()
@@ -106,7 +118,7 @@ export class RunsController {
   @Get(':id')
   @Roles('read')
   async get(@Param('id') id: string, @CurrentCaller() caller: Caller): Promise<RunRecord> {
-    return runView(await findRun(this.store, caller, id));
+    return runView(await findRun(this.store, caller, id, this.archive));
   }
 
   @Post(':id/cancel')
@@ -124,13 +136,18 @@ export class RunsController {
     return { runId: id, cancelled, status: run.status };
   }
 
-  /** Deletes an ended run's data at once (an admin's; retention does it after TRIAD_RUN_RETENTION). */
+  /**
+   * Deletes an ended run at once, from Redis and from the archive (an admin's; retention lets Redis data expire
+   * after TRIAD_RUN_RETENTION, the archive keeps it until deleted).
+   */
   @Delete(':id')
   @HttpCode(204)
   @Roles('admin')
   async remove(@Param('id') id: string, @CurrentCaller() caller: Caller): Promise<void> {
-    const run = await findRun(this.store, caller, id);
+    const run = await findRun(this.store, caller, id, this.archive);
     if (!isTerminal(run.status)) throw new ApiException('conflict', `run ${id} is still running: cancel it first`);
+    // The archive first: a run deleted from Redis alone would come back from the archive.
+    await this.archive?.delete(run.id);
     await this.store.remove(run.id);
   }
 }
