@@ -8,6 +8,7 @@ import { measureModelBound } from './model-bound.ts';
 import { measureModelWait } from './model-wait.ts';
 import { measureRedisCluster } from './redis-cluster.ts';
 import { measureRedisCost } from './redis-cost.ts';
+import { measureRetention } from './retention.ts';
 import { measureServiceReady } from './service-ready.ts';
 import { measureServiceResources } from './service-resources.ts';
 import { measureSseStreams } from './sse-streams.ts';
@@ -33,6 +34,7 @@ const MEASURES: Record<string, Measure> = {
   fairness: measureFairness,
   startup: measureServiceReady,
   resources: measureServiceResources,
+  retention: measureRetention,
 };
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });

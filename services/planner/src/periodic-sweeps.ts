@@ -1,6 +1,9 @@
+import { getQueueToken } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import {
   ApprovalStore,
+  QUEUES,
+  type RedisClient,
   RetentionSweep,
   RUN_REDIS,
   RunStore,
@@ -8,7 +11,7 @@ import {
   TRIAD_CONFIG,
   type TriadConfig,
 } from '@triad/shared';
-import type { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
 
 /** How often each planner repairs fair scheduling (see TenantScheduler.sweep). */
 export const SCHEDULER_SWEEP_MS = 5_000;
@@ -52,7 +55,8 @@ class Periodic {
 /**
  * The planners' periodic repairs. Scheduling: a run admitted by a process that died before starting it is started,
  * and the slot of an ended run whose release was lost is given back (idempotent, so planners may overlap). Retention:
- * index entries of runs whose data has expired are removed (one planner at a time, see RetentionSweep).
+ * index entries of runs whose data has expired, and jobs past the retention, are removed (one planner at a time, see
+ * RetentionSweep).
  */
 @Injectable()
 export class PeriodicSweeps implements OnApplicationBootstrap, OnModuleDestroy {
@@ -61,12 +65,20 @@ export class PeriodicSweeps implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     scheduler: TenantScheduler,
-    @Inject(RUN_REDIS) redis: Redis,
+    @Inject(RUN_REDIS) redis: RedisClient,
     runs: RunStore,
     approvals: ApprovalStore,
     @Inject(TRIAD_CONFIG) config: TriadConfig,
+    @Inject(getQueueToken(QUEUES.goals)) goals: Queue,
+    @Inject(getQueueToken(QUEUES.plan)) plan: Queue,
+    @Inject(getQueueToken(QUEUES.act)) act: Queue,
+    @Inject(getQueueToken(QUEUES.judge)) judge: Queue,
+    @Inject(getQueueToken(QUEUES.results)) results: Queue,
+    @Inject(getQueueToken(QUEUES.webhooks)) webhooks: Queue,
+    @Inject(getQueueToken(QUEUES.archive)) archive: Queue,
   ) {
-    const retention = new RetentionSweep(redis, runs, approvals, config.runData.retentionMs);
+    const queues = [goals, plan, act, judge, results, webhooks, archive];
+    const retention = new RetentionSweep(redis, runs, approvals, config.runData.retentionMs, queues);
     this.sweeps = [
       new Periodic('scheduler', SCHEDULER_SWEEP_MS, () => scheduler.sweep(), this.logger),
       new Periodic('retention', retention.intervalMs, () => retention.sweep(), this.logger),

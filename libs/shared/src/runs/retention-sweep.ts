@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
+import type { RedisClient } from '../queue/redis-connection.js';
 import type { ApprovalStore } from '../store/approval-store.js';
 import type { RunStore } from '../store/run-store.js';
 
@@ -7,15 +8,18 @@ const BATCH = 500;
 
 /**
  * Removes what outlives a run's expired data: its entry in the tenant's run index and in the tenant's pending
- * approvals. A run's own keys expire by themselves (RunStore.retire); these indexes are shared by a tenant's runs, so a
- * sweep trims them. One replica sweeps at a time (a lock with a TTL); a sweep that dies leaves nothing half done.
+ * approvals, and the queues' completed and failed jobs older than the retention. A run's own keys expire by
+ * themselves (RunStore.retire); these are shared, so a sweep trims them (BullMQ's own removal by age runs only when
+ * another job finishes, so a queue that goes quiet would keep its last jobs). One replica sweeps at a time (a lock
+ * with a TTL); a sweep that dies leaves nothing half done.
  */
 export class RetentionSweep {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly runs: RunStore,
     private readonly approvals: ApprovalStore,
     private readonly retentionMs: number,
+    private readonly queues: Queue[] = [],
   ) {}
 
   /** How often to sweep: often enough that an index never holds much more than the retention's worth of runs. */
@@ -33,7 +37,20 @@ export class RetentionSweep {
       removed += await this.sweepIndex(keys.index(tenant), now - this.retentionMs);
       removed += await this.approvals.forgetGone(tenant);
     }
+    for (const queue of this.queues) {
+      for (const state of ['completed', 'failed'] as const) removed += await this.cleanJobs(queue, state);
+    }
     return removed;
+  }
+
+  /** Removes a queue's jobs in `state` that finished longer than the retention ago. */
+  private async cleanJobs(queue: Queue, state: 'completed' | 'failed'): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const ids = await queue.clean(this.retentionMs, BATCH, state);
+      removed += ids.length;
+      if (ids.length < BATCH) return removed;
+    }
   }
 
   /**
