@@ -32,6 +32,12 @@ export function createRedisConnection(target: RedisTarget | string, name: string
       tls: url.protocol === 'rediss:' ? {} : undefined,
     },
     clusterRetryStrategy: retryStrategy,
+    // No cluster ready check (CLUSTER INFO must say cluster_state:ok before the client is ready). When that check
+    // fails, during a failover, ioredis reconnects on its own but never settles the promise of the connect() that
+    // started it; BullMQ awaits exactly that promise when its worker resets its blocking connection, and the worker
+    // then never asks for a job again. Without the check, connect() settles once the slots are known, and a command
+    // that meets the cluster down is retried (retryDelayOnClusterDown) as on a connection that never dropped.
+    enableReadyCheck: false,
     // A master's failover takes cluster-node-timeout and then some: redirections and retries cover about 20 s.
     maxRedirections: 64,
     retryDelayOnFailover: 300,
