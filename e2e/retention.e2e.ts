@@ -64,7 +64,11 @@ describe('retention', () => {
   it("expires an ended run's keys, index entry and kept jobs after TRIAD_RUN_RETENTION", async () => {
     const runId = await submitAndFinish('goal:quick');
     const storeId = storeRunId(DEFAULT_TENANT, runId);
-    // Every key of the ended run is set to expire within the retention.
+    // Every key of the ended run is set to expire within the retention (moments after its end: the finisher
+    // publishes the result first).
+    await triad.eventually(async () => (await triad.redis.pttl(triad.store.keys.run(storeId))) > 0, {
+      what: 'the ended run to be set to expire',
+    });
     const keys = await runKeys(storeId);
     expect(keys).toEqual(expect.arrayContaining([triad.store.keys.run(storeId), triad.store.keys.events(storeId)]));
     for (const key of keys) {
