@@ -1,11 +1,14 @@
 import type { JobsOptions } from 'bullmq';
 
+/** BullMQ's `removeOnComplete.age` / `removeOnFail.age` (whole seconds, at least 1) for a retention in ms. */
+export const jobAgeSeconds = (retentionMs: number) => Math.max(1, Math.ceil(retentionMs / 1000));
+
 /**
  * Default options of every job Triad adds: retries with backoff, a history kept as long as run data (and at most
  * 10 000 completed jobs a queue).
  */
 export function defaultJobOptions(attempts: number, retentionMs: number): JobsOptions {
-  const age = Math.max(1, Math.ceil(retentionMs / 1000));
+  const age = jobAgeSeconds(retentionMs);
   return {
     attempts,
     backoff: { type: 'exponential', delay: 1_000 },

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import { jobIds } from '../contracts/jobs.js';
 import { JOB_NAMES } from '../contracts/queues.js';
+import { jobAgeSeconds } from '../queue/job-options.js';
 import { addJob } from '../queue/typed-job.js';
 import type { RunStore } from '../store/run-store.js';
 
@@ -25,7 +26,7 @@ export class RunRetention {
 
   /** Seconds, as BullMQ's `removeOnComplete.age` takes them: jobs are kept as long as run data. */
   get retentionSeconds(): number {
-    return Math.max(1, Math.ceil(this.retentionMs / 1000));
+    return jobAgeSeconds(this.retentionMs);
   }
 
   /** Called for every ending of a run (again on a redelivery: both ways are idempotent). */

@@ -131,21 +131,12 @@ export class ApprovalStore {
     return res === 1;
   }
 
-  /** Removes from a tenant's pending approvals the gates whose record is gone (with its run's data); returns how many. */
-  async forgetGone(tenant: string): Promise<number> {
-    const index = this.keys.pendingApprovals(tenant);
-    const members = await this.redis.zrange(index, '0', '-1');
-    if (!members.length) return 0;
-    // One command each, not a pipeline: on a Redis Cluster the gates of different runs live in different slots.
-    const exists = await Promise.all(
-      members.map((m) => {
-        const [runId = '', stepId = ''] = m.split('/');
-        return this.redis.exists(this.keys.approval(runId, stepId));
-      }),
-    );
-    const gone = members.filter((_, i) => exists[i] === 0);
-    if (gone.length) await this.redis.zrem(index, ...gone);
-    return gone.length;
+  /**
+   * Removes a tenant's stale pending-approval entries (see readPending), e.g. those of runs whose data has expired;
+   * returns how many.
+   */
+  async forgetGone(tenant: string, now = Date.now()): Promise<number> {
+    return (await this.readPending(tenant, { goneRuns: true }, now)).pruned;
   }
 
   /** A tenant's pending approvals, the soonest to expire first; `runId` (a store id) narrows to one run. */
@@ -154,24 +145,46 @@ export class ApprovalStore {
     opts: { runId?: string; limit?: number } = {},
     now = Date.now(),
   ): Promise<ApprovalRecord[]> {
+    return (await this.readPending(tenant, { runId: opts.runId, limit: opts.limit ?? 100 }, now)).pending;
+  }
+
+  /**
+   * Reads the gates of a tenant's pending-approvals index (at most `limit`, of one run if given) and removes the
+   * entries of gates decided (their removal did not happen), of gates missing past their deadline (never opened)
+   * and, with `goneRuns`, of missing gates whose run is gone (expired or deleted). An entry whose gate is not open yet,
+   * before its deadline, of a run that exists, is left alone: the index entry is written before the gate (request).
+   */
+  private async readPending(
+    tenant: string,
+    opts: { runId?: string; limit?: number; goneRuns?: boolean },
+    now: number,
+  ): Promise<{ pending: ApprovalRecord[]; pruned: number }> {
     const key = this.keys.pendingApprovals(tenant);
     const entries = await this.redis.zrange(key, '0', '-1', 'WITHSCORES');
+    const limit = opts.limit ?? Number.POSITIVE_INFINITY;
     const wanted: { member: string; runId: string; stepId: string; deadline: number }[] = [];
-    for (let i = 0; i + 1 < entries.length && wanted.length < (opts.limit ?? 100); i += 2) {
+    for (let i = 0; i + 1 < entries.length && wanted.length < limit; i += 2) {
       const [runId = '', stepId = ''] = (entries[i] as string).split('/');
       if (!opts.runId || runId === opts.runId) {
         wanted.push({ member: entries[i] as string, runId, stepId, deadline: Number(entries[i + 1]) });
       }
     }
     const records = await Promise.all(wanted.map((w) => this.get(w.runId, w.stepId)));
-    // Entries of gates decided (their removal did not happen) or gone past their deadline (their run expired, or the
-    // gate was never opened) are removed; an entry whose gate is not open yet, before its deadline, is left alone.
+    // A missing gate before its deadline may be about to open, unless its run is gone (with `goneRuns`: one read per
+    // such entry, for the retention sweep).
+    const runGone = await Promise.all(
+      wanted.map(async (w, i) =>
+        opts.goneRuns && !records[i] && w.deadline >= now
+          ? (await this.redis.exists(this.keys.run(w.runId))) === 0
+          : false,
+      ),
+    );
     const stale = wanted.filter((w, i) => {
       const r = records[i];
-      return r ? r.status !== 'pending' : w.deadline < now;
+      return r ? r.status !== 'pending' : w.deadline < now || runGone[i];
     });
     if (stale.length) await this.redis.zrem(key, ...stale.map((w) => w.member));
-    return records.filter((r): r is ApprovalRecord => r?.status === 'pending');
+    return { pending: records.filter((r): r is ApprovalRecord => r?.status === 'pending'), pruned: stale.length };
   }
 
   private pendingKey(runId: string): string {

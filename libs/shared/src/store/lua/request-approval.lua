@@ -5,11 +5,12 @@
 -- Returns 1 if opened, 0 if the gate existed.
 -- The tenant's pending approvals index (another slot on a Redis Cluster) is not touched here: ApprovalStore adds the
 -- gate to it first.
+-- @include lib
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 for k, v in pairs(cjson.decode(ARGV[1])) do redis.call('HSET', KEYS[1], k, v) end
 redis.call('XADD', KEYS[2], '*', 'e', ARGV[2])
 -- Listed with the run, so it expires (or is deleted) with the run's data.
 redis.call('SADD', KEYS[3], KEYS[1])
-local ttl = redis.call('PTTL', KEYS[4])
-if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) redis.call('PEXPIRE', KEYS[3], ttl) end
+keepWithRun(KEYS[4], KEYS[1])
+keepWithRun(KEYS[4], KEYS[3])
 return 1
