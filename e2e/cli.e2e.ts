@@ -1,18 +1,16 @@
 // The `triad` CLI as a real binary against a real gateway, planner, executor and judge with the scripted model:
 // a followed run to its answer, an approval gate released by a second CLI call, JSON output, and clear errors.
+// `triad up` and the launcher: e2e/triad-up.e2e.ts.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunRecord, StoredRunEvent } from '@triad/shared';
-import { deleteKeys, type Scenario } from '@triad/testing';
-import { Redis } from 'ioredis';
-import { freePort } from '../cli/src/stack/local-redis.js';
+import { type Scenario } from '@triad/testing';
 import { REPO_ROOT } from '../cli/src/stack/service-processes.js';
 import { type ChildRun, WatchedChild } from './support/child-process.js';
 import { EffectServer } from './support/effect-server.js';
 import { GatewayClient } from './support/gateway-harness.js';
 import { ACCEPT, acceptedScript, calc, postWebhook } from './support/scripts.js';
-import { REDIS_URL, TriadHarness } from './support/triad-harness.js';
+import { TriadHarness } from './support/triad-harness.js';
 
 const scenario: Scenario = {
   scripts: [
@@ -163,45 +161,5 @@ describe('triad CLI', () => {
 
     const usage = await cli(['reject', 'cli-gate', '1-0']);
     expect(usage).toEqual({ code: 2, stdout: '', stderr: 'triad: --reason is required (see triad reject --help)\n' });
-  });
-});
-
-describe('triad up', () => {
-  it('runs the local stack with a gateway until Ctrl-C; the offline demo goal succeeds through it', async () => {
-    const prefix = `up${randomBytes(3).toString('hex')}`;
-    const port = await freePort();
-    const up = startCli(['up', '--executors', '1', '--port', String(port)], {
-      HOME: process.env.HOME,
-      REDIS_URL,
-      TRIAD_PREFIX: prefix,
-      TRIAD_URL: undefined,
-      TRIAD_API_KEY: undefined,
-    });
-    try {
-      // Four services start on a machine that may be busy: give them far more than the 12-26 s seen when quiet.
-      await up.printed(new RegExp(`gateway: http://127\\.0\\.0\\.1:${port}`), {
-        what: 'triad up to start its gateway',
-        timeoutMs: 180_000,
-      });
-      const goal = 'Which city in the example data has the highest population density, and what is it?';
-      const run = await startCli(['submit', '--follow', goal], {
-        TRIAD_URL: `http://127.0.0.1:${port}`,
-        TRIAD_API_KEY: undefined,
-      }).exit({ what: 'the demo goal to be followed to its end', context: () => up.stdout.slice(-3000) });
-      expect(run.code).toBe(0);
-      expect(run.stdout).toMatch(/^answer: Porto has the highest population density/m);
-    } finally {
-      up.child.kill('SIGINT');
-      await up.exit({ what: 'triad up to stop after Ctrl-C', timeoutMs: 60_000 });
-      const redis = new Redis(REDIS_URL);
-      await deleteKeys(redis, prefix);
-      await redis.quit();
-    }
-    // Checked after the finally block, so that a failure inside the test is not hidden by these.
-    const ended = await up.exit({ what: 'triad up to stop after Ctrl-C' });
-    expect(ended.code).toBe(0);
-    expect(ended.stdout).toMatch(/offline demo model/);
-    expect(ended.stdout).toMatch(/started planner .*executor-1 .*judge .*gateway \(pid/);
-    expect(ended.stdout).toMatch(/stopping…/);
   });
 });

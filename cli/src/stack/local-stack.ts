@@ -13,6 +13,8 @@ export interface LocalStackOptions {
   gatewayPort?: number;
   /** Progress lines for the terminal. */
   say: (line: string) => void;
+  /** Aborting stops the start at any point: whatever was started is stopped and the start fails. */
+  signal?: AbortSignal;
 }
 
 export interface LocalStack {
@@ -33,8 +35,11 @@ export interface LocalStack {
  * configured, planner, executors and judge (and the gateway when asked) as separate processes.
  */
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
-  const { config, say } = opts;
+  const { config, say, signal } = opts;
   const cleanup: (() => Promise<void>)[] = [];
+  const notStopped = () => {
+    if (signal?.aborted) throw new StartStopped();
+  };
   const stop = async () => {
     for (const step of cleanup.reverse()) await step().catch(() => {});
     cleanup.length = 0;
@@ -43,6 +48,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const cluster = config.redisCluster?.map((n) => `${n.host}:${n.port}`).join(',');
     const redis = cluster ? await ensureCluster(config) : await ensureRedis(config.redisUrl);
     cleanup.push(() => redis.stop());
+    notStopped();
     if (cluster) say(`using the Redis Cluster at ${cluster} (prefix ${config.prefix})`);
     else say(redis.started ? `started a private redis-server at ${redis.url}` : `using Redis at ${redis.url}`);
 
@@ -60,24 +66,37 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     } else {
       say(`model: ${config.model.plannerModel} (planner), ${config.model.judgeModel} (judge)`);
     }
+    notStopped();
 
     const onLine = (line: string, name: string) =>
       /\b(ERROR|WARN)\b/.test(line) && say(`[${name}] ${line.replace(/^.*?(ERROR|WARN)/, '$1')}`);
-    const services = await startServices(env, { executors: opts.executors ?? 2, onLine });
+    const onWaiting = (name: string, detail: string) => say(`waiting for ${name} to be ready (${detail})`);
+    const roles = ['planner', `${opts.executors ?? 2} executor(s)`, 'judge'];
+    say(`starting ${roles.join(', ')}: each is ready once connected to Redis and consuming its queue…`);
+    const services = await startServices(env, { executors: opts.executors ?? 2, onLine, onWaiting, signal });
     cleanup.push(async () => {
       await Promise.all(services.map((s) => s.stop()));
     });
     let gatewayUrl: string | null = null;
     if (opts.gatewayPort !== undefined) {
       const gatewayEnv = { ...env, TRIAD_GATEWAY_PORT: String(opts.gatewayPort) };
-      services.push(await spawnService({ role: 'gateway', env: gatewayEnv, onLine }));
+      services.push(await spawnService({ role: 'gateway', env: gatewayEnv, onLine, onWaiting, signal }));
       gatewayUrl = `http://127.0.0.1:${opts.gatewayPort}`;
     }
+    notStopped();
     say(`started ${services.map((s) => `${s.name} (pid ${s.child.pid})`).join(', ')}\n`);
     return { redis, env, services, gatewayUrl, offlineModel, stop };
   } catch (err) {
     await stop();
-    throw err;
+    throw signal?.aborted ? new StartStopped() : err;
+  }
+}
+
+/** The start was given up because its signal was aborted (Ctrl-C, SIGTERM): not a failure to report. */
+export class StartStopped extends Error {
+  constructor() {
+    super('stopped while starting');
+    this.name = 'StartStopped';
   }
 }
 
