@@ -28,7 +28,15 @@ async function main(): Promise<number> {
     if (err instanceof ConfigError) return fail(err.message, 2);
     throw err;
   }
-  const goal = process.argv.slice(2).join(' ').trim() || DEMO_GOAL;
+  const args = process.argv.slice(2);
+  if (args[0] === '--help' || args[0] === '-h') {
+    say(
+      'Usage: npm start [-- "<goal>"]\n\nStarts the local stack, runs one goal (the demo goal by default) and stops.',
+    );
+    say('For a stack that stays up, and the other commands: npx triad --help');
+    return 0;
+  }
+  const goal = args.join(' ').trim() || DEMO_GOAL;
   // Every signal, at any time (even while starting), stops everything; a second one does not kill this process.
   const interrupted = new AbortController();
   for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(name, () => interrupted.abort());

@@ -36,6 +36,13 @@ export interface SpawnServiceOptions {
   signal?: AbortSignal;
 }
 
+// Should this process end without stopping its services (an uncaught error, a process.exit), they go too: a
+// service left running would go on taking jobs from the queues.
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Starts one built service (`services/<role>/dist/main.js`) on this Node, and waits until it says it is ready. */
 export async function spawnService(opts: SpawnServiceOptions): Promise<ServiceProcess> {
   const name = opts.name ?? opts.role;
@@ -63,7 +70,13 @@ export async function spawnService(opts: SpawnServiceOptions): Promise<ServicePr
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  running.add(child);
+  const exited = new Promise<number | null>((r) =>
+    child.once('exit', (code) => {
+      running.delete(child);
+      r(code);
+    }),
+  );
   const proc: ServiceProcess = {
     role: opts.role,
     name,
