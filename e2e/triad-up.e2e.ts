@@ -5,12 +5,13 @@ import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { promisify } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import { deleteKeys } from '@triad/testing';
 import { Redis } from 'ioredis';
 import { freePort } from '../cli/src/stack/local-redis.js';
-import { REPO_ROOT } from '../cli/src/stack/service-processes.js';
+import { REPO_ROOT, spawnService } from '../cli/src/stack/service-processes.js';
 import { WatchedChild } from './support/child-process.js';
 import { eventually } from './support/eventually.js';
 import { REDIS_URL } from './support/triad-harness.js';
@@ -18,8 +19,14 @@ import { REDIS_URL } from './support/triad-harness.js';
 const DEMO_GOAL = 'Which city in the example data has the highest population density, and what is it?';
 
 /** `triad up` on this test's own prefix and port, with the offline model (no model settings). */
-function startUp(args: string[], prefix: string): WatchedChild {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, REDIS_URL, TRIAD_PREFIX: prefix };
+function startUp(args: string[], prefix: string, more: NodeJS.ProcessEnv = {}): WatchedChild {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    REDIS_URL,
+    TRIAD_PREFIX: prefix,
+    ...more,
+  };
   const child = spawn(process.execPath, [`${REPO_ROOT}cli/dist/triad.js`, 'up', '--executors', '1', ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -33,6 +40,36 @@ function submitDemo(port: number): Promise<{ code: number | null; stdout: string
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new WatchedChild(child).exit({ what: 'the demo goal to be followed to its end', timeoutMs: 180_000 });
+}
+
+/** The first of `n` consecutive free ports on every interface. */
+async function freePorts(n: number): Promise<number> {
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const servers: Server[] = [];
+    try {
+      for (let i = 0; i < n; i++) {
+        const srv = createServer();
+        await new Promise<void>((resolve, reject) => {
+          srv.once('error', reject);
+          srv.listen(base + i, '0.0.0.0', resolve);
+        });
+        servers.push(srv);
+      }
+      return base;
+    } catch {
+      // one of them is taken: another base
+    } finally {
+      await Promise.all(servers.map((srv) => new Promise((r) => srv.close(r))));
+    }
+  }
+}
+
+/** An IPv4 address of this machine other than loopback, if it has one. */
+function externalAddress(): string | undefined {
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 }
 
 /** The ids of the processes whose parent is `pid` (Linux /proc). */
@@ -65,7 +102,8 @@ describe('triad up', () => {
   it('runs the stack until Ctrl-C; the demo goal succeeds every time it is run, concurrently too', async () => {
     const prefix = `up${randomBytes(3).toString('hex')}`;
     const port = await freePort();
-    const up = startUp(['--port', String(port)], prefix);
+    const metricsBase = await freePorts(4);
+    const up = startUp(['--port', String(port)], prefix, { TRIAD_METRICS_PORT: String(metricsBase) });
     try {
       // Four services start on a machine that may be busy; triad up itself waits as long as they progress.
       await up.printed(new RegExp(`gateway: http://127\\.0\\.0\\.1:${port}`), {
@@ -77,6 +115,16 @@ describe('triad up', () => {
       for (const run of runs) {
         expect(run).toMatchObject({ code: 0, stderr: '' });
         expect(run.stdout).toMatch(/^answer: Porto has the highest population density .* about 5600 people per km²/m);
+      }
+      // Each service serves its metrics on a port of its own, on every interface (TRIAD_METRICS_HOST's default).
+      const names = ['planner', 'executor-1', 'judge', 'gateway'];
+      expect(up.stdout).toContain(
+        `metrics (Prometheus text at /metrics on 0.0.0.0): ${names.map((n, i) => `${n} :${metricsBase + i}`).join(', ')}`,
+      );
+      const host = externalAddress() ?? '127.0.0.1';
+      for (const [i, name] of names.entries()) {
+        const text = await (await fetch(`http://${host}:${metricsBase + i}/metrics`)).text();
+        expect([name, text]).toEqual([name, expect.stringContaining(`triad_role="${name.replace(/-\d+$/, '')}"`)]);
       }
     } finally {
       up.child.kill('SIGINT');
@@ -159,5 +207,27 @@ describe('the triad launcher', () => {
     expect(viaNpx.stdout).toMatch(/^Usage: triad <command> \[options\]/);
     const version = await run('npx', ['--no-install', 'triad', '-v'], { cwd: REPO_ROOT, env: { PATH: systemPath } });
     expect(version.stdout).toMatch(/\(Node v24\./);
+  });
+});
+
+describe('a metrics port in use', () => {
+  it('is one clear line, and the service goes on working without serving metrics', async () => {
+    const busy: Server = createServer();
+    const port = await freePorts(1);
+    await new Promise<void>((r) => busy.listen(port, '0.0.0.0', r));
+    const env = { PATH: process.env.PATH, REDIS_URL, TRIAD_PREFIX: `metricsbusy${randomBytes(3).toString('hex')}` };
+    const planner = await spawnService({ role: 'planner', env: { ...env, TRIAD_METRICS_PORT: String(port) } });
+    try {
+      const lines = planner.output().split('\n');
+      expect(lines.filter((l) => /metrics are not served/.test(l))).toEqual([
+        `metrics are not served: 0.0.0.0:${port} is in use by another process; give each process on one host its own TRIAD_METRICS_PORT`,
+      ]);
+      expect(planner.output()).not.toMatch(/EADDRINUSE|at Server\./);
+      expect(planner.child.exitCode).toBeNull();
+    } finally {
+      await planner.stop();
+      busy.close();
+      await dropPrefix(env.TRIAD_PREFIX);
+    }
   });
 });

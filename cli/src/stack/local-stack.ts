@@ -73,13 +73,15 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const onWaiting = (name: string, detail: string) => say(`waiting for ${name} to be ready (${detail})`);
     const roles = ['planner', `${opts.executors ?? 2} executor(s)`, 'judge'];
     say(`starting ${roles.join(', ')}: each is ready once connected to Redis and consuming its queue…`);
-    const services = await startServices(env, { executors: opts.executors ?? 2, onLine, onWaiting, signal });
+    const executors = opts.executors ?? 2;
+    const envOf = metricsPorts(config, executors, opts.gatewayPort !== undefined, say);
+    const services = await startServices(env, { executors, onLine, onWaiting, signal, envOf });
     cleanup.push(async () => {
       await Promise.all(services.map((s) => s.stop()));
     });
     let gatewayUrl: string | null = null;
     if (opts.gatewayPort !== undefined) {
-      const gatewayEnv = { ...env, TRIAD_GATEWAY_PORT: String(opts.gatewayPort) };
+      const gatewayEnv = { ...env, ...envOf('gateway'), TRIAD_GATEWAY_PORT: String(opts.gatewayPort) };
       services.push(await spawnService({ role: 'gateway', env: gatewayEnv, onLine, onWaiting, signal }));
       gatewayUrl = `http://127.0.0.1:${opts.gatewayPort}`;
     }
@@ -90,6 +92,20 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     await stop();
     throw signal?.aborted ? new StartStopped() : err;
   }
+}
+
+/**
+ * Processes on one host cannot share a port: with TRIAD_METRICS_PORT set, each service gets its own, counting up
+ * from it (planner, executors, judge, gateway), and the list is shown.
+ */
+function metricsPorts(config: TriadConfig, executors: number, gateway: boolean, say: (line: string) => void) {
+  const { metricsPort: base, metricsHost: host } = config.telemetry;
+  if (base <= 0) return () => ({});
+  const names = ['planner', ...Array.from({ length: executors }, (_, i) => `executor-${i + 1}`), 'judge'];
+  if (gateway) names.push('gateway');
+  const shown = names.map((n, i) => `${n} :${base + i}`).join(', ');
+  say(`metrics (Prometheus text at /metrics on ${host}): ${shown}`);
+  return (name: string) => ({ TRIAD_METRICS_PORT: String(base + Math.max(0, names.indexOf(name))) });
 }
 
 /** The start was given up because its signal was aborted (Ctrl-C, SIGTERM): not a failure to report. */

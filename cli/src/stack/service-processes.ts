@@ -118,10 +118,11 @@ export async function spawnService(opts: SpawnServiceOptions): Promise<ServicePr
 /** Starts planner, `executors` executors and judge as separate processes. */
 export async function startServices(
   env: NodeJS.ProcessEnv,
-  opts: { executors?: number } & Pick<
-    SpawnServiceOptions,
-    'onLine' | 'onWaiting' | 'readyTimeoutMs' | 'stallMs' | 'signal'
-  > = {},
+  opts: {
+    executors?: number;
+    /** Variables of one service's own (e.g. its metrics port), over `env`. */
+    envOf?: (name: string) => NodeJS.ProcessEnv;
+  } & Pick<SpawnServiceOptions, 'onLine' | 'onWaiting' | 'readyTimeoutMs' | 'stallMs' | 'signal'> = {},
 ): Promise<ServiceProcess[]> {
   const specs: { role: ServiceRole; name: string }[] = [
     { role: 'planner', name: 'planner' },
@@ -138,10 +139,12 @@ export async function startServices(
   if (opts.signal?.aborted) stopStarting();
   const started = await Promise.allSettled(
     specs.map((s) =>
-      spawnService({ ...opts, ...s, env, signal: starting.signal }).catch((err: unknown) => {
-        stopStarting();
-        throw err;
-      }),
+      spawnService({ ...opts, ...s, env: { ...env, ...opts.envOf?.(s.name) }, signal: starting.signal }).catch(
+        (err: unknown) => {
+          stopStarting();
+          throw err;
+        },
+      ),
     ),
   );
   opts.signal?.removeEventListener('abort', stopStarting);
