@@ -2,6 +2,8 @@
 // a followed run to its answer, an approval gate released by a second CLI call, JSON output, and clear errors.
 // `triad up` and the launcher: e2e/triad-up.e2e.ts.
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunRecord, StoredRunEvent } from '@triad/shared';
 import { type Scenario } from '@triad/testing';
@@ -75,16 +77,36 @@ describe('triad CLI', () => {
     expect(r.stdout).toMatch(/^answer: The sum is 5\.$/m);
   });
 
-  it('trace shows the loop as a tree under the run’s trace id, with a Jaeger link', async () => {
+  it('trace shows the loop as a tree under the run’s trace id, with a Jaeger link only when Jaeger holds it', async () => {
     await calcRun('cli-trace');
     const traceId = (await triad.store.get('cli-trace'))?.traceparent?.split('-')[1];
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
-    const r = await cli(['trace', 'cli-trace', '--jaeger', 'http://jaeger.example:16686/']);
-    expect(r).toMatchObject({ code: 0, stderr: '' });
-    expect(r.stdout).toMatch(new RegExp(`^trace ${traceId}$`, 'm'));
-    expect(r.stdout).toContain(`jaeger http://jaeger.example:16686/trace/${traceId}`);
-    expect(r.stdout).toMatch(/calculator/);
-    expect(r.stdout).toMatch(/iteration 2/);
+    // Jaeger's query API as its UI uses it: this trace is there once `held` says so, no other.
+    let held = false;
+    const jaeger = createServer((req, res) => {
+      const found = held && req.url === `/api/traces/${traceId}`;
+      res.writeHead(found ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(found ? { data: [{ traceID: traceId, spans: [] }] } : { data: null }));
+    });
+    await new Promise<void>((r) => jaeger.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(jaeger.address() as AddressInfo).port}`;
+    try {
+      const missing = await cli(['trace', 'cli-trace', '--jaeger', `${url}/`]);
+      expect(missing).toMatchObject({ code: 0, stderr: '' });
+      expect(missing.stdout).toContain(
+        `jaeger: ${url} has no trace ${traceId}: nothing of this run was exported there`,
+      );
+      expect(missing.stdout).not.toContain('/trace/');
+      held = true;
+      const r = await cli(['trace', 'cli-trace', '--jaeger', `${url}/`]);
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      expect(r.stdout).toMatch(new RegExp(`^trace ${traceId}$`, 'm'));
+      expect(r.stdout).toContain(`jaeger ${url}/trace/${traceId}`);
+      expect(r.stdout).toMatch(/calculator/);
+      expect(r.stdout).toMatch(/iteration 2/);
+    } finally {
+      jaeger.close();
+    }
   });
 
   it('prints machine-readable JSON with --json', async () => {
