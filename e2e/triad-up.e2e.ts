@@ -161,6 +161,29 @@ describe('triad up', () => {
     }
   });
 
+  it('stops everything, naming the service with its last lines, when a service dies after the start', async () => {
+    const prefix = `updied${randomBytes(3).toString('hex')}`;
+    const up = startUp(['--port', String(await freePort())], prefix);
+    try {
+      const started = await up.printed(
+        /started planner \(pid (\d+)\), executor-1 \(pid (\d+)\), judge \(pid (\d+)\), gateway \(pid (\d+)\)/,
+        {
+          what: 'triad up to start its services',
+          timeoutMs: 180_000,
+        },
+      );
+      const [planner, ...others] = started.slice(1).map(Number);
+      process.kill(planner, 'SIGKILL');
+      const ended = await up.exit({ what: 'triad up to stop after its planner died' });
+      expect(ended.code).toBe(1);
+      expect(ended.stdout).toMatch(/^stopping: planner exited with code null; its last lines:\n {2}\| info: /m);
+      expect(others.filter(alive)).toEqual([]);
+    } finally {
+      up.child.kill('SIGKILL');
+      await dropPrefix(prefix);
+    }
+  });
+
   it('names a service that cannot start and shows its last lines: the gateway port is in use', async () => {
     const prefix = `upbusy${randomBytes(3).toString('hex')}`;
     const busy: Server = createServer();

@@ -30,6 +30,7 @@ Options:
     const port = intOption(ctx.values, 'port') ?? config.gateway.port;
     // Loaded here only: the other commands need nothing of the process launcher.
     const { DEMO_GOAL, StartStopped, startLocalStack } = await import('../stack/local-stack.js');
+    const { lastLines } = await import('../stack/service-readiness.js');
     const stack = await startLocalStack({
       config,
       executors: intOption(ctx.values, 'executors') ?? 2,
@@ -48,7 +49,14 @@ Options:
       ctx.note(`gateway: ${url} (Ctrl-C stops everything)`);
       if (stack.offlineModel) ctx.note(`try:     triad${flag} submit --follow "${DEMO_GOAL}"`);
       const died = Promise.race(
-        stack.services.map((s) => s.exited.then((code) => `${s.name} exited with code ${code}`)),
+        stack.services.map((s) =>
+          s.exited.then((code) =>
+            [
+              `${s.name} exited with code ${code}; its last lines:`,
+              ...lastLines(s.output(), 12).map((l) => `  | ${l}`),
+            ].join('\n'),
+          ),
+        ),
       );
       // The signal may have been aborted already (a Ctrl-C as the last service became ready): an abort listener
       // added now would never fire.

@@ -2,6 +2,7 @@ import type { TriadConfig } from '@triad/shared';
 import { loadScenarioFile, startScriptedModelServer } from '@triad/testing';
 import { ensureCluster, ensureRedis, type RedisHandle } from './local-redis.js';
 import { REPO_ROOT, type ServiceProcess, spawnService, startServices } from './service-processes.js';
+import { shorten } from './service-readiness.js';
 
 export const DEMO_GOAL = 'Which city in the example data has the highest population density, and what is it?';
 const DEMO_SCENARIO = `${REPO_ROOT}examples/demo/scenario.json`;
@@ -68,8 +69,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     }
     notStopped();
 
-    const onLine = (line: string, name: string) =>
-      /\b(ERROR|WARN)\b/.test(line) && say(`[${name}] ${line.replace(/^.*?(ERROR|WARN)/, '$1')}`);
+    // Warnings and errors of the services (JSON log lines, or plain text such as a crash's) reach the terminal.
+    const onLine = (line: string, name: string) => {
+      const short = shorten(line);
+      if (/^(warn|error|fatal):|^\w*Error\b/.test(short)) say(`[${name}] ${short}`);
+    };
     const onWaiting = (name: string, detail: string) => say(`waiting for ${name} to be ready (${detail})`);
     const roles = ['planner', `${opts.executors ?? 2} executor(s)`, 'judge'];
     say(`starting ${roles.join(', ')}: each is ready once connected to Redis and consuming its queue…`);

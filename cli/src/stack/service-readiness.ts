@@ -100,7 +100,8 @@ export function lastLines(output: string, n: number): string[] {
   return lines.slice(-n).map(shorten);
 }
 
-function shorten(line: string): string {
+/** A service's output line for a terminal: a JSON log line as `level: message`, anything else as it is. */
+export function shorten(line: string): string {
   if (!line.startsWith('{')) return line.slice(0, 400);
   try {
     const log = JSON.parse(line) as { level?: unknown; msg?: unknown; err?: { message?: unknown } };
