@@ -38,6 +38,9 @@ export interface ReadinessWatch {
   /** Called now and then while waiting, with what the service is doing. */
   onWaiting?: (detail: string) => void;
   signal?: AbortSignal;
+  /** How often progress is checked, and how often `onWaiting` is called (defaults 1 s and 10 s). */
+  pollMs?: number;
+  reportEveryMs?: number;
 }
 
 /** The reason of a start given up because its signal was aborted. */
@@ -70,17 +73,17 @@ export async function waitUntilReady(w: ReadinessWatch): Promise<'ready' | strin
       seenOutput = out;
       seenCpu = cpu;
       if (now - lastProgress > w.stallMs) {
-        return resolve(`made no progress (no output, no CPU time) for ${Math.round(w.stallMs / 1000)} s`);
+        return resolve(`made no progress (no output, no CPU time) for ${w.stallMs / 1000} s`);
       }
       if (w.capMs !== undefined && now - started > w.capMs) return resolve(`not ready after ${w.capMs} ms`);
-      if (now - lastReport >= REPORT_EVERY_MS) {
+      if (now - lastReport >= (w.reportEveryMs ?? REPORT_EVERY_MS)) {
         lastReport = now;
         const last = lastLines(w.output(), 1)[0];
         w.onWaiting?.(`${Math.round((now - started) / 1000)} s${last ? `, last: ${last}` : ', nothing printed yet'}`);
       }
-      timer = setTimeout(check, POLL_MS);
+      timer = setTimeout(check, w.pollMs ?? POLL_MS);
     };
-    timer = setTimeout(check, POLL_MS);
+    timer = setTimeout(check, w.pollMs ?? POLL_MS);
   });
   try {
     return await Promise.race([
