@@ -216,6 +216,44 @@ describe('triad up', () => {
   });
 });
 
+describe('npm start', () => {
+  it('leaves no service behind when its output pipe closes (npm start | head)', async () => {
+    const prefix = `startpipe${randomBytes(3).toString('hex')}`;
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, REDIS_URL, TRIAD_PREFIX: prefix };
+    const child = spawn(process.execPath, [`${REPO_ROOT}cli/dist/start.js`], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const pid = child.pid as number;
+    const seen = new Set<number>();
+    try {
+      let printed = '';
+      child.stdout.on('data', (chunk) => {
+        printed += chunk;
+        // Like `head` once it has its lines: the reading end goes away while services start.
+        if (/starting planner/.test(printed)) child.stdout.destroy();
+      });
+      const ended = new Promise((r) => child.once('exit', r));
+      await eventually(
+        async () => {
+          for (const p of await childPids(pid)) seen.add(p);
+          return child.exitCode !== null || child.signalCode !== null;
+        },
+        { what: 'npm start to end once its stdout is gone', timeoutMs: 180_000, intervalMs: 100 },
+      );
+      await ended;
+      expect(seen.size).toBeGreaterThanOrEqual(3);
+      await eventually(() => [...seen].every((p) => !alive(p)), {
+        what: `the services it started (${[...seen].join(', ')}) to be gone`,
+        timeoutMs: 10_000,
+      });
+    } finally {
+      child.kill('SIGKILL');
+      await dropPrefix(prefix);
+    }
+  });
+});
+
 describe('the triad launcher', () => {
   it('runs triad on Node 24 from the system node, and through npx', async () => {
     const run = promisify(execFile);

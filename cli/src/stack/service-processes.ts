@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { exitWithThisProcess } from './exit-with-this-process.js';
 import { ServiceStartError, STOPPED, waitUntilReady } from './service-readiness.js';
 
 /** The repository root, the same from cli/src/stack (tests) and cli/dist/stack (built). */
@@ -36,13 +37,6 @@ export interface SpawnServiceOptions {
   signal?: AbortSignal;
 }
 
-// Should this process end without stopping its services (an uncaught error, a process.exit), they go too: a
-// service left running would go on taking jobs from the queues.
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
 /** Starts one built service (`services/<role>/dist/main.js`) on this Node, and waits until it says it is ready. */
 export async function spawnService(opts: SpawnServiceOptions): Promise<ServiceProcess> {
   const name = opts.name ?? opts.role;
@@ -70,13 +64,8 @@ export async function spawnService(opts: SpawnServiceOptions): Promise<ServicePr
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
-  running.add(child);
-  const exited = new Promise<number | null>((r) =>
-    child.once('exit', (code) => {
-      running.delete(child);
-      r(code);
-    }),
-  );
+  exitWithThisProcess(child);
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const proc: ServiceProcess = {
     role: opts.role,
     name,
