@@ -75,9 +75,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       if (/^(warn|error|fatal):|^\w*Error\b/.test(short)) say(`[${name}] ${short}`);
     };
     const onWaiting = (name: string, detail: string) => say(`waiting for ${name} to be ready (${detail})`);
-    const roles = ['planner', `${opts.executors ?? 2} executor(s)`, 'judge'];
-    say(`starting ${roles.join(', ')}: each is ready once connected to Redis and consuming its queue…`);
     const executors = opts.executors ?? 2;
+    const roles = ['planner', `${executors} executor(s)`, 'judge'];
+    say(`starting ${roles.join(', ')}: each is ready once connected to Redis and consuming its queue…`);
     const envOf = metricsPorts(config, executors, opts.gatewayPort !== undefined, say);
     const services = await startServices(env, { executors, onLine, onWaiting, signal, envOf });
     cleanup.push(async () => {
