@@ -23,7 +23,6 @@ import {
   WEBHOOK_HEADERS,
 } from '@triad/contracts';
 import { z } from 'zod';
-import type { ZodOpenApiParameters } from 'zod-openapi';
 
 // The gateway's HTTP API as one table: each route with the zod schemas its controller parses and answers with. The
 // OpenAPI document (openapi-document.ts) is built from it alone; a route added to a controller gets a row here, and
@@ -70,7 +69,7 @@ export interface ApiRoute {
   tag: ApiTag;
   /** Any one of them lets a key in (admin implies every role). */
   roles: ApiRole[];
-  params?: ZodOpenApiParameters;
+  params?: { path?: z.ZodObject; query?: z.ZodObject; header?: z.ZodObject };
   body?: { schema: z.ZodType; required: boolean };
   ok: { status: 200 | 202 | 204; description: string; schema?: z.ZodType; contentType?: string };
   /** Route-specific error answers; 401 and 403 (and 415 for a POST) are added to every route. */

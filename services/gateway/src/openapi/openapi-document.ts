@@ -1,4 +1,5 @@
 import { ApiError } from '@triad/contracts';
+import { loadConfig } from '@triad/shared';
 import type { z } from 'zod';
 import {
   createDocument,
@@ -20,8 +21,10 @@ import {
   TenantHeader,
 } from './api-routes.js';
 
-/** The defaults of the settings the document quotes: the published file (schemas/openapi.json) shows these. */
-export const DEFAULT_DOCUMENT_SETTINGS: DocumentSettings = { sseKeepAliveMs: 15_000 };
+/** The settings the document quotes, at their defaults (an empty environment): the published file shows these. */
+export function defaultDocumentSettings(): DocumentSettings {
+  return { sseKeepAliveMs: loadConfig({}).gateway.sseKeepAliveMs };
+}
 
 const json = (schema: z.ZodType, type = 'application/json') => ({ content: { [type]: { schema } } });
 const error = (answer: ErrorAnswer): ZodOpenApiResponseObject =>
@@ -51,7 +54,7 @@ function responses(route: ApiRoute): ZodOpenApiResponsesObject {
 }
 
 function operation(route: ApiRoute): ZodOpenApiOperationObject {
-  const header = route.params?.header ? (route.params.header as z.ZodObject).extend(TenantHeader.shape) : TenantHeader;
+  const header = route.params?.header ? route.params.header.extend(TenantHeader.shape) : TenantHeader;
   return {
     operationId: route.operationId,
     summary: route.summary,
@@ -87,7 +90,7 @@ export interface OpenApiOptions extends Partial<DocumentSettings> {
 
 /** The OpenAPI 3.1 document of the gateway's HTTP API (v1), built from the route table and its zod schemas. */
 export function buildOpenApiDocument(opts: OpenApiOptions = {}): oas31.OpenAPIObject {
-  const settings = { ...DEFAULT_DOCUMENT_SETTINGS, ...opts };
+  const settings = { ...defaultDocumentSettings(), ...opts };
   const paths: ZodOpenApiPathsObject = {};
   for (const route of apiRoutes(settings)) {
     paths[route.path] = { ...paths[route.path], [route.method]: operation(route) };
