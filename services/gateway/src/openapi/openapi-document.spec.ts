@@ -59,6 +59,13 @@ describe('the OpenAPI document', () => {
     }
   }, 60_000);
 
+  it('is linted for real: an operation without an operationId is reported', async () => {
+    const doc = buildOpenApiDocument();
+    delete (doc.paths as Operations)['/v1/runs'].get.operationId;
+    const report = await lint(doc);
+    expect(report.problems).toEqual([expect.objectContaining({ ruleId: 'operation-operationId' })]);
+  }, 60_000);
+
   it('names every operation with a unique operationId, and declares servers, a license and the key schemes', () => {
     const doc = buildOpenApiDocument();
     const ids = operations(doc).map((o) => o.operationId);
