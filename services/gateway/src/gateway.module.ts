@@ -25,6 +25,15 @@ import { RunsController } from './runs/runs.controller.js';
 import { StreamSlots } from './runs/stream-slots.js';
 import { UsageController } from './usage/usage.controller.js';
 
+/** Every controller of the gateway (the OpenAPI spec checks that each of their routes is in the route table). */
+export const GATEWAY_CONTROLLERS = [
+  RunsController,
+  RunEventsController,
+  ApprovalsController,
+  HealthController,
+  UsageController,
+];
+
 /** The HTTP gateway: stateless, any number of replicas; everything it does goes through Redis and the queues. */
 @Module({})
 export class GatewayModule {
@@ -36,7 +45,7 @@ export class GatewayModule {
         BullModule.registerQueue({ name: QUEUES.goals }),
         TerminusModule.forRoot({ logger: false }),
       ],
-      controllers: [RunsController, RunEventsController, ApprovalsController, HealthController, UsageController],
+      controllers: GATEWAY_CONTROLLERS,
       providers: [
         RunSubmissionService,
         RunListingService,

@@ -1,10 +1,8 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { ApiRole, DEFAULT_TENANT, TENANT_PATTERN, TenantId, ToolRisk } from '@triad/contracts';
 import { z } from 'zod';
-import { ApiRole } from '../contracts/http-api.js';
-import { DEFAULT_TENANT, TENANT_PATTERN, TenantId } from '../contracts/run-id.js';
-import { ToolRisk } from '../contracts/tool-spec.js';
 import { registerCredentials } from '../errors/scrub-credentials.js';
 import { ConfigError } from '../errors/triad-error.js';
 
