@@ -2,7 +2,9 @@ import { approvalsCommand, approveCommand, rejectCommand } from './approvals.com
 import { cancelCommand } from './cancel.command.js';
 import type { Command } from './command.js';
 import { eventsCommand } from './events.command.js';
+import { forkCommand } from './fork.command.js';
 import { listCommand } from './list.command.js';
+import { replayCommand } from './replay.command.js';
 import { statusCommand } from './status.command.js';
 import { submitCommand } from './submit.command.js';
 import { traceCommand } from './trace.command.js';
@@ -20,6 +22,8 @@ export const COMMANDS: Command[] = [
   approveCommand,
   rejectCommand,
   cancelCommand,
+  forkCommand,
+  replayCommand,
   usageCommand,
   upCommand,
 ];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GoalRequest } from './goal-request.js';
+import { ForkOf, GoalRequest } from './goal-request.js';
 import { JOB_NAMES, type JobName, QUEUES, type QueueName } from './queues.js';
 import { StoreRunId, TenantId } from './run-id.js';
 import { RunError, TerminalStatus, Usage } from './run-record.js';
@@ -37,6 +37,10 @@ export const RunFinished = z.object({
   finishedAt: z.number().int(),
   durationMs: z.number().int().nonnegative(),
   metadata: z.record(z.string(), z.string()),
+  /** Set on a fork: the parent run and the first iteration the fork ran live. */
+  forkOf: ForkOf.optional(),
+  /** Set on a replay: the recorded run. */
+  replayOf: z.object({ runId: z.string() }).optional(),
 });
 export type RunFinished = z.infer<typeof RunFinished>;
 

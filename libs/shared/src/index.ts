@@ -35,6 +35,7 @@ export * from './runs/redact-arguments.js';
 export * from './runs/retention-sweep.js';
 export * from './runs/run-control.js';
 export * from './runs/run-finisher.js';
+export * from './runs/run-lineage.js';
 export * from './runs/run-retention.js';
 export * from './runs/tenant-scheduler.js';
 export * from './runs/tool-allow-list.js';

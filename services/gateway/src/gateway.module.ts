@@ -19,6 +19,7 @@ import { IntakeOpenGuard } from './http/intake-open.guard.js';
 import { RunEventReader } from './runs/run-event-reader.js';
 import { RunEventStream } from './runs/run-event-stream.service.js';
 import { RunEventsController } from './runs/run-events.controller.js';
+import { RunLineageController } from './runs/run-lineage.controller.js';
 import { RunListingService } from './runs/run-listing.service.js';
 import { RunSubmissionService } from './runs/run-submission.service.js';
 import { RunsController } from './runs/runs.controller.js';
@@ -28,6 +29,7 @@ import { UsageController } from './usage/usage.controller.js';
 /** Every controller of the gateway (the OpenAPI spec checks that each of their routes is in the route table). */
 export const GATEWAY_CONTROLLERS = [
   RunsController,
+  RunLineageController,
   RunEventsController,
   ApprovalsController,
   HealthController,

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  type ChatReply,
   type JudgeJob,
   type JudgeStage,
   type JudgeView,
@@ -17,6 +18,7 @@ import {
   TRIAD_CONFIG,
   type TraceSpan,
   type TriadConfig,
+  TriadError,
   telemetryState,
   triadMetrics,
   type Verdict,
@@ -27,6 +29,8 @@ import { verdictAfterObservations, verdictOnAnswer, verdictOnExhaustedBudget } f
 
 interface Review {
   critique: string | null;
+  /** The model's reply text, recorded with the verdict so a replay can play it. */
+  content?: string | null;
   accepted: boolean;
   model: string | null;
   inputTokens: number;
@@ -51,6 +55,8 @@ export class JudgeService implements JudgeStage {
     const checks = reflectionChecks(iteration, decision.toolCalls, results, history);
     const facts = { iteration, budget: request.budget, toolCallsUsed: run.usage.toolCalls, checks };
     const signal = ctx.signal;
+    // A replay plays the judge's recorded reply instead of asking the model.
+    const model = view.replay ? recordedModel(view.replay.reply) : this.model;
 
     let review: Review;
     let verdict: Verdict;
@@ -60,10 +66,10 @@ export class JudgeService implements JudgeStage {
       verdict = verdictOnExhaustedBudget(exhausted, checks);
     } else if (job.kind === 'answer') {
       const answer = decision.answer ?? '';
-      review = await this.reviewAnswer(request.goal, answer, history, signal);
+      review = await this.reviewAnswer(model, request.goal, answer, history, signal);
       verdict = verdictOnAnswer({ ...facts, critique: review.critique, answer, accepted: review.accepted });
     } else {
-      review = await this.reviewIteration(request.goal, iteration, history, checks, signal);
+      review = await this.reviewIteration(model, request.goal, iteration, history, checks, signal);
       verdict = verdictAfterObservations({ ...facts, critique: review.critique });
     }
     const started = iterationStart(history, iteration);
@@ -81,6 +87,10 @@ export class JudgeService implements JudgeStage {
           )
         : 0,
     };
+    if (review.model) {
+      const { model: m, content = null, inputTokens, outputTokens } = review;
+      verdict = { ...verdict, review: { model: m, content, inputTokens, outputTokens } };
+    }
     return { value: verdict, events: verdictEvents(iteration, job.kind, verdict, review), usage };
   }
 
@@ -98,11 +108,17 @@ export class JudgeService implements JudgeStage {
     span.setAttribute('triad.verdict', label);
   }
 
-  private async reviewAnswer(goal: string, answer: string, history: RunEvent[], signal?: AbortSignal) {
+  private async reviewAnswer(
+    model: ReasoningModel,
+    goal: string,
+    answer: string,
+    history: RunEvent[],
+    signal?: AbortSignal,
+  ) {
     if (this.config.judgePolicy === 'checks') {
       return noModel(answer.trim() ? null : 'The answer is empty.', answer.trim().length > 0);
     }
-    const { review, reply } = await reviewAnswer(this.model, this.config.model.judgeModel, {
+    const { review, reply } = await reviewAnswer(model, this.config.model.judgeModel, {
       goal,
       answer,
       events: history,
@@ -111,12 +127,14 @@ export class JudgeService implements JudgeStage {
     const accepted = review.verdict === 'accept';
     return {
       ...usageOf(reply),
+      content: reply.content,
       critique: review.critique.trim() || (accepted ? null : 'Revise the answer.'),
       accepted,
     };
   }
 
   private async reviewIteration(
+    model: ReasoningModel,
     goal: string,
     iteration: number,
     history: RunEvent[],
@@ -124,7 +142,7 @@ export class JudgeService implements JudgeStage {
     signal?: AbortSignal,
   ): Promise<Review> {
     if (this.config.judgePolicy !== 'always') return noModel(null, false);
-    const reply = await this.model.chat({
+    const reply = await model.chat({
       model: this.config.model.judgeModel,
       messages: iterationReviewMessages(goal, iteration, history, checks),
       jsonSchema: iterationReviewSchema(),
@@ -132,11 +150,20 @@ export class JudgeService implements JudgeStage {
     });
     return {
       ...usageOf(reply),
+      content: reply.content,
       critique: parseReview(IterationReview, reply.content).critique.trim() || null,
       accepted: false,
     };
   }
 }
+
+/** A model that plays one recorded reply; with none recorded, the replay cannot go on. */
+const recordedModel = (reply: ChatReply | null): ReasoningModel => ({
+  chat: async () => {
+    if (!reply) throw new TriadError('not_recorded', 'the recording has no judge reply for this stage', false);
+    return reply;
+  },
+});
 
 const noModel = (critique: string | null, accepted: boolean): Review => ({
   critique,

@@ -1,14 +1,21 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   DEFAULT_TENANT,
+  forkRefusal,
+  forkSeed,
   GoalRequest,
   InvalidInputError,
   JOB_NAMES,
+  linkTo,
   priorityOf,
   RUN_ID_PATTERN,
   RunFinisher,
   RunLoop,
   RunStore,
+  readParent,
+  replayRefusal,
+  replaySeed,
+  startIteration,
   storeRunId,
   TenantScheduler,
   TenantUsageStore,
@@ -60,14 +67,21 @@ export class IntakeService {
     const refused = await this.usage.refusal(tenant, tenantLimits(this.config, tenant));
     if (refused) await this.refuse(job, runId, refused);
     const cap = this.scheduler.capOf(tenant);
-    // The run's trace starts here; its traceparent is stored with the run so every later span joins it.
+    const lineage = await this.lineage(job, runId, request);
+    // The run's trace starts here; its traceparent is stored with the run so every later span joins it. A fork's or a
+    // replay's links to its parent's trace.
     const workflow = { 'gen_ai.operation.name': 'invoke_workflow', 'gen_ai.workflow.name': 'triad' };
-    return withRunSpan('invoke_workflow triad', { runId, traceparent: null, attributes: workflow }, async (span) => {
+    const links = linkTo(lineage?.parent.run.traceparent, { 'triad.link': lineage?.kind ?? '' });
+    const opts = { runId, traceparent: null, attributes: workflow, links };
+    return withRunSpan('invoke_workflow triad', opts, async (span) => {
       const created = await this.store.create(runId, request, Date.now(), traceparentOf(), { queued: cap !== null });
       span.setAttribute('triad.run.created', created);
+      // Seeding again is a no-op once seeded, and covers a crash between create and seed.
+      if (lineage) await this.store.seed(runId, lineage.seed);
       // Starting (or taking a slot) again is harmless and covers a crash between create and start.
+      const start = startIteration(request);
       const run = created ? null : await this.store.position(runId);
-      const fresh = run?.status === 'running' && run.iteration === 1;
+      const fresh = run?.status === 'running' && run.iteration === start;
       if (cap !== null) {
         if (created || (fresh && (run.phase === 'queued' || run.phase === 'plan'))) {
           const state = await this.scheduler.take(runId, request, cap);
@@ -78,7 +92,7 @@ export class IntakeService {
           }
         }
       } else if (created || (fresh && run.phase === 'plan')) {
-        await this.loop.start(runId, priorityOf(request));
+        await this.loop.start(runId, priorityOf(request), start);
       }
       if (created) {
         await this.usage.countRun(tenant);
@@ -87,6 +101,29 @@ export class IntakeService {
       }
       return { runId, created };
     });
+  }
+
+  /**
+   * A fork's or a replay's parent and the seed it gives the new run, read when the run is new or may not be seeded yet
+   * (a crash between create and seed); null for other runs. A parent that is gone or not where the fork starts
+   * rejects the goal (the gateway checks this first and answers 404, 400 or 409).
+   */
+  private async lineage(job: GoalDelivery, runId: string, request: GoalRequest) {
+    const of = request.forkOf ?? request.replayOf;
+    if (!of) return null;
+    const pos = await this.store.position(runId);
+    if (pos.status !== 'gone' && !(pos.status === 'running' && pos.iteration === 1)) return null;
+    const tenant = request.tenant ?? DEFAULT_TENANT;
+    const parent = await readParent(this.store, tenant, of.runId);
+    if (!parent) return this.reject(job, `no run ${of.runId} to ${request.forkOf ? 'fork' : 'replay'}`);
+    if (request.forkOf) {
+      const refused = forkRefusal(parent, request.forkOf.iteration, request.budget.maxIterations);
+      if (refused) return this.reject(job, refused.message);
+      return { kind: 'fork', parent, seed: forkSeed(parent, request.forkOf) };
+    }
+    const refused = replayRefusal(parent);
+    if (refused) return this.reject(job, refused.message);
+    return { kind: 'replay', parent, seed: replaySeed(parent) };
   }
 
   /**

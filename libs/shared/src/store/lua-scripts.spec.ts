@@ -31,6 +31,7 @@ const KEYS_PASSED: Record<ScriptName, number> = {
   'slot-release': 2,
   unqueue: 2,
   'goal-taken': 1,
+  seed: 3,
 };
 
 const keyIndexes = (text: string) => [...text.matchAll(/KEYS\[(\d+)\]/g)].map((m) => Number(m[1]));

@@ -17,6 +17,7 @@ export type ScriptName =
   | 'slot-take'
   | 'slot-release'
   | 'unqueue'
+  | 'seed'
   | 'goal-taken';
 
 /** A Lua script bound to a connection: call it with its keys, then its arguments. */
