@@ -8,12 +8,14 @@ import { RunFinished, type RunRecord, type StoredRunEvent, storeRunId } from '@t
 import type { Scenario, Turn } from '@triad/testing';
 import { EffectServer } from './support/effect-server.js';
 import { GatewayClient } from './support/gateway-harness.js';
+import { OtlpReceiver } from './support/otlp-receiver.js';
 import { ACCEPT, calc, httpPost, postWebhook } from './support/scripts.js';
 import { TriadHarness } from './support/triad-harness.js';
 
 let triad: TriadHarness;
 let gw: GatewayClient;
 let effects: EffectServer;
+let otlp: OtlpReceiver;
 const KEY = 'k-fork-submit';
 const OTHER_TENANT_KEY = 'k-fork-other';
 
@@ -63,10 +65,17 @@ function scenario(url: string): Scenario {
 
 beforeAll(async () => {
   effects = await EffectServer.start();
+  otlp = await OtlpReceiver.start();
   triad = await TriadHarness.start({
     scenario: scenario(effects.url),
     executors: 1,
-    env: { TRIAD_HTTP_ALLOW_HOSTS: '127.0.0.1', TRIAD_WEBHOOK_URL: `${effects.url}/hook` },
+    env: {
+      TRIAD_HTTP_ALLOW_HOSTS: '127.0.0.1',
+      TRIAD_WEBHOOK_URL: `${effects.url}/hook`,
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+    },
   });
   gw = await GatewayClient.start(triad, {
     TRIAD_API_KEYS: `forker:${KEY}:submit+read:default,other:${OTHER_TENANT_KEY}:submit+read:acme`,
@@ -75,6 +84,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await triad?.stop();
   await effects?.close();
+  await otlp?.close();
 });
 
 const post = (path: string, body: unknown, key = KEY) => gw.call('POST', path, { key, body });
@@ -135,6 +145,19 @@ describe('fork', () => {
     expect(forkEvents.find((e) => e.type === 'thought' && e.iteration === 2)).toMatchObject({ model: 'planner-b' });
     // Only the fork's own spend counts: one planner call and one judge call.
     expect(fork.usage).toMatchObject({ modelCalls: 2, toolCalls: 0 });
+
+    // The fork has a trace of its own, whose root span links to the parent's trace.
+    const traceOf = (run: RunRecord) => run.traceparent?.split('-')[1];
+    expect(traceOf(fork)).not.toBe(traceOf(parent));
+    const spans = await otlp.waitFor(
+      (all) => all.some((s) => s.name === 'invoke_workflow triad' && s.attributes['run.id'] === forkId),
+      { what: "the fork's invoke_workflow span" },
+    );
+    const root = spans.find((s) => s.name === 'invoke_workflow triad' && s.attributes['run.id'] === forkId);
+    expect(root?.traceId).toBe(traceOf(fork));
+    expect(root?.links).toEqual([
+      { traceId: traceOf(parent), spanId: parent.traceparent?.split('-')[2], attributes: { 'triad.link': 'fork' } },
+    ]);
   });
 
   it('answers 400, 404 and 409 for a bad iteration, an unknown or foreign run, and a parent not there yet', async () => {
@@ -177,6 +200,12 @@ describe('replay', () => {
     expect((await triad.runFinished(replay.id)).data).toMatchObject({ replayOf: { runId: parent.id } });
     expect(comparable(await triad.events(replay.id))).toEqual(comparable(await triad.events(parent.id)));
     expect(replay.usage).toEqual(parent.usage);
+    const verdicts = async (id: string) =>
+      Object.entries(await triad.store.ledger(id))
+        .filter(([name]) => name.startsWith('verdict:'))
+        .sort(([a], [b]) => a.localeCompare(b));
+    expect(await verdicts(replay.id)).toEqual(await verdicts(parent.id));
+    expect(await verdicts(parent.id)).toHaveLength(parent.iteration);
   });
 
   it('with a live model, answers calls that match the recording from it', async () => {

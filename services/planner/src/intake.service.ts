@@ -115,15 +115,22 @@ export class IntakeService {
     if (pos.status !== 'gone' && !(pos.status === 'running' && pos.iteration === 1)) return null;
     const tenant = request.tenant ?? DEFAULT_TENANT;
     const parent = await readParent(this.store, tenant, of.runId);
-    if (!parent) return this.reject(job, `no run ${of.runId} to ${request.forkOf ? 'fork' : 'replay'}`);
-    if (request.forkOf) {
-      const refused = forkRefusal(parent, request.forkOf.iteration, request.budget.maxIterations);
-      if (refused) return this.reject(job, refused.message);
-      return { kind: 'fork', parent, seed: forkSeed(parent, request.forkOf) };
-    }
-    const refused = replayRefusal(parent);
-    if (refused) return this.reject(job, refused.message);
+    const refused = !parent
+      ? `no run ${of.runId} to ${request.forkOf ? 'fork' : 'replay'}`
+      : request.forkOf
+        ? forkRefusal(parent, request.forkOf.iteration, request.budget.maxIterations)?.message
+        : replayRefusal(parent)?.message;
+    if (refused || !parent) return this.refuseLineage(job, runId, pos.status !== 'gone', refused as string);
+    if (request.forkOf) return { kind: 'fork', parent, seed: forkSeed(parent, request.forkOf) };
     return { kind: 'replay', parent, seed: replaySeed(parent) };
+  }
+
+  /** A fork or replay that cannot start: a new one is rejected; one created unseeded (a crash) fails, never hangs. */
+  private async refuseLineage(job: GoalDelivery, runId: string, exists: boolean, reason: string): Promise<never> {
+    if (!exists) return this.reject(job, reason);
+    const error = { code: 'invalid_goal' as const, message: reason };
+    await this.finisher.finish(runId, { status: 'failed', iteration: 1, reason, error });
+    throw new InvalidInputError(reason);
   }
 
   /**
