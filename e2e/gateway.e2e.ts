@@ -282,6 +282,8 @@ describe('gateway: bad requests', () => {
       '/v1/runs/{id}/approvals/{approvalId}/reject',
       '/v1/runs/{id}/cancel',
       '/v1/runs/{id}/events',
+      '/v1/runs/{id}/fork',
+      '/v1/runs/{id}/replay',
       '/v1/usage',
     ]);
     expect(doc.components.schemas.GoalRequest.required).toEqual(['goal']);
