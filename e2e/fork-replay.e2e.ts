@@ -75,6 +75,8 @@ beforeAll(async () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_BSP_SCHEDULE_DELAY: '200',
+      // Tenant acme's runs take a slot each: a fork of one starts through the tenant scheduler, at its fork point.
+      TRIAD_TENANT_LIMITS: JSON.stringify({ acme: { maxRunsInFlight: 1 } }),
     },
   });
   gw = await GatewayClient.start(triad, {
@@ -178,6 +180,33 @@ describe('fork', () => {
     expect(early.body.error.code).toBe('conflict');
     expect((await post('/v1/runs/gated-1/replay', {})).status).toBe(409);
     await gw.call('POST', '/v1/runs/gated-1/cancel', { key: KEY, body: {} });
+  });
+});
+
+describe('fork of a tenant with a cap on runs in flight', () => {
+  it('waits for a slot like any run, then starts at the fork point, in the caller tenant', async () => {
+    const acme = (body: unknown) => gw.call('POST', '/v1/runs', { key: OTHER_TENANT_KEY, body });
+    expect((await acme({ goal: 'goal:charge', runId: 'acme-parent' })).status).toBe(202);
+    expect((await triad.waitForRun(storeRunId('acme', 'acme-parent'))).status).toBe('succeeded');
+    // A run parked at an approval holds acme's one slot, so the fork waits for it.
+    await acme({ goal: 'goal:gated', runId: 'acme-gated' });
+    await triad.pendingApprovals(storeRunId('acme', 'acme-gated'));
+    const charges = chargesOf('/charge');
+    const answer = await post('/v1/runs/acme-parent/fork', { fromIteration: 2, model: 'planner-b' }, OTHER_TENANT_KEY);
+    expect(answer.status).toBe(202);
+    const forkId = storeRunId('acme', answer.body.runId);
+    await triad.eventually(async () => (await triad.events(forkId)).some((e) => e.type === 'run.queued'), {
+      what: 'the fork to wait for a slot',
+    });
+    await gw.call('POST', '/v1/runs/acme-gated/cancel', { key: OTHER_TENANT_KEY, body: {} });
+    const fork = await triad.waitForRun(forkId);
+    expect(fork).toMatchObject({ status: 'succeeded', tenant: 'acme', forkOf: { runId: 'acme-parent', iteration: 2 } });
+    const events = await triad.events(forkId);
+    expect(events.some((e) => e.type === 'run.admitted')).toBe(true);
+    expect(events.filter((e) => e.type === 'thought').map((e) => e.iteration)).toEqual([1, 2]);
+    expect(chargesOf('/charge')).toBe(charges);
+    // The default tenant's caller does not see acme's run.
+    expect((await post('/v1/runs/acme-parent/fork', { fromIteration: 1 })).status).toBe(404);
   });
 });
 
