@@ -63,8 +63,9 @@ export class IntakeService {
     if (typeof request === 'string') return this.reject(job, request);
     const tenant = request.tenant ?? DEFAULT_TENANT;
     const runId = storeRunId(tenant, request.runId ?? `run-${job.id}`);
-    // Only a tenant with a daily spend cap pays this round trip.
-    const refused = await this.usage.refusal(tenant, tenantLimits(this.config, tenant));
+    // Only a tenant with a daily spend cap pays this round trip; a replay that plays its recording asks no model.
+    const plays = request.replayOf?.liveModel === false;
+    const refused = plays ? null : await this.usage.refusal(tenant, tenantLimits(this.config, tenant));
     if (refused) await this.refuse(job, runId, refused);
     const cap = this.scheduler.capOf(tenant);
     const lineage = await this.lineage(job, runId, request);

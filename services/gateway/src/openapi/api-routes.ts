@@ -230,6 +230,10 @@ export function apiRoutes(settings: DocumentSettings): ApiRoute[] {
         400: 'Invalid body, or the parent ended before fromIteration',
         404: 'Unknown run (or its data has left Redis)',
         409: 'The parent has not finished the iteration before fromIteration yet',
+        429: {
+          description: 'The tenant is past a daily spend cap (TRIAD_TENANT_LIMITS)',
+          headers: retryAfter('Seconds until the next UTC day'),
+        },
         503: { description: 'Intake is paused', headers: retryAfter('Seconds to wait before trying again') },
       },
     },
@@ -251,6 +255,10 @@ export function apiRoutes(settings: DocumentSettings): ApiRoute[] {
         400: 'Invalid body',
         404: 'Unknown run (or its data has left Redis)',
         409: 'The run is still running',
+        429: {
+          description: 'With liveModel: the tenant is past a daily spend cap (TRIAD_TENANT_LIMITS)',
+          headers: retryAfter('Seconds until the next UTC day'),
+        },
         503: { description: 'Intake is paused', headers: retryAfter('Seconds to wait before trying again') },
       },
     },

@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Inject, Param, Post, Res, UseGuards } from '@nestjs/common';
 import {
   ForkRunRequest,
   forkRefusal,
@@ -11,6 +11,9 @@ import {
   readParent,
   replayRefusal,
   type SubmitRunResponse,
+  TenantUsageStore,
+  TRIAD_CONFIG,
+  type TriadConfig,
 } from '@triad/shared';
 import type { Response } from 'express';
 import type { Caller } from '../auth/api-keys.js';
@@ -18,6 +21,7 @@ import { CurrentCaller, Roles } from '../auth/roles.decorator.js';
 import { ApiException, parseOr400 } from '../http/api-exception.js';
 import { IntakeOpenGuard } from '../http/intake-open.guard.js';
 import { RunSubmissionService } from './run-submission.service.js';
+import { refuseOverSpendCap } from './runs.controller.js';
 
 /**
  * Forks and replays: a new run from a run of the caller's tenant, submitted like any goal (the planner's intake
@@ -28,6 +32,8 @@ export class RunLineageController {
   constructor(
     private readonly store: RunStore,
     private readonly submission: RunSubmissionService,
+    private readonly usage: TenantUsageStore,
+    @Inject(TRIAD_CONFIG) private readonly config: TriadConfig,
   ) {}
 
   @Post(':id/fork')
@@ -50,6 +56,7 @@ export class RunLineageController {
       forkOf: { runId: id, iteration: ask.fromIteration },
     });
     refuse(forkRefusal(parent, ask.fromIteration, request.budget.maxIterations));
+    await refuseOverSpendCap(this.usage, this.config, caller.tenant, res);
     return this.submit(request, caller, idempotencyKey, res);
   }
 
@@ -69,6 +76,8 @@ export class RunLineageController {
     refuse(replayRefusal(parent));
     const replayOf = { runId: id, liveModel: ask.liveModel, toolsLive: ask.toolsLive };
     const request = childRequest(parent, { model: ask.liveModel ? ask.model : undefined, replayOf });
+    // Playing a recording asks no model: only a replay with a live model is held to the tenant's spend cap.
+    if (ask.liveModel) await refuseOverSpendCap(this.usage, this.config, caller.tenant, res);
     return this.submit(request, caller, idempotencyKey, res);
   }
 
