@@ -57,7 +57,10 @@ function scenario(url: string): Scenario {
         name: 'gated',
         match: 'goal:gated',
         turnBy: { planner: 'assistantMessages', judge: 'lastMessage' },
-        turns: { planner: [{ content: 'Notify.', toolCalls: [postWebhook('g1', 'fork')] }], judge: [ACCEPT] },
+        turns: {
+          planner: [{ content: 'Notify.', toolCalls: [postWebhook('g1', 'fork')] }, { content: 'Notified.' }],
+          judge: [ACCEPT],
+        },
       },
     ],
   };
@@ -80,7 +83,7 @@ beforeAll(async () => {
     },
   });
   gw = await GatewayClient.start(triad, {
-    TRIAD_API_KEYS: `forker:${KEY}:submit+read:default,other:${OTHER_TENANT_KEY}:submit+read:acme`,
+    TRIAD_API_KEYS: `forker:${KEY}:submit+read+approve:default,other:${OTHER_TENANT_KEY}:submit+read:acme`,
   });
 });
 afterAll(async () => {
@@ -235,6 +238,26 @@ describe('replay', () => {
         .sort(([a], [b]) => a.localeCompare(b));
     expect(await verdicts(replay.id)).toEqual(await verdicts(parent.id));
     expect(await verdicts(parent.id)).toHaveLength(parent.iteration);
+  });
+
+  it("repeats an approved step's approval events and result without a gate or a call", async () => {
+    await gw.call('POST', '/v1/runs', { key: KEY, body: { goal: 'goal:gated', runId: 'gated-approved' } });
+    const [gate] = await triad.pendingApprovals(storeRunId('default', 'gated-approved'));
+    const approved = await post(`/v1/runs/gated-approved/approvals/${gate?.id}/approve`, {});
+    expect(approved.status).toBe(200);
+    const gated = await triad.waitForRun('gated-approved');
+    expect(gated.status).toBe('succeeded');
+    const hooks = effects.requestsTo('/hook').length;
+    expect(hooks).toBeGreaterThan(0);
+
+    const answer = await post('/v1/runs/gated-approved/replay', {});
+    const replay = await triad.waitForRun(answer.body.runId);
+    expect(replay.status).toBe('succeeded');
+    expect(effects.requestsTo('/hook')).toHaveLength(hooks);
+    expect(await triad.approvals.listPending('default', { runId: replay.id })).toEqual([]);
+    const events = comparable(await triad.events(replay.id));
+    expect(events).toEqual(comparable(await triad.events('gated-approved')));
+    expect(events.filter((e) => (e as { type: string }).type.startsWith('approval.'))).toHaveLength(2);
   });
 
   it('with a live model, answers calls that match the recording from it', async () => {

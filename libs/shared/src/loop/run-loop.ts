@@ -6,7 +6,13 @@ import { TenantLimitError, TenantSpendBusyError } from '../errors/triad-error.js
 import type { ChatReply } from '../reasoning/chat.js';
 import { withSpendScope } from '../reasoning/spend-capped-model.js';
 import type { RunFinisher } from '../runs/run-finisher.js';
-import { matchRecordedCall, RECORDING_PREFIX, replyOfDecision, replyOfVerdict } from '../runs/run-lineage.js';
+import {
+  matchRecordedCall,
+  RECORDING_PREFIX,
+  recordedApprovals,
+  replyOfDecision,
+  replyOfVerdict,
+} from '../runs/run-lineage.js';
 import type { Admission, AdvanceOutcome, AdvanceStep, NewRunEvent, RunEnd, RunStore } from '../store/run-store.js';
 import { withRunSpan } from '../telemetry/run-trace.js';
 import type { LoopHandOff } from './loop-hand-off.js';
@@ -158,8 +164,8 @@ export class RunLoop {
       if (replayed) {
         s.setAttribute('triad.replayed', true);
         await admit(true); // counted like the recorded call was, so the replay's usage matches its recording
-        const event: NewRunEvent = { type: 'observation', iteration, ...replayed };
-        return (await this.store.once(runId, once, StepResult, replayed, [event])).value;
+        const events: NewRunEvent[] = [...replayed.events, { type: 'observation', iteration, ...replayed.result }];
+        return (await this.store.once(runId, once, StepResult, replayed.result, events)).value;
       }
       // A tool that asks the model (self_check) is charged to the run's tenant like the planner and the judge.
       const execute = () => stage.execute({ run, call, admit }, s, ctx);
@@ -240,27 +246,28 @@ export class RunLoop {
    * step of the same id (or `not_recorded`). With a live model: the recorded call with the same tool and canonical
    * arguments; none, and tools may not run live: `not_recorded`.
    */
-  private async replayedStep(run: RunRecord, call: ToolCall, iteration: number): Promise<StepResult | null> {
+  private async replayedStep(
+    run: RunRecord,
+    call: ToolCall,
+    iteration: number,
+  ): Promise<{ result: StepResult; events: NewRunEvent[] } | null> {
     const replay = run.request?.replayOf;
     if (!replay) return null;
-    const ledger = replay.liveModel
-      ? await this.store.ledger(run.id)
-      : (await this.store.read(run.id, { once: [`${RECORDING_PREFIX}step:${call.stepId}`] })).once;
-    const found = replay.liveModel
-      ? matchRecordedCall(ledger, call, iteration)
-      : ((raw) => (raw ? (JSON.parse(raw) as StepResult) : null))(ledger[`${RECORDING_PREFIX}step:${call.stepId}`]);
-    if (found) return { ...found, stepId: call.stepId, callId: call.callId };
-    if (replay.liveModel && replay.toolsLive) return null;
+    if (!replay.liveModel) {
+      // Playing the recording: the same step, with the approval events it had (no gate is asked again).
+      const [stepName, approvalsName] = [`${RECORDING_PREFIX}step:${call.stepId}`, recordedApprovals(call.stepId)];
+      const { once } = await this.store.read(run.id, { once: [stepName, approvalsName] });
+      const [step, approvals] = [once[stepName], once[approvalsName]];
+      if (step) return { result: JSON.parse(step) as StepResult, events: approvals ? JSON.parse(approvals) : [] };
+    } else {
+      const found = matchRecordedCall(await this.store.ledger(run.id), call, iteration);
+      if (found) return { result: { ...found, stepId: call.stepId, callId: call.callId }, events: [] };
+      if (replay.toolsLive) return null;
+    }
     const message = `${call.tool} with these arguments is not in the recording of run ${replay.runId}; the tool was not run`;
     const observation = observationError('not_recorded', message);
-    return {
-      stepId: call.stepId,
-      callId: call.callId,
-      tool: call.tool,
-      executor: 'replay',
-      durationMs: 0,
-      observation,
-    };
+    const result = { stepId: call.stepId, callId: call.callId, tool: call.tool, executor: 'replay', durationMs: 0 };
+    return { result: { ...result, observation }, events: [] };
   }
 
   /** Ends a replay whose recording lacks what the run needs next. */

@@ -89,6 +89,20 @@ describe('replays', () => {
     expect(Object.keys(seed.ledger).every((k) => k.startsWith('rec:'))).toBe(true);
     expect(seed.ledger['rec:plan:1']).toBe(parent().ledger['plan:1']);
     expect(seed.iteration).toBe(1);
+    expect(seed.ledger['rec:approvals:1-0']).toBeUndefined();
+    const gated = parent();
+    const requested = { type: 'approval.requested', iteration: 1, at: 2, approvalId: '1-0', stepId: '1-0' };
+    const decided = {
+      type: 'approval.decided',
+      iteration: 1,
+      at: 3,
+      approvalId: '1-0',
+      stepId: '1-0',
+      status: 'approved',
+    };
+    gated.events.push({ id: '7-0', ...requested } as unknown as StoredRunEvent);
+    gated.events.push({ id: '8-0', ...decided } as unknown as StoredRunEvent);
+    expect(JSON.parse(replaySeed(gated).ledger['rec:approvals:1-0'] ?? '[]')).toEqual([requested, decided]);
   });
 
   it('play the recorded replies as the model gave them', () => {

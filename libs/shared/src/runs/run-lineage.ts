@@ -106,11 +106,23 @@ export function forkSeed(parent: ParentRun, forkOf: ForkOf) {
   return { ledger, events, iteration: forkOf.iteration };
 }
 
-/** A replay's seed: the parent's whole ledger as its recording; it starts at iteration 1 with no history. */
+/**
+ * A replay's seed: the parent's whole ledger as its recording, and each step's approval events (`rec:approvals:<stepId>`),
+ * which a played step repeats, since no gate is asked again; it starts at iteration 1 with no history.
+ */
 export function replaySeed(parent: ParentRun) {
   const ledger = Object.fromEntries(Object.entries(parent.ledger).map(([k, v]) => [`${RECORDING_PREFIX}${k}`, v]));
+  const approvals = new Map<string, NewRunEvent[]>();
+  for (const { id: _id, ...e } of parent.events) {
+    if (e.type !== 'approval.requested' && e.type !== 'approval.decided') continue;
+    approvals.set(e.stepId, [...(approvals.get(e.stepId) ?? []), e as NewRunEvent]);
+  }
+  for (const [stepId, events] of approvals) ledger[recordedApprovals(stepId)] = JSON.stringify(events);
   return { ledger, events: [] as NewRunEvent[], iteration: 1 };
 }
+
+/** Where a replay's recording keeps a step's approval events. */
+export const recordedApprovals = (stepId: string) => `${RECORDING_PREFIX}approvals:${stepId}`;
 
 /** The planner's model reply recorded in a decision, as the model gave it. */
 export function replyOfDecision(raw: string): ChatReply {
