@@ -97,6 +97,12 @@ describe('the web console', () => {
     for (const path of ['/v1/runs', '/v1/session', '/v1/approvals', '/v1/run-counts', '/admin/queues']) {
       expect((await gw.call('GET', path)).status).toBe(401);
     }
+    // The page itself is public (it holds no data): any path under /console is the page, deep links included.
+    const deep = await gw.call('GET', '/console/runs/some-run');
+    expect(deep.status).toBe(200);
+    expect(deep.body).toContain('<div id="app">');
+    expect(deep.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect((await gw.call('GET', '/console/assets/missing.js')).status).toBe(404);
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${proxy.url}/console/approvals`);

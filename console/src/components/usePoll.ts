@@ -11,13 +11,16 @@ export function usePoll<T>(load: () => Promise<T>, everyMs: number, deps: unknow
   const [tick, setTick] = useState(0);
   const current = useRef(load);
   current.current = load;
-  // biome-ignore lint/correctness/useExhaustiveDependencies: deps are the caller's; tick reloads on demand
   useEffect(() => {
     let live = true;
     const run = () =>
       current
         .current()
-        .then((v) => live && (setValue(v), setError(null)))
+        .then((v) => {
+          if (!live) return;
+          setValue(v);
+          setError(null);
+        })
         .catch((e) => live && setError(messageOf(e)));
     run();
     const timer = setInterval(() => document.visibilityState === 'visible' && run(), everyMs);

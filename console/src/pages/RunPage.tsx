@@ -26,10 +26,12 @@ export function RunPage(props: { session: Session; runId: string }) {
   const now = useNow();
   const { events, connection } = useRunEvents(runId, async () => isTerminal((await getRun(runId)).status));
   // The record is read again as events arrive: its status, usage and answer follow them.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: events.length is the trigger
   useEffect(() => {
     getRun(runId)
-      .then((r) => (setRun(r), setError(null)))
+      .then((r) => {
+        setRun(r);
+        setError(null);
+      })
       .catch((e) => setError(messageOf(e)));
   }, [runId, events.length]);
   const cancel = async () => {

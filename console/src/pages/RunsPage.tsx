@@ -46,6 +46,7 @@ export function RunsPage(_: { session: Session }) {
         </nav>
         <search>
           <form
+            class="search-form"
             onSubmit={(e) => {
               e.preventDefault();
               go({ q: text.trim() });

@@ -56,7 +56,10 @@ export class RunListingService {
       const ids = await this.store.list(tenant, offset, filtered ? BATCH : q.limit - runs.length);
       if (!ids.length) return { runs, nextCursor: null };
       const kept = filtered ? await this.matching(ids, q) : ids.map(() => true);
-      const records = await Promise.all(ids.map((id, i) => (kept[i] ? this.store.get(id) : null)));
+      // Whole records only for what this page still needs: the page ends at the last run it takes.
+      let wanted = q.limit - runs.length;
+      const take = kept.map((k) => k && wanted-- > 0);
+      const records = await Promise.all(ids.map((id, i) => (take[i] ? this.store.get(id) : null)));
       for (const [i, id] of ids.entries()) {
         offset++;
         scanned++;
