@@ -30,6 +30,7 @@ const scenario: Scenario = {
       { content: 'Notify.', toolCalls: [hook('r1', 'reject-me')] },
       { content: 'Not sent: {{tool:r1.error.message}}' },
     ]),
+    acceptedScript('console-form', [{ content: 'Notify.', toolCalls: [hook('f1', 'form')] }, { content: 'Done.' }]),
     acceptedScript('console-viewer', [
       { content: 'Notify.', toolCalls: [hook('v1', 'viewer-sees')] },
       { content: 'Done.' },
@@ -231,6 +232,31 @@ describe('the web console', () => {
     expect(types.filter((t) => t === 'approval.requested')).toHaveLength(1);
     expect(types.filter((t) => t === 'goal.received')).toHaveLength(1);
     expect(hookEffects('reject-me')).toHaveLength(0);
+    await context.close();
+  }, 180_000);
+
+  it('starts a run from the form with tools, budget and metadata, and cancels it', async () => {
+    const { context, page } = await signedIn(KEYS.ops);
+    await page.getByRole('link', { name: 'New run' }).click();
+    await page.getByLabel('Goal').fill('goal:console-form');
+    await page.getByLabel('every tool the executors offer').uncheck();
+    await page.getByRole('checkbox', { name: /post_webhook/ }).check();
+    await page.getByLabel('Iterations').fill('3');
+    await page.getByLabel(/Metadata/).fill('ticket=T-1\nteam=ops');
+    await page.getByRole('button', { name: 'Start the run' }).click();
+    await page.waitForURL(/\/console\/runs\/run-/);
+    const runId = decodeURIComponent(page.url().split('/').at(-1) as string);
+    const run = await gw.call('GET', `/v1/runs/${runId}`, { key: KEYS.ops });
+    expect(run.body.request).toMatchObject({
+      tools: ['post_webhook'],
+      budget: { maxIterations: 3 },
+      metadata: { ticket: 'T-1', team: 'ops' },
+    });
+    await page.locator('li[data-event-type="approval.requested"]').waitFor();
+    page.once('dialog', (d) => d.accept());
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    await page.locator('h1 .badge-cancelled').waitFor();
+    expect(hookEffects('form')).toHaveLength(0);
     await context.close();
   }, 180_000);
 

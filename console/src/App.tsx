@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { messageOf, onSignedOut } from './api/http.js';
 import { can, currentSession, type Session, signOut } from './api/session.js';
 import { Link } from './components/Link.js';
@@ -38,6 +38,12 @@ function Shell(props: { session: Session; onSignOut: () => void }) {
   useEffect(() => {
     document.title = `${title} · Triad console`;
   }, [title]);
+  // A new page takes the focus, as a page load would: keyboard and screen-reader users start at its content.
+  const first = useRef(true);
+  useEffect(() => {
+    if (!first.current) document.getElementById('main')?.focus();
+    first.current = false;
+  }, [path]);
   const section = path.startsWith('/approvals') ? 'approvals' : path.startsWith('/submit') ? 'submit' : 'runs';
   return (
     <>
