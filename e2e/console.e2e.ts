@@ -298,4 +298,25 @@ describe('the web console', () => {
     expect(board?.status()).toBe(200);
     await admin.context.close();
   }, 180_000);
+
+  it('searches runs by id or goal text and counts them by status, through the API the page uses', async () => {
+    const found = await gw.call('GET', '/v1/runs?q=CONSOLE-V', { key: KEYS.viewer });
+    expect(found.body.runs.map((r: { id: string }) => r.id)).toEqual(['console-viewer']);
+    const byGoal = await gw.call('GET', `/v1/runs?q=${encodeURIComponent('notify the team')}`, { key: KEYS.viewer });
+    expect(byGoal.body.runs.map((r: { id: string }) => r.id)).toEqual(['console-edit']);
+    const none = await gw.call('GET', '/v1/runs?q=no-such-text&status=succeeded', { key: KEYS.viewer });
+    expect(none.body).toEqual({ runs: [], nextCursor: null });
+    const all = (await gw.call('GET', '/v1/runs?limit=200', { key: KEYS.viewer })).body.runs as { status: string }[];
+    const counts = await triad.eventually(
+      async () => {
+        const c = (await gw.call('GET', '/v1/run-counts', { key: KEYS.viewer })).body;
+        return c.total === all.length && c;
+      },
+      { what: 'the counts to take in every run' },
+    );
+    for (const status of ['running', 'succeeded', 'cancelled']) {
+      expect(counts.counts[status]).toBe(all.filter((r) => r.status === status).length);
+    }
+    expect((await gw.call('GET', '/v1/run-counts')).status).toBe(401);
+  });
 });

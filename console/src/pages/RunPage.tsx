@@ -24,7 +24,13 @@ export function RunPage(props: { session: Session; runId: string }) {
   const [run, setRun] = useState<RunRecord | null>(null);
   const [error, setError] = useState<string | null>(null);
   const now = useNow();
-  const { events, connection } = useRunEvents(runId, async () => isTerminal((await getRun(runId)).status));
+  // The stream is over when the run has ended, or is not there at all (a wrong link).
+  const { events, connection } = useRunEvents(runId, () =>
+    getRun(runId).then(
+      (r) => isTerminal(r.status),
+      (e) => (e as { status?: number }).status === 404,
+    ),
+  );
   // The record is read again as events arrive: its status, usage and answer follow them.
   useEffect(() => {
     getRun(runId)
