@@ -31,14 +31,24 @@ export function RunPage(props: { session: Session; runId: string }) {
       (e) => (e as { status?: number }).status === 404,
     ),
   );
-  // The record is read again as events arrive: its status, usage and answer follow them.
+  // The record is read again as events arrive (once a burst has passed): its status, usage and answer follow them.
   useEffect(() => {
-    getRun(runId)
-      .then((r) => {
-        setRun(r);
-        setError(null);
-      })
-      .catch((e) => setError(messageOf(e)));
+    let live = true;
+    const timer = setTimeout(
+      () =>
+        getRun(runId)
+          .then((r) => {
+            if (!live) return;
+            setRun(r);
+            setError(null);
+          })
+          .catch((e) => live && setError(messageOf(e))),
+      events.length ? 250 : 0,
+    );
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
   }, [runId, events.length]);
   const cancel = async () => {
     if (!confirm(`Cancel run ${runId}?`)) return;
