@@ -16,7 +16,8 @@ const common = {
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
     '^@triad/(shared|testing|client)$': '<rootDir>/libs/$1/src/index.ts',
-    '^@triad/shared/contracts$': '<rootDir>/libs/shared/src/contracts/index.ts',
+    '^@triad/contracts$': '<rootDir>/libs/contracts/src/index.ts',
+    '^@triad/shared/contracts$': '<rootDir>/libs/shared/src/contracts.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testEnvironment: 'node',

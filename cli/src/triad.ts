@@ -2,9 +2,12 @@
 // The `triad` command: a client of the HTTP gateway (and `triad up`, the local stack). See `triad --help`.
 import { runCli } from './commands/cli-main.js';
 
+// Every signal, at any time, stops the command and whatever it started (`triad up`: every service). Listeners
+// stay on, so a second signal does not kill this process by default and leave its services running.
 const interrupted = new AbortController();
-process.once('SIGINT', () => interrupted.abort());
-process.once('SIGTERM', () => interrupted.abort());
+for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(name, () => interrupted.abort());
+}
 // A closed pipe (`triad events ... | head`) is not an error worth a stack trace.
 process.stdout.on('error', () => process.exit(0));
 

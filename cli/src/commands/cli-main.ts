@@ -1,9 +1,13 @@
+import { createRequire } from 'node:module';
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { TriadApiError, TriadClient } from '@triad/client';
+import { ServiceStartError } from '../stack/service-readiness.js';
 import { type Command, type CommandContext, UsageError } from './command.js';
 import { COMMANDS } from './index.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:8080';
+// cli/package.json, the same from src/commands (tests) and dist/commands (built).
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 const GLOBAL_OPTIONS: ParseArgsOptionsConfig = {
   url: { type: 'string' },
@@ -11,6 +15,7 @@ const GLOBAL_OPTIONS: ParseArgsOptionsConfig = {
   tenant: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
 };
 
 const GLOBAL_HELP = `Global options:
@@ -18,6 +23,7 @@ const GLOBAL_HELP = `Global options:
   --key <key>    API key (env TRIAD_API_KEY)
   --tenant <id>  with an admin key: the tenant to act for (env TRIAD_TENANT)
   --json         machine output: one JSON document, or JSON lines for streams
+  -v, --version  triad's version and the Node it runs on
   -h, --help     this help`;
 
 /** The process's surroundings, so the entry point stays the only place that touches `process`. */
@@ -40,6 +46,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (name === 'help') {
     const topic = COMMANDS.find((c) => c.name === argv[at + 1]);
     io.stdout(`${topic ? commandHelp(topic) : mainHelp()}\n`);
+    return 0;
+  }
+  if (at < 0 && argv.some((a) => a === '--version' || a === '-v')) {
+    io.stdout(`triad ${VERSION} (Node ${process.version})\n`);
     return 0;
   }
   if (at < 0) {
@@ -96,6 +106,8 @@ function commandIndex(argv: string[]): number {
 
 function describe(err: unknown): string {
   if (err instanceof TriadApiError) return err.describe();
+  // A service of `triad up` that did not start: the reason is in its own last lines.
+  if (err instanceof ServiceStartError) return err.describe();
   const message = err instanceof Error ? err.message : String(err);
   return message.split('\n')[0] || 'unknown error';
 }

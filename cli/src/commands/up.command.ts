@@ -29,22 +29,41 @@ Options:
     }
     const port = intOption(ctx.values, 'port') ?? config.gateway.port;
     // Loaded here only: the other commands need nothing of the process launcher.
-    const { DEMO_GOAL, startLocalStack } = await import('../stack/local-stack.js');
+    const { DEMO_GOAL, StartStopped, startLocalStack } = await import('../stack/local-stack.js');
+    const { lastLines } = await import('../stack/service-readiness.js');
     const stack = await startLocalStack({
       config,
       executors: intOption(ctx.values, 'executors') ?? 2,
       gatewayPort: port,
       say: (line) => ctx.note(line),
+      signal: ctx.signal,
+    }).catch((err: unknown) => {
+      if (!(err instanceof StartStopped)) throw err;
+      ctx.note('stopped while starting; everything it had started is stopped');
+      return null;
     });
+    if (!stack) return 130;
     try {
       const url = stack.gatewayUrl ?? '';
       const flag = url === 'http://127.0.0.1:8080' ? '' : ` --url ${url}`;
       ctx.note(`gateway: ${url} (Ctrl-C stops everything)`);
       if (stack.offlineModel) ctx.note(`try:     triad${flag} submit --follow "${DEMO_GOAL}"`);
       const died = Promise.race(
-        stack.services.map((s) => s.exited.then((code) => `${s.name} exited with code ${code}`)),
+        stack.services.map((s) =>
+          s.exited.then((code) =>
+            [
+              `${s.name} exited with code ${code}; its last lines:`,
+              ...lastLines(s.output(), 12).map((l) => `  | ${l}`),
+            ].join('\n'),
+          ),
+        ),
       );
-      const stopped = new Promise<null>((r) => ctx.signal.addEventListener('abort', () => r(null), { once: true }));
+      // The signal may have been aborted already (a Ctrl-C as the last service became ready): an abort listener
+      // added now would never fire.
+      const stopped = new Promise<null>((r) => {
+        if (ctx.signal.aborted) r(null);
+        else ctx.signal.addEventListener('abort', () => r(null), { once: true });
+      });
       const why = await Promise.race([died, stopped]);
       if (why) {
         ctx.note(`stopping: ${why}`);

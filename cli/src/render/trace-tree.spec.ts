@@ -62,7 +62,8 @@ const events: StoredRunEvent[] = [
 
 describe('renderTraceTree', () => {
   it('draws each iteration as a branch with thought, tool calls, results and verdict', () => {
-    expect(renderTraceTree(run, events, { jaegerUrl: 'http://localhost:16686/' })).toEqual([
+    const jaeger = { url: 'http://localhost:16686', traceId: TRACE, outcome: 'found' as const };
+    expect(renderTraceTree(run, events, { jaeger })).toEqual([
       'run r1 · succeeded · 2 iteration(s)',
       `trace ${TRACE}`,
       `jaeger http://localhost:16686/trace/${TRACE}`,
@@ -81,9 +82,29 @@ describe('renderTraceTree', () => {
   });
 
   it('says so when the run has no trace, and links nothing', () => {
-    const lines = renderTraceTree({ ...run, traceparent: undefined }, [], { jaegerUrl: 'http://j' });
+    const jaeger = { url: 'http://j', traceId: TRACE, outcome: 'found' as const };
+    const lines = renderTraceTree({ ...run, traceparent: undefined }, [], { jaeger });
     expect(lines[1]).toBe('trace (none recorded)');
     expect(lines.some((l) => l.startsWith('jaeger'))).toBe(false);
+  });
+
+  it('links a trace only when Jaeger holds it, and says why not otherwise', () => {
+    const at = (outcome: 'missing' | 'unreachable') =>
+      renderTraceTree(run, events, {
+        jaeger:
+          outcome === 'missing'
+            ? { url: 'http://j:16686', traceId: TRACE, outcome }
+            : { url: 'http://j:16686', traceId: TRACE, outcome, detail: 'ECONNREFUSED' },
+      })[2];
+    expect(at('missing')).toMatch(
+      new RegExp(
+        `^jaeger: http://j:16686 has no trace ${TRACE}: nothing of this run was exported there .*OTEL_EXPORTER_OTLP_ENDPOINT`,
+      ),
+    );
+    expect(at('unreachable')).toBe(
+      `jaeger: could not ask http://j:16686 about trace ${TRACE} (ECONNREFUSED); no link printed`,
+    );
+    expect([at('missing'), at('unreachable')].join('\n')).not.toContain('/trace/');
   });
 
   it('reads the trace id out of a traceparent only when it is well formed', () => {

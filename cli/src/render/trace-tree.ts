@@ -1,8 +1,9 @@
 import type { RunRecord, StoredRunEvent } from '@triad/shared';
+import { type JaegerLookup, jaegerLine } from '../client/jaeger-lookup.js';
 
 export interface TraceTreeOptions {
-  /** Base URL of a Jaeger UI (e.g. http://localhost:16686): adds a link to the run's trace. */
-  jaegerUrl?: string;
+  /** What Jaeger said about the run's trace: a link when it holds it, else why there is none. */
+  jaeger?: JaegerLookup;
 }
 
 const clip = (s: string, n: number) => {
@@ -17,13 +18,13 @@ export function traceIdOf(traceparent: string | undefined): string | null {
 
 /**
  * A run's loop as a tree, the shape its trace has: one branch per iteration with the thought, the tool calls
- * (duration, result), the judge's verdict and the tokens spent; headed by the trace id and a Jaeger link.
+ * (duration, result), the judge's verdict and the tokens spent; headed by the trace id and, when Jaeger holds the trace, a link to it.
  */
 export function renderTraceTree(run: RunRecord, events: StoredRunEvent[], opts: TraceTreeOptions = {}): string[] {
   const traceId = traceIdOf(run.traceparent);
   const lines = [`run ${run.id} · ${run.status} · ${run.iteration} iteration(s)`];
   lines.push(`trace ${traceId ?? '(none recorded)'}`);
-  if (traceId && opts.jaegerUrl) lines.push(`jaeger ${opts.jaegerUrl.replace(/\/+$/, '')}/trace/${traceId}`);
+  if (traceId && opts.jaeger?.traceId === traceId) lines.push(jaegerLine(opts.jaeger));
 
   const iterations = [...new Set(events.map((e) => e.iteration).filter((i) => i > 0))].sort((a, b) => a - b);
   iterations.forEach((iteration, i) => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedisConnection, masterNodes, type TriadConfig } from '@triad/shared';
 import { Redis } from 'ioredis';
+import { exitWithThisProcess } from './exit-with-this-process.js';
 
 export interface RedisHandle {
   url: string;
@@ -75,6 +76,7 @@ export async function startPrivateRedis(
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  exitWithThisProcess(child);
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   const url = `redis://127.0.0.1:${port}`;
   const removeDir = () => (opts.dir ? Promise.resolve() : rm(dir, { recursive: true, force: true }));

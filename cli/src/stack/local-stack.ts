@@ -2,6 +2,7 @@ import type { TriadConfig } from '@triad/shared';
 import { loadScenarioFile, startScriptedModelServer } from '@triad/testing';
 import { ensureCluster, ensureRedis, type RedisHandle } from './local-redis.js';
 import { REPO_ROOT, type ServiceProcess, spawnService, startServices } from './service-processes.js';
+import { shorten } from './service-readiness.js';
 
 export const DEMO_GOAL = 'Which city in the example data has the highest population density, and what is it?';
 const DEMO_SCENARIO = `${REPO_ROOT}examples/demo/scenario.json`;
@@ -13,6 +14,8 @@ export interface LocalStackOptions {
   gatewayPort?: number;
   /** Progress lines for the terminal. */
   say: (line: string) => void;
+  /** Aborting stops the start at any point: whatever was started is stopped and the start fails. */
+  signal?: AbortSignal;
 }
 
 export interface LocalStack {
@@ -33,8 +36,11 @@ export interface LocalStack {
  * configured, planner, executors and judge (and the gateway when asked) as separate processes.
  */
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
-  const { config, say } = opts;
+  const { config, say, signal } = opts;
   const cleanup: (() => Promise<void>)[] = [];
+  const notStopped = () => {
+    if (signal?.aborted) throw new StartStopped();
+  };
   const stop = async () => {
     for (const step of cleanup.reverse()) await step().catch(() => {});
     cleanup.length = 0;
@@ -43,6 +49,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const cluster = config.redisCluster?.map((n) => `${n.host}:${n.port}`).join(',');
     const redis = cluster ? await ensureCluster(config) : await ensureRedis(config.redisUrl);
     cleanup.push(() => redis.stop());
+    notStopped();
     if (cluster) say(`using the Redis Cluster at ${cluster} (prefix ${config.prefix})`);
     else say(redis.started ? `started a private redis-server at ${redis.url}` : `using Redis at ${redis.url}`);
 
@@ -60,24 +67,56 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     } else {
       say(`model: ${config.model.plannerModel} (planner), ${config.model.judgeModel} (judge)`);
     }
+    notStopped();
 
-    const onLine = (line: string, name: string) =>
-      /\b(ERROR|WARN)\b/.test(line) && say(`[${name}] ${line.replace(/^.*?(ERROR|WARN)/, '$1')}`);
-    const services = await startServices(env, { executors: opts.executors ?? 2, onLine });
+    // Warnings and errors of the services (JSON log lines, or plain text such as a crash's) reach the terminal.
+    const onLine = (line: string, name: string) => {
+      const short = shorten(line);
+      if (/^(warn|error|fatal):|^\w*Error\b/.test(short)) say(`[${name}] ${short}`);
+    };
+    const onWaiting = (name: string, detail: string) => say(`waiting for ${name} to be ready (${detail})`);
+    const executors = opts.executors ?? 2;
+    const roles = ['planner', `${executors} executor(s)`, 'judge'];
+    say(`starting ${roles.join(', ')}: each is ready once connected to Redis and consuming its queue…`);
+    const envOf = metricsPorts(config, executors, opts.gatewayPort !== undefined, say);
+    const services = await startServices(env, { executors, onLine, onWaiting, signal, envOf });
     cleanup.push(async () => {
       await Promise.all(services.map((s) => s.stop()));
     });
     let gatewayUrl: string | null = null;
     if (opts.gatewayPort !== undefined) {
-      const gatewayEnv = { ...env, TRIAD_GATEWAY_PORT: String(opts.gatewayPort) };
-      services.push(await spawnService({ role: 'gateway', env: gatewayEnv, onLine }));
+      const gatewayEnv = { ...env, ...envOf('gateway'), TRIAD_GATEWAY_PORT: String(opts.gatewayPort) };
+      services.push(await spawnService({ role: 'gateway', env: gatewayEnv, onLine, onWaiting, signal }));
       gatewayUrl = `http://127.0.0.1:${opts.gatewayPort}`;
     }
+    notStopped();
     say(`started ${services.map((s) => `${s.name} (pid ${s.child.pid})`).join(', ')}\n`);
     return { redis, env, services, gatewayUrl, offlineModel, stop };
   } catch (err) {
     await stop();
-    throw err;
+    throw signal?.aborted ? new StartStopped() : err;
+  }
+}
+
+/**
+ * Processes on one host cannot share a port: with TRIAD_METRICS_PORT set, each service gets its own, counting up
+ * from it (planner, executors, judge, gateway), and the list is shown.
+ */
+function metricsPorts(config: TriadConfig, executors: number, gateway: boolean, say: (line: string) => void) {
+  const { metricsPort: base, metricsHost: host } = config.telemetry;
+  if (base <= 0) return () => ({});
+  const names = ['planner', ...Array.from({ length: executors }, (_, i) => `executor-${i + 1}`), 'judge'];
+  if (gateway) names.push('gateway');
+  const shown = names.map((n, i) => `${n} :${base + i}`).join(', ');
+  say(`metrics (Prometheus text at /metrics on ${host}): ${shown}`);
+  return (name: string) => ({ TRIAD_METRICS_PORT: String(base + Math.max(0, names.indexOf(name))) });
+}
+
+/** The start was given up because its signal was aborted (Ctrl-C, SIGTERM): not a failure to report. */
+export class StartStopped extends Error {
+  constructor() {
+    super('stopped while starting');
+    this.name = 'StartStopped';
   }
 }
 

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { exitWithThisProcess } from './exit-with-this-process.js';
+import { ServiceStartError, STOPPED, waitUntilReady } from './service-readiness.js';
 
 /** The repository root, the same from cli/src/stack (tests) and cli/dist/stack (built). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -25,7 +27,14 @@ export interface SpawnServiceOptions {
   env: NodeJS.ProcessEnv;
   /** Called with each line the service prints. */
   onLine?: (line: string, name: string) => void;
+  /** Give up when the service shows no progress (no output, no CPU time) for this long; default 60 s. */
+  stallMs?: number;
+  /** Give up after this long whatever the progress (tests); by default the wait lasts while it progresses. */
   readyTimeoutMs?: number;
+  /** Called every few seconds while the service is not ready yet, with what it is doing. */
+  onWaiting?: (name: string, detail: string) => void;
+  /** Aborting stops the start: the process is killed and the start fails. */
+  signal?: AbortSignal;
 }
 
 /** Starts one built service (`services/<role>/dist/main.js`) on this Node, and waits until it says it is ready. */
@@ -55,6 +64,7 @@ export async function spawnService(opts: SpawnServiceOptions): Promise<ServicePr
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
+  exitWithThisProcess(child);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const proc: ServiceProcess = {
     role: opts.role,
@@ -75,20 +85,21 @@ export async function spawnService(opts: SpawnServiceOptions): Promise<ServicePr
       await exited;
     },
   };
-  // Ready in about 3 s on a quiet machine; four services starting at once on a busy 2-core one take far longer.
-  const timeoutMs = opts.readyTimeoutMs ?? 90_000;
-  let timer: NodeJS.Timeout | undefined;
-  const outcome = await Promise.race([
-    ready.then(() => 'ready' as const),
-    exited.then((code) => `exited with code ${code}` as const),
-    new Promise<string>((r) => {
-      timer = setTimeout(r, timeoutMs, `not ready after ${timeoutMs} ms`);
-    }),
-  ]);
-  clearTimeout(timer); // a pending timer would keep the caller's process (a test runner) alive for its length
+  // Ready in about 3 s on a quiet machine; four services starting at once on a busy 2-core one take far longer,
+  // so the wait lasts as long as the service makes progress.
+  const outcome = await waitUntilReady({
+    ready,
+    exited,
+    output: () => output,
+    pid: child.pid,
+    stallMs: opts.stallMs ?? 60_000,
+    capMs: opts.readyTimeoutMs,
+    onWaiting: opts.onWaiting && ((detail) => opts.onWaiting?.(name, detail)),
+    signal: opts.signal,
+  });
   if (outcome !== 'ready') {
-    child.kill('SIGKILL');
-    throw new Error(`${name} ${outcome}:\n${output.slice(-4_000)}`);
+    await proc.kill();
+    throw new ServiceStartError(name, outcome, output);
   }
   return proc;
 }
@@ -96,7 +107,11 @@ export async function spawnService(opts: SpawnServiceOptions): Promise<ServicePr
 /** Starts planner, `executors` executors and judge as separate processes. */
 export async function startServices(
   env: NodeJS.ProcessEnv,
-  opts: { executors?: number; onLine?: SpawnServiceOptions['onLine']; readyTimeoutMs?: number } = {},
+  opts: {
+    executors?: number;
+    /** Variables of one service's own (e.g. its metrics port), over `env`. */
+    envOf?: (name: string) => NodeJS.ProcessEnv;
+  } & Pick<SpawnServiceOptions, 'onLine' | 'onWaiting' | 'readyTimeoutMs' | 'stallMs' | 'signal'> = {},
 ): Promise<ServiceProcess[]> {
   const specs: { role: ServiceRole; name: string }[] = [
     { role: 'planner', name: 'planner' },
@@ -106,14 +121,29 @@ export async function startServices(
     })),
     { role: 'judge', name: 'judge' },
   ];
+  // One failure stops the others' start too: no point waiting for them, and the failure is the news.
+  const starting = new AbortController();
+  const stopStarting = () => starting.abort();
+  opts.signal?.addEventListener('abort', stopStarting, { once: true });
+  if (opts.signal?.aborted) stopStarting();
   const started = await Promise.allSettled(
-    specs.map((s) => spawnService({ ...s, env, onLine: opts.onLine, readyTimeoutMs: opts.readyTimeoutMs })),
+    specs.map((s) =>
+      spawnService({ ...opts, ...s, env: { ...env, ...opts.envOf?.(s.name) }, signal: starting.signal }).catch(
+        (err: unknown) => {
+          stopStarting();
+          throw err;
+        },
+      ),
+    ),
   );
+  opts.signal?.removeEventListener('abort', stopStarting);
   const procs = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  const failure = started.find((r) => r.status === 'rejected');
+  // The first failure that is not merely "stopped because another failed".
+  const failures = started.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+  const failure = failures.find((e) => !(e instanceof ServiceStartError && e.reason === STOPPED)) ?? failures[0];
   if (failure) {
     await Promise.all(procs.map((p) => p.stop()));
-    throw (failure as PromiseRejectedResult).reason;
+    throw failure;
   }
   return procs;
 }

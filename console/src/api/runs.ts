@@ -9,7 +9,7 @@ import {
   type RunStatus,
   SubmitRunResponse,
   ToolsResponse,
-} from '@triad/shared/contracts';
+} from '@triad/contracts';
 import { call } from './http.js';
 
 const enc = encodeURIComponent;

@@ -1,4 +1,4 @@
-import { type ApiRole, SessionResponse } from '@triad/shared/contracts';
+import { type ApiRole, SessionResponse } from '@triad/contracts';
 import { call } from './http.js';
 
 export type Session = SessionResponse;

@@ -1,4 +1,4 @@
-import type { ApprovalRecord, ToolSpec } from '@triad/shared/contracts';
+import type { ApprovalRecord, ToolSpec } from '@triad/contracts';
 import { useMemo, useState } from 'preact/hooks';
 import { messageOf } from '../api/http.js';
 import { approve, reject } from '../api/runs.js';

@@ -1,4 +1,4 @@
-import type { ApprovalRecord } from '@triad/shared/contracts';
+import type { ApprovalRecord } from '@triad/contracts';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { listTools, pendingApprovals } from '../api/runs.js';
 import { can, type Session } from '../api/session.js';

@@ -1,4 +1,4 @@
-import type { StoredRunEvent } from '@triad/shared/contracts';
+import type { StoredRunEvent } from '@triad/contracts';
 import { StatusBadge } from './StatusBadge.js';
 
 /** Pretty JSON of a JSON text (as given when it does not parse). */

@@ -1,5 +1,5 @@
 import { renderTraceTree, traceIdOf } from '@triad/cli/dist/render/trace-tree.js';
-import type { RunRecord, StoredRunEvent } from '@triad/shared/contracts';
+import type { RunRecord, StoredRunEvent } from '@triad/contracts';
 
 /**
  * The run's loop as the tree `triad trace` prints (the same function, over the same run record and events), and a

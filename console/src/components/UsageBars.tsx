@@ -1,4 +1,4 @@
-import type { RunRecord } from '@triad/shared/contracts';
+import type { RunRecord } from '@triad/contracts';
 import { duration } from './StatusBadge.js';
 
 /** What a run has used against each of its budget's limits, as labelled meters. */

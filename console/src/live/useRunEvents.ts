@@ -1,4 +1,4 @@
-import { RunEvent, type StoredRunEvent } from '@triad/shared/contracts';
+import { RunEvent, type StoredRunEvent } from '@triad/contracts';
 import { useEffect, useState } from 'preact/hooks';
 
 export type Connection = 'connecting' | 'live' | 'reconnecting' | 'ended';

@@ -1,4 +1,4 @@
-import { isTerminal, type RunRecord } from '@triad/shared/contracts';
+import { isTerminal, type RunRecord } from '@triad/contracts';
 import { useEffect, useState } from 'preact/hooks';
 import { messageOf } from '../api/http.js';
 import { cancelRun, getRun } from '../api/runs.js';

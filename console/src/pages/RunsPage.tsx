@@ -1,4 +1,4 @@
-import { RunStatus } from '@triad/shared/contracts';
+import { RunStatus } from '@triad/contracts';
 import { useState } from 'preact/hooks';
 import { listRuns, runCounts } from '../api/runs.js';
 import type { Session } from '../api/session.js';

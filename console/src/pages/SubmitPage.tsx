@@ -1,4 +1,4 @@
-import { Budget, type GoalRequest, ToolRisk } from '@triad/shared/contracts';
+import { Budget, type GoalRequest, ToolRisk } from '@triad/contracts';
 import { useState } from 'preact/hooks';
 import { messageOf } from '../api/http.js';
 import { listTools, submitRun } from '../api/runs.js';

@@ -1,4 +1,4 @@
-import { ApiError } from '@triad/shared/contracts';
+import { ApiError } from '@triad/contracts';
 
 /** The API's error codes, plus `invalid_response` for an answer that is not the API's shape. */
 export type TriadApiErrorCode = ApiError['error']['code'] | 'invalid_response';

@@ -1,4 +1,4 @@
-import { isTerminal, RunEvent, type StoredRunEvent } from '@triad/shared/contracts';
+import { isTerminal, RunEvent, type StoredRunEvent } from '@triad/contracts';
 import { TriadApiError, TriadConnectionError } from './client-errors.js';
 import { readSse, SseParser } from './sse-parser.js';
 

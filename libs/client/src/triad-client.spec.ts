@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import type { ApprovalRecord, RunRecord, StoredRunEvent } from '@triad/shared';
+import type { ApprovalRecord, RunRecord, StoredRunEvent } from '@triad/contracts';
 import { TriadApiError, TriadConnectionError } from './client-errors.js';
 import { FakeGateway, json, openSse, sendEvent } from './fake-gateway.fixture.js';
 import { TriadClient } from './triad-client.js';

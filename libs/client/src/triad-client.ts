@@ -11,7 +11,7 @@ import {
   type StoredRunEvent,
   SubmitRunResponse,
   UsageResponse,
-} from '@triad/shared/contracts';
+} from '@triad/contracts';
 import type { z } from 'zod';
 import { TriadApiError, TriadConnectionError, TriadTimeoutError } from './client-errors.js';
 import { type EventSource, type EventStreamOptions, runEvents } from './run-event-stream.js';

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { SwaggerModule } from '@nestjs/swagger';
+import { type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { RedisClient, TriadConfig } from '@triad/shared';
 import { mountQueueDashboard } from './admin/queue-dashboard.js';
 import { ApiKeys } from './auth/api-keys.js';
@@ -23,7 +23,9 @@ export function configureGateway(
   express.use(crossSiteGuard(!keys.enabled));
   express.useBodyParser('json', { limit: config.gateway.maxBodyBytes });
   express.disable('x-powered-by');
-  SwaggerModule.setup('docs', app, buildOpenApiDocument(), {
+  // Served with a relative server URL: the API is wherever this document was fetched from.
+  const document = buildOpenApiDocument({ serverUrl: '/', sseKeepAliveMs: config.gateway.sseKeepAliveMs });
+  SwaggerModule.setup('docs', app, document as OpenAPIObject, {
     jsonDocumentUrl: 'openapi.json',
     yamlDocumentUrl: 'openapi.yaml',
     customSiteTitle: 'Triad gateway',

@@ -29,6 +29,18 @@ import { StreamSlots } from './runs/stream-slots.js';
 import { ToolsController } from './tools/tools.controller.js';
 import { UsageController } from './usage/usage.controller.js';
 
+/** Every controller of the gateway (the OpenAPI spec checks that each of their routes is in the route table). */
+export const GATEWAY_CONTROLLERS = [
+  RunsController,
+  RunCountsController,
+  RunEventsController,
+  ApprovalsController,
+  HealthController,
+  UsageController,
+  ToolsController,
+  SessionController,
+];
+
 /** The HTTP gateway: stateless, any number of replicas; everything it does goes through Redis and the queues. */
 @Module({})
 export class GatewayModule {
@@ -40,16 +52,7 @@ export class GatewayModule {
         BullModule.registerQueue({ name: QUEUES.goals }),
         TerminusModule.forRoot({ logger: false }),
       ],
-      controllers: [
-        RunsController,
-        RunCountsController,
-        RunEventsController,
-        ApprovalsController,
-        HealthController,
-        UsageController,
-        ToolsController,
-        SessionController,
-      ],
+      controllers: GATEWAY_CONTROLLERS,
       providers: [
         RunSubmissionService,
         RunListingService,

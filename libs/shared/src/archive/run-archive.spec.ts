@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import type { StoredRunEvent } from '../contracts/run-events.js';
-import { RUN_SCHEMA_VERSION, type RunRecord } from '../contracts/run-record.js';
+import type { StoredRunEvent } from '@triad/contracts';
+import { RUN_SCHEMA_VERSION, type RunRecord } from '@triad/contracts';
 import { RunArchive } from './run-archive.js';
 
 // Against the real PostgreSQL of this machine: the SQL, the jsonb round trip and the migration lock are what matter.

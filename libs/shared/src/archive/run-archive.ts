@@ -1,7 +1,5 @@
+import type { ApprovalRecord, RunRecord, StoredRunEvent } from '@triad/contracts';
 import pg from 'pg';
-import type { ApprovalRecord } from '../contracts/approval.js';
-import type { StoredRunEvent } from '../contracts/run-events.js';
-import type { RunRecord } from '../contracts/run-record.js';
 import { applyMigrations } from './archive-migrations.js';
 
 /** What the archive keeps of an ended run: its record, its events (with their stream ids) and its approvals. */

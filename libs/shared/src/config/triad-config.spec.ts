@@ -10,6 +10,7 @@ const BAD: Record<string, string[]> = {
   OTEL_EXPORTER_OTLP_PROTOCOL: ['grpc'],
   TRIAD_TRACE_CONTENT: ['yes'],
   TRIAD_METRICS_PORT: ['70000', 'nine'],
+  TRIAD_METRICS_HOST: ['not a host!', 'http://0.0.0.0'],
   TRIAD_LOG_LEVEL: ['verbose'],
   TRIAD_API_KEYS: ['ops:secret:superuser', 'ops:a:admin,ops:b:read', 'bad name:k:admin', 'ops::admin'],
   TRIAD_GATEWAY_HOST: ['not a host!', 'http://0.0.0.0'],

@@ -1,10 +1,8 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { ApiRole, DEFAULT_TENANT, TENANT_PATTERN, TenantId, ToolRisk } from '@triad/contracts';
 import { z } from 'zod';
-import { ApiRole } from '../contracts/http-api.js';
-import { DEFAULT_TENANT, TENANT_PATTERN, TenantId } from '../contracts/run-id.js';
-import { ToolRisk } from '../contracts/tool-spec.js';
 import { registerCredentials } from '../errors/scrub-credentials.js';
 import { ConfigError } from '../errors/triad-error.js';
 
@@ -191,6 +189,11 @@ const TelemetryEnv = {
   OTEL_SERVICE_NAME: optionalString,
   TRIAD_TRACE_CONTENT: bool.default(false),
   TRIAD_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
+  // Every interface by default, so that a Prometheus on another host (or container) can scrape; see the README.
+  TRIAD_METRICS_HOST: z.preprocess(
+    blankAsUndefined,
+    z.union([z.ipv4(), z.ipv6(), z.hostname()], 'must be an IP address or a host name').default('0.0.0.0'),
+  ),
   TRIAD_LOG_LEVEL: z.preprocess(
     blankAsUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -208,6 +211,8 @@ export interface TelemetryConfig {
   traceContent: boolean;
   /** Prometheus text on this port (0: off). */
   metricsPort: number;
+  /** The address the Prometheus endpoint listens on (0.0.0.0: every interface). */
+  metricsHost: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -225,6 +230,7 @@ export function loadTelemetryConfig(env: NodeJS.ProcessEnv = process.env): Telem
     serviceName: e.OTEL_SERVICE_NAME,
     traceContent: e.TRIAD_TRACE_CONTENT,
     metricsPort: e.TRIAD_METRICS_PORT,
+    metricsHost: e.TRIAD_METRICS_HOST,
     logLevel: e.TRIAD_LOG_LEVEL,
   };
 }

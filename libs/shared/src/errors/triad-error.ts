@@ -1,4 +1,4 @@
-import type { RunErrorCode } from '../contracts/run-record.js';
+import type { RunErrorCode } from '@triad/contracts';
 import { scrubCredentials } from './scrub-credentials.js';
 
 /** Base of every error Triad raises on purpose: a stable code and whether trying again can help. */

@@ -1,6 +1,5 @@
+import type { JobName, RunErrorCode } from '@triad/contracts';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
-import type { JobName } from '../contracts/queues.js';
-import type { RunErrorCode } from '../contracts/run-record.js';
 import { describeError, TriadError } from '../errors/triad-error.js';
 import { parseJob } from '../queue/typed-job.js';
 import type { RunFinisher } from '../runs/run-finisher.js';

@@ -1,6 +1,5 @@
+import { ActJob, JOB_NAMES, JudgeJob, jobIds, PlanJob, QUEUES } from '@triad/contracts';
 import { type FlowProducer, Job, type JobsOptions, type Queue } from 'bullmq';
-import { ActJob, JudgeJob, jobIds, PlanJob } from '../contracts/jobs.js';
-import { JOB_NAMES, QUEUES } from '../contracts/queues.js';
 
 /**
  * Hands the next stage its job: the one place where the loop adds jobs. Every job id is deterministic, so handing

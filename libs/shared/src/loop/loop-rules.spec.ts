@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { RunPhase, RunStatus } from '../contracts/run-record.js';
+import type { RunPhase, RunStatus } from '@triad/contracts';
 import { type Admit, admitStage, type Stage } from './loop-rules.js';
 
 const at = (iteration: number, phase: RunPhase, status: RunStatus = 'running') => ({ status, iteration, phase });

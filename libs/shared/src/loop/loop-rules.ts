@@ -1,4 +1,4 @@
-import type { RunPhase, RunStatus } from '../contracts/run-record.js';
+import type { RunPhase, RunStatus } from '@triad/contracts';
 
 /** The stages of one iteration, in order; each is one job on its own queue. */
 export type Stage = 'plan' | 'act' | 'judge';

@@ -1,11 +1,7 @@
 import type { Span as TraceSpan } from '@opentelemetry/api';
+import type { ActJob, JudgeJob, PlanJob, RunRecord, StoredRunEvent, Usage } from '@triad/contracts';
+import { observationError, PlanDecision, priorityOf, StepResult, type ToolCall, Verdict } from '@triad/contracts';
 import type { z } from 'zod';
-import { priorityOf } from '../contracts/goal-request.js';
-import type { ActJob, JudgeJob, PlanJob } from '../contracts/jobs.js';
-import { observationError } from '../contracts/observation.js';
-import type { StoredRunEvent } from '../contracts/run-events.js';
-import type { RunRecord, Usage } from '../contracts/run-record.js';
-import { PlanDecision, StepResult, type ToolCall, Verdict } from '../contracts/steps.js';
 import { TenantLimitError, TenantSpendBusyError } from '../errors/triad-error.js';
 import { withSpendScope } from '../reasoning/spend-capped-model.js';
 import type { RunFinisher } from '../runs/run-finisher.js';

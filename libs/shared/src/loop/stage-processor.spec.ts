@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import type { ActJob } from '@triad/contracts';
 import { DelayedError, type Job } from 'bullmq';
 import { loadConfig } from '../config/triad-config.js';
-import type { ActJob } from '../contracts/jobs.js';
 import type { RunFinisher } from '../runs/run-finisher.js';
 import { type StageContext, StageProcessor } from './stage-processor.js';
 

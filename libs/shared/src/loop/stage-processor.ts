@@ -1,8 +1,8 @@
 import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
 import type { OnApplicationBootstrap } from '@nestjs/common';
+import type { JobData } from '@triad/contracts';
 import { DelayedError, type Job } from 'bullmq';
 import type { TriadConfig } from '../config/triad-config.js';
-import type { JobData } from '../contracts/jobs.js';
 import { limitModelCalls, pauseQueueOnRateLimit } from '../queue/model-rate-limit.js';
 import { parseJob } from '../queue/typed-job.js';
 import { applyWorkerConcurrency } from '../queue/worker-concurrency.js';

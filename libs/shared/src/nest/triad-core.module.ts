@@ -1,8 +1,8 @@
 import { BullModule, getFlowProducerToken, getQueueToken } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { QUEUES } from '@triad/contracts';
 import type { FlowProducer, Queue } from 'bullmq';
 import type { TriadConfig } from '../config/triad-config.js';
-import { QUEUES } from '../contracts/queues.js';
 import { LoopHandOff } from '../loop/loop-hand-off.js';
 import { RunLoop } from '../loop/run-loop.js';
 import { defaultJobOptions } from '../queue/job-options.js';

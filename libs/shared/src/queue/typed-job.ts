@@ -1,6 +1,6 @@
+import type { JobName } from '@triad/contracts';
+import { JOBS, type JobData } from '@triad/contracts';
 import type { Job, JobsOptions, Queue } from 'bullmq';
-import { JOBS, type JobData } from '../contracts/jobs.js';
-import type { JobName } from '../contracts/queues.js';
 import { InvalidInputError } from '../errors/triad-error.js';
 
 /** Adds a job after checking its payload against the contract, so nothing malformed enters a queue. */

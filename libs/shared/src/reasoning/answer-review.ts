@@ -1,5 +1,5 @@
+import type { RunEvent } from '@triad/contracts';
 import { z } from 'zod';
-import type { RunEvent } from '../contracts/run-events.js';
 import { BadModelReplyError } from '../errors/triad-error.js';
 import type { ChatMessage, ChatReply, ReasoningModel } from './chat.js';
 

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { splitStoreRunId } from '@triad/contracts';
 import { type TriadConfig, tenantLimits } from '../config/triad-config.js';
-import { splitStoreRunId } from '../contracts/run-id.js';
 import { TenantLimitError, TenantSpendBusyError } from '../errors/triad-error.js';
 import { modelCostUsd } from '../runs/budget.js';
 import { hasSpendCap, type TenantUsageStore } from '../store/tenant-usage-store.js';

@@ -1,8 +1,4 @@
-import {
-  ApprovalDecision,
-  type ApprovalRecord,
-  type ApprovalDecision as DecisionInput,
-} from '../contracts/approval.js';
+import { ApprovalDecision, type ApprovalRecord, type ApprovalDecision as DecisionInput } from '@triad/contracts';
 import { InvalidInputError } from '../errors/triad-error.js';
 import type { LoopHandOff } from '../loop/loop-hand-off.js';
 import type { ApprovalStore } from '../store/approval-store.js';

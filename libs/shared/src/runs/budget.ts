@@ -1,5 +1,5 @@
+import type { RunRecord } from '@triad/contracts';
 import type { ModelPrices } from '../config/triad-config.js';
-import type { RunRecord } from '../contracts/run-record.js';
 
 /**
  * The run-wide limits of a budget that stop a step before it starts; `RunStore.admit` checks them, atomically, before

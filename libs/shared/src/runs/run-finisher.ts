@@ -1,8 +1,13 @@
+import {
+  isTerminal,
+  JOB_NAMES,
+  jobIds,
+  type RunFinished,
+  type RunRecord,
+  splitStoreRunId,
+  type TerminalStatus,
+} from '@triad/contracts';
 import type { Queue } from 'bullmq';
-import { jobIds, type RunFinished } from '../contracts/jobs.js';
-import { JOB_NAMES } from '../contracts/queues.js';
-import { splitStoreRunId } from '../contracts/run-id.js';
-import { isTerminal, type RunRecord, type TerminalStatus } from '../contracts/run-record.js';
 import { addJob } from '../queue/typed-job.js';
 import type { RunEnd, RunStore } from '../store/run-store.js';
 import type { RunRetention } from './run-retention.js';

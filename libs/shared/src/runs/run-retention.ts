@@ -1,6 +1,5 @@
+import { JOB_NAMES, jobIds } from '@triad/contracts';
 import type { Queue } from 'bullmq';
-import { jobIds } from '../contracts/jobs.js';
-import { JOB_NAMES } from '../contracts/queues.js';
 import { jobAgeSeconds } from '../queue/job-options.js';
 import { addJob } from '../queue/typed-job.js';
 import type { RunStore } from '../store/run-store.js';

@@ -1,6 +1,5 @@
+import { type GoalRequest, priorityOf, splitStoreRunId } from '@triad/contracts';
 import type { TriadConfig } from '../config/triad-config.js';
-import { type GoalRequest, priorityOf } from '../contracts/goal-request.js';
-import { splitStoreRunId } from '../contracts/run-id.js';
 import type { LoopHandOff } from '../loop/loop-hand-off.js';
 import type { RunStore } from '../store/run-store.js';
 import type { TakeState, TenantSlots } from '../store/tenant-slots.js';

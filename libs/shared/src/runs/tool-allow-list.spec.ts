@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { GoalRequest } from '../contracts/goal-request.js';
+import { GoalRequest } from '@triad/contracts';
 import { toolAllowed } from './tool-allow-list.js';
 
 describe('toolAllowed', () => {

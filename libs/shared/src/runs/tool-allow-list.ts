@@ -1,4 +1,4 @@
-import type { GoalRequest } from '../contracts/goal-request.js';
+import type { GoalRequest } from '@triad/contracts';
 
 /**
  * Whether the goal allows this tool: a goal without a `tools` list allows every tool the executors offer, an empty

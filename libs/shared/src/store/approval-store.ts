@@ -1,7 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ApprovalRecord, type ApprovalStatus } from '../contracts/approval.js';
-import { RunEvent } from '../contracts/run-events.js';
-import { splitStoreRunId } from '../contracts/run-id.js';
+import { ApprovalRecord, type ApprovalStatus, RunEvent, splitStoreRunId } from '@triad/contracts';
 import type { RedisClient } from '../queue/redis-connection.js';
 import { type LuaCommand, luaCommand } from './lua-scripts.js';
 import { TriadKeys } from './triad-keys.js';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { GoalRequest } from '@triad/contracts';
 import { type Command, Redis } from 'ioredis';
 import { z } from 'zod';
-import { GoalRequest } from '../contracts/goal-request.js';
 import { ApprovalStore } from './approval-store.js';
 import { GoalBacklog } from './goal-backlog.js';
 import { luaCommand, type ScriptName } from './lua-scripts.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { GoalRequest, type GoalRequestInput } from '@triad/contracts';
 import { Redis } from 'ioredis';
-import { GoalRequest, type GoalRequestInput } from '../contracts/goal-request.js';
 import { RunStore } from './run-store.js';
 
 // Against the real Redis: admission is a Lua script, and racing it from separate connections is the point.

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { GoalRequest, storeRunId } from '@triad/contracts';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
-import { GoalRequest } from '../contracts/goal-request.js';
-import { storeRunId } from '../contracts/run-id.js';
 import { RetentionSweep } from '../runs/retention-sweep.js';
 import { ApprovalStore } from './approval-store.js';
 import { RunStore } from './run-store.js';

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import type { RunPhase } from '@triad/contracts';
+import { GoalRequest, type GoalRequestInput } from '@triad/contracts';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
-import { GoalRequest, type GoalRequestInput } from '../contracts/goal-request.js';
-import type { RunPhase } from '../contracts/run-record.js';
 import type { NewRunEvent } from './run-store.js';
 import { RunStore } from './run-store.js';
 

@@ -1,16 +1,17 @@
-import type { z } from 'zod';
-import type { GoalRequest } from '../contracts/goal-request.js';
-import { RunEvent, type StoredRunEvent } from '../contracts/run-events.js';
-import { splitStoreRunId } from '../contracts/run-id.js';
+import type { GoalRequest } from '@triad/contracts';
 import {
   RUN_SCHEMA_VERSION,
   type RunError,
+  RunEvent,
   type RunPhase,
   RunRecord,
   type RunStatus,
+  type StoredRunEvent,
+  splitStoreRunId,
   type TerminalStatus,
   type Usage,
-} from '../contracts/run-record.js';
+} from '@triad/contracts';
+import type { z } from 'zod';
 import { scrubCredentials } from '../errors/scrub-credentials.js';
 import { TriadError } from '../errors/triad-error.js';
 import type { RedisClient } from '../queue/redis-connection.js';

@@ -1,4 +1,4 @@
-import { ToolSpec } from '../contracts/tool-spec.js';
+import { ToolSpec } from '@triad/contracts';
 import type { RedisClient } from '../queue/redis-connection.js';
 import { TriadKeys } from './triad-keys.js';
 

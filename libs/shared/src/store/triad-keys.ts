@@ -1,4 +1,4 @@
-import { DEFAULT_TENANT } from '../contracts/run-id.js';
+import { DEFAULT_TENANT } from '@triad/contracts';
 
 /**
  * Every Redis key Triad builds. BullMQ builds its own queue keys under the configured prefix (`<prefix>:<queue>:...`);

@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import { context, trace } from '@opentelemetry/api';
+import { splitStoreRunId } from '@triad/contracts';
 import { type Logger, pino } from 'pino';
-import { splitStoreRunId } from '../contracts/run-id.js';
 import { scrubCredentials } from '../errors/scrub-credentials.js';
 import { activeRunId } from './run-context.js';
 import { telemetryState } from './telemetry-state.js';

@@ -1,6 +1,6 @@
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
-import { splitStoreRunId } from '../contracts/run-id.js';
+import { splitStoreRunId } from '@triad/contracts';
 import { activeRunId } from './run-context.js';
 
 /**

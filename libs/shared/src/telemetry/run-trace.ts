@@ -11,7 +11,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { splitStoreRunId } from '../contracts/run-id.js';
+import { splitStoreRunId } from '@triad/contracts';
 import { TRIAD_TRACER, TRIAD_VERSION } from './bullmq-telemetry.js';
 import { logRunSpan } from './json-logger.js';
 import { withRunId } from './run-context.js';

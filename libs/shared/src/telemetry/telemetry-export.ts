@@ -2,7 +2,7 @@
 // HTTP instrumentation. Loaded by telemetry-sdk.ts (`await import`) only when an OTLP endpoint or a metrics port is
 // configured: with neither, a service starts without reading any of it.
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import { metrics } from '@opentelemetry/api';
+import { diag, metrics } from '@opentelemetry/api';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import {
   defaultResource,
@@ -51,10 +51,7 @@ export async function startExport(
   const spanProcessors: SpanProcessor[] = otlp ? [batchProcessor(await traceExporter(config), env)] : [];
   const readers: IMetricReader[] = [];
   if (otlp) readers.push(new PeriodicExportingMetricReader({ exporter: await metricExporter(config) }));
-  if (config.metricsPort > 0) {
-    const { PrometheusExporter } = await import('@opentelemetry/exporter-prometheus');
-    readers.push(new PrometheusExporter({ port: config.metricsPort }));
-  }
+  if (config.metricsPort > 0) readers.push(await prometheusEndpoint(config));
   const meterProvider = new MeterProvider({ resource, readers });
   metrics.setGlobalMeterProvider(meterProvider);
   const http = instrumentHttp();
@@ -66,6 +63,23 @@ export async function startExport(
       await meterProvider.shutdown();
     },
   };
+}
+
+/**
+ * The Prometheus endpoint on TRIAD_METRICS_HOST:TRIAD_METRICS_PORT. A port it cannot listen on (in use, not
+ * allowed) is one clear line, not a stack: the service goes on working, without serving metrics.
+ */
+async function prometheusEndpoint(config: TelemetryConfig): Promise<IMetricReader> {
+  const { PrometheusExporter } = await import('@opentelemetry/exporter-prometheus');
+  const { metricsHost: host, metricsPort: port } = config;
+  const exporter = new PrometheusExporter({ host, port, preventServerStart: true });
+  await exporter.startServer().catch((err: NodeJS.ErrnoException) => {
+    const why = err.code === 'EADDRINUSE' ? 'is in use by another process' : `cannot be listened on (${err.message})`;
+    diag.error(
+      `metrics are not served: ${host}:${port} ${why}; give each process on one host its own TRIAD_METRICS_PORT`,
+    );
+  });
+  return exporter;
 }
 
 /** What the Node SDK's default detectors give (host, os, process, service instance), then env, then ours. */

@@ -12,6 +12,7 @@ const config = (over: Partial<TelemetryConfig> = {}): TelemetryConfig => ({
   serviceName: undefined,
   traceContent: false,
   metricsPort: 0,
+  metricsHost: '0.0.0.0',
   logLevel: 'info',
   ...over,
 });

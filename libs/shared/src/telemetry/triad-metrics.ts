@@ -1,5 +1,5 @@
 import { type BatchObservableResult, type Meter, metrics } from '@opentelemetry/api';
-import { splitStoreRunId } from '../contracts/run-id.js';
+import { splitStoreRunId } from '@triad/contracts';
 import { TRIAD_TRACER, TRIAD_VERSION } from './bullmq-telemetry.js';
 import { activeRunId } from './run-context.js';
 import { telemetryState } from './telemetry-state.js';

@@ -35,6 +35,12 @@ export function firstUserText(body: ChatBody): string {
   return first ? messageText(first) : '';
 }
 
+/** The text of the request's last message ('' when there is none). */
+export function lastMessageText(body: ChatBody): string {
+  const last = body.messages.at(-1);
+  return last ? messageText(last) : '';
+}
+
 /** How many assistant messages the conversation already holds. */
 export function assistantCount(body: ChatBody): number {
   return body.messages.filter((m) => m.role === 'assistant').length;

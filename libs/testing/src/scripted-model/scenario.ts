@@ -36,10 +36,20 @@ export const Turn = z.strictObject({
   finishReason: z.string().min(1).optional(),
   delayMs: z.number().int().nonnegative().optional(),
   fault: Fault.optional(),
+  /**
+   * Under `turnBy` 'lastMessage': a case-insensitive substring of the request's last message; the first turn whose
+   * `when` is found there is played (a turn without `when` fits any request).
+   */
+  when: z.string().min(1).optional(),
 });
 export type Turn = z.infer<typeof Turn>;
 
-export const TurnBy = z.enum(['requestCount', 'assistantMessages']);
+/**
+ * How a role's turn is chosen: by how many requests the role made (across every conversation), by how many
+ * assistant messages the conversation holds, or by the `when` text of the turn found in the last message. The last
+ * two depend on the request only, so any number of conversations can run the script, one after another or at once.
+ */
+export const TurnBy = z.enum(['requestCount', 'assistantMessages', 'lastMessage']);
 export type TurnBy = z.infer<typeof TurnBy>;
 
 export const Script = z.strictObject({

@@ -101,6 +101,34 @@ describe('scripted model server through the openai client', () => {
     expect((await ask(client, 'planner', next)).choices[0].message.content).toBe('one');
   });
 
+  it("chooses by the last message under 'lastMessage', the same for every conversation however many run", async () => {
+    const { client } = await serve({
+      scripts: [
+        {
+          turnBy: { judge: 'lastMessage' },
+          turns: { judge: [{ when: 'PER KM²', content: 'accept' }, { content: 'revise' }] },
+        },
+      ],
+    });
+    const vague = [user('goal'), user('Proposed answer: Porto')];
+    const precise = [user('goal'), user('Proposed answer: Porto, 5600 people per km²')];
+    const replies = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => ask(client, 'judge', i % 2 ? precise : vague)),
+    );
+    expect(replies.map((r) => r.choices[0].message.content)).toEqual(
+      Array.from({ length: 6 }, (_, i) => (i % 2 ? 'accept' : 'revise')),
+    );
+  });
+
+  it("answers 'lastMessage' with an error naming the role when no turn fits", async () => {
+    const { client } = await serve({
+      scripts: [{ name: 's', turnBy: { judge: 'lastMessage' }, turns: { judge: [{ when: 'x-y-z', content: 'a' }] } }],
+    });
+    await expect(ask(client, 'judge', [user('goal')])).rejects.toMatchObject({
+      message: expect.stringContaining('no turn of role "judge" in script "s" fits the last message'),
+    });
+  });
+
   it('picks the first script whose match occurs in the first user message, ignoring case', async () => {
     const { client, s } = await serve({
       scripts: [

@@ -1,4 +1,4 @@
-import { assistantCount, type ChatBody, firstUserText } from './chat-request.js';
+import { assistantCount, type ChatBody, firstUserText, lastMessageText } from './chat-request.js';
 import { type Scenario, scriptName, type Turn } from './scenario.js';
 
 /** The outcome of looking up a request: the turn to play, or why there is none. */
@@ -35,7 +35,20 @@ export class TurnBook {
     const key = `${at}\u0000${role}`;
     const count = this.counters.get(key) ?? 0;
     this.counters.set(key, count + 1);
-    const byMessages = script.turnBy?.[role] === 'assistantMessages';
+    const mode = script.turnBy?.[role] ?? 'requestCount';
+    if (mode === 'lastMessage') {
+      const last = lastMessageText(body).toLowerCase();
+      const index = turns.findIndex((t) => t.when === undefined || last.includes(t.when.toLowerCase()));
+      if (index < 0) {
+        return {
+          script: name,
+          role,
+          message: `scripted model: no turn of role "${role}" in script "${name}" fits the last message`,
+        };
+      }
+      return { script: name, role, index, turn: turns[index] };
+    }
+    const byMessages = mode === 'assistantMessages';
     const position = byMessages ? assistantCount(body) : count;
     const index = byMessages ? this.conversationTurn(key, turns, position) : position;
     const turn = index === undefined ? undefined : turns[index];

@@ -1,253 +1,152 @@
-import type { OpenAPIObject } from '@nestjs/swagger';
+import { ApiError } from '@triad/contracts';
+import { loadConfig } from '@triad/shared';
+import type { z } from 'zod';
 import {
-  ApiError,
-  ApprovalResponse,
-  ApprovalsResponse,
-  ApproveRequest,
-  CancelRunRequest,
-  CancelRunResponse,
-  GoalRequest,
-  ListRunsResponse,
-  RejectRequest,
-  RunEvent,
-  RunRecord,
-  RunStatus,
-  SubmitRunResponse,
-  UsageResponse,
-} from '@triad/shared';
-import { z } from 'zod';
+  createDocument,
+  type oas31,
+  type ZodOpenApiOperationObject,
+  type ZodOpenApiPathsObject,
+  type ZodOpenApiResponseObject,
+  type ZodOpenApiResponsesObject,
+} from 'zod-openapi';
+import {
+  API_TAGS,
+  API_WEBHOOKS,
+  type ApiRoute,
+  type ApiWebhook,
+  apiRoutes,
+  type DocumentSettings,
+  type ErrorAnswer,
+  NAMED_SCHEMAS,
+  TenantHeader,
+} from './api-routes.js';
 
-// The document is built from the same zod schemas the gateway parses with, so it cannot drift from the code.
-const requests = { GoalRequest, CancelRunRequest, ApproveRequest, RejectRequest };
-const responses = {
-  SubmitRunResponse,
-  RunRecord,
-  ListRunsResponse,
-  CancelRunResponse,
-  ApprovalsResponse,
-  ApprovalResponse,
-  RunEvent,
-  UsageResponse,
-  ApiError,
-};
-
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' });
-  return rest;
+/** The settings the document quotes, at their defaults (an empty environment): the published file shows these. */
+export function defaultDocumentSettings(): DocumentSettings {
+  return { sseKeepAliveMs: loadConfig({}).gateway.sseKeepAliveMs };
 }
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (name: string) => ({ content: { 'application/json': { schema: ref(name) } } });
-const error = (description: string) => ({ description, ...json('ApiError') });
-const ok = (description: string, schema: string) => ({ description, ...json(schema) });
-const ERRORS = { 401: error('Missing or unknown API key'), 403: error('The key lacks the role') };
-/** Of every request that changes something: refused when a browser sends it from another site, or not as JSON. */
-const CHANGE_ERRORS = {
-  ...ERRORS,
-  403: error('The key lacks the role, or a cross-site request (Origin, Sec-Fetch-Site)'),
-  415: error('Not application/json (with keys, a request without a body may omit the type)'),
-};
-const runId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
-const approvalId = { name: 'approvalId', in: 'path', required: true, schema: { type: 'string' } };
-const role = (r: string) => ({ 'x-required-role': r });
+const json = (schema: z.ZodType, type = 'application/json') => ({ content: { [type]: { schema } } });
+const error = (answer: ErrorAnswer): ZodOpenApiResponseObject =>
+  typeof answer === 'string'
+    ? { description: answer, ...json(ApiError) }
+    : { description: answer.description, headers: answer.headers, ...json(ApiError) };
 
-/** The OpenAPI 3.1 document of the gateway's HTTP API (v1). */
-export function buildOpenApiDocument(): OpenAPIObject {
-  const schemas = {
-    ...Object.fromEntries(Object.entries(requests).map(([k, s]) => [k, jsonSchema(s, 'input')])),
-    ...Object.fromEntries(Object.entries(responses).map(([k, s]) => [k, jsonSchema(s, 'output')])),
+/** The answers of a route: its success, its own errors, and the errors every route (and every change) may give. */
+function responses(route: ApiRoute): ZodOpenApiResponsesObject {
+  const { ok } = route;
+  const answers: ZodOpenApiResponsesObject = {
+    [ok.status]: ok.schema
+      ? { description: ok.description, ...json(ok.schema, ok.contentType) }
+      : { description: ok.description },
   };
-  const decision = (body: string, summary: string) => ({
-    post: {
-      summary,
-      tags: ['approvals'],
-      ...role('approve'),
-      parameters: [runId, approvalId],
-      requestBody: { required: body === 'RejectRequest', ...json(body) },
-      responses: {
-        200: ok('The decided approval', 'ApprovalResponse'),
-        400: error('Invalid body'),
-        404: error('Unknown run or approval'),
-        409: error('The approval is not pending any more'),
-        ...CHANGE_ERRORS,
-      },
-    },
-  });
+  for (const [status, answer] of Object.entries(route.errors)) answers[status as '400'] = error(answer);
+  answers['401'] = error('Missing or unknown API key');
+  answers['403'] = error(
+    route.method === 'post'
+      ? `The key lacks the role (${route.roles.join(' or ')}), names another tenant, or a browser sent the request from another site (Origin, Sec-Fetch-Site)`
+      : `The key lacks the role (${route.roles.join(' or ')}) or names another tenant in X-Triad-Tenant`,
+  );
+  if (route.method === 'post') {
+    answers['415'] = error('Not application/json (with keys, a request without a body may omit the type)');
+  }
+  return answers;
+}
+
+function operation(route: ApiRoute): ZodOpenApiOperationObject {
+  const header = route.params?.header ? route.params.header.extend(TenantHeader.shape) : TenantHeader;
   return {
+    operationId: route.operationId,
+    summary: route.summary,
+    ...(route.description ? { description: route.description } : {}),
+    tags: [route.tag],
+    'x-required-roles': route.roles,
+    requestParams: { ...route.params, header },
+    ...(route.body ? { requestBody: { required: route.body.required, ...json(route.body.schema) } } : {}),
+    responses: responses(route),
+  };
+}
+
+function webhook(hook: ApiWebhook): ZodOpenApiOperationObject {
+  return {
+    operationId: hook.operationId,
+    summary: hook.summary,
+    description: hook.description,
+    security: [],
+    requestParams: { header: hook.headers },
+    requestBody: { required: true, ...json(hook.body) },
+    responses: {
+      '2XX': { description: 'Delivered: not sent again' },
+      default: { description: 'Not delivered: retried with backoff, then recorded as webhook.failed' },
+    },
+  };
+}
+
+/** Options of the served document; the published file uses the defaults. */
+export interface OpenApiOptions extends Partial<DocumentSettings> {
+  /** `servers`: where the API is; default a gateway on this machine at the default port. */
+  serverUrl?: string;
+}
+
+/** The OpenAPI 3.1 document of the gateway's HTTP API (v1), built from the route table and its zod schemas. */
+export function buildOpenApiDocument(opts: OpenApiOptions = {}): oas31.OpenAPIObject {
+  const settings = { ...defaultDocumentSettings(), ...opts };
+  const paths: ZodOpenApiPathsObject = {};
+  for (const route of apiRoutes(settings)) {
+    paths[route.path] = { ...paths[route.path], [route.method]: operation(route) };
+  }
+  const document = createDocument({
     openapi: '3.1.0',
     info: {
       title: 'Triad gateway',
       version: '1.0.0',
+      summary: 'Submit goals, follow runs, cancel them, and decide approval gates',
       description:
-        'Submit goals, follow runs (Server-Sent Events), cancel them, and decide approval gates. ' +
-        'Authenticate with `Authorization: Bearer <key>` or `X-API-Key`; each operation names its role in x-required-role. ' +
-        "A key belongs to a tenant and sees only that tenant's runs and approvals (another tenant's are 404); an admin " +
-        'key may act for any tenant by naming it in `X-Triad-Tenant`.',
+        'Submit goals, follow runs (Server-Sent Events), cancel them, and decide approval gates. Authenticate with ' +
+        '`Authorization: Bearer <key>` or `X-API-Key` (TRIAD_API_KEYS); each operation names the roles that may call it ' +
+        "in x-required-roles. A key belongs to a tenant and sees only that tenant's runs and approvals (another tenant's " +
+        'are 404); an admin key may act for another tenant by naming it in `X-Triad-Tenant`. Every error answer is an ApiError.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
-    components: {
-      schemas,
-      securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer' },
-        apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+    servers: [
+      {
+        url: opts.serverUrl ?? 'http://127.0.0.1:8080',
+        description: opts.serverUrl
+          ? 'This gateway'
+          : "A gateway on this machine (TRIAD_GATEWAY_PORT); use your deployment's URL",
       },
-    },
+    ],
+    tags: Object.entries(API_TAGS).map(([name, description]) => ({ name, description })),
     security: [{ bearer: [] }, { apiKey: [] }],
-    paths: {
-      '/v1/runs': {
-        post: {
-          summary: 'Submit a goal; answers at once with the run id',
-          tags: ['runs'],
-          ...role('submit'),
-          parameters: [
-            {
-              name: 'Idempotency-Key',
-              in: 'header',
-              required: false,
-              schema: { type: 'string', maxLength: 255 },
-              description: 'Without a runId in the body, the same key (within 24 h) maps to the same run',
-            },
-          ],
-          requestBody: { required: true, ...json('GoalRequest') },
-          responses: {
-            202: ok('Accepted (`created: false` when the run was submitted before)', 'SubmitRunResponse'),
-            400: error('Malformed JSON or an invalid GoalRequest (issues name each bad field)'),
-            413: error('Body larger than TRIAD_MAX_BODY_BYTES'),
-            429: {
-              ...error('The tenant is past a daily spend cap (TRIAD_TENANT_LIMITS); the message names it'),
-              headers: {
-                'Retry-After': { description: 'Seconds until the next UTC day', schema: { type: 'integer' } },
-              },
-            },
-            503: {
-              ...error(
-                'Intake is paused: Redis memory is above TRIAD_REDIS_MEMORY_HIGH of maxmemory; no run was created',
-              ),
-              headers: {
-                'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } },
-              },
-            },
-            ...CHANGE_ERRORS,
-          },
-        },
-        get: {
-          summary: 'List runs, newest first',
-          tags: ['runs'],
-          ...role('read'),
-          parameters: [
-            { name: 'status', in: 'query', required: false, schema: jsonSchema(RunStatus, 'output') },
-            {
-              name: 'limit',
-              in: 'query',
-              required: false,
-              schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-            },
-            {
-              name: 'cursor',
-              in: 'query',
-              required: false,
-              schema: { type: 'string' },
-              description: 'nextCursor of the previous page',
-            },
-          ],
-          responses: { 200: ok('A page of runs', 'ListRunsResponse'), 400: error('Invalid query'), ...ERRORS },
-        },
+    components: {
+      schemas: NAMED_SCHEMAS,
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'An API key of TRIAD_API_KEYS' },
+        apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key of TRIAD_API_KEYS' },
       },
-      '/v1/runs/{id}': {
-        get: {
-          summary: 'A run (from the archive, marked `archived`, once its Redis data has expired)',
-          tags: ['runs'],
-          ...role('read'),
-          parameters: [runId],
-          responses: { 200: ok('The run record', 'RunRecord'), 404: error('Unknown run'), ...ERRORS },
-        },
-        delete: {
-          summary: 'Delete an ended run at once, from Redis and the archive',
-          tags: ['runs'],
-          ...role('admin'),
-          parameters: [runId],
-          responses: {
-            204: { description: 'Deleted' },
-            404: error('Unknown run'),
-            409: error('The run is still running: cancel it first'),
-            ...ERRORS,
-          },
-        },
-      },
-      '/v1/runs/{id}/events': {
-        get: {
-          summary: "The run's events as Server-Sent Events; ends after the run's end and its result webhook's outcome",
-          tags: ['runs'],
-          ...role('read'),
-          parameters: [
-            runId,
-            { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
-            { name: 'lastEventId', in: 'query', required: false, schema: { type: 'string' } },
-          ],
-          responses: {
-            200: {
-              description:
-                '`id:` the event id, `event:` its type, `data:` a RunEvent; `: keep-alive` comments every 15 s',
-              content: { 'text/event-stream': { schema: ref('RunEvent') } },
-            },
-            400: error('Last-Event-ID is not an event id (<ms>-<seq>, each unsigned 64-bit)'),
-            404: error('Unknown run'),
-            429: error('Too many open streams: TRIAD_SSE_MAX_PER_KEY for this key, or TRIAD_SSE_MAX for this gateway'),
-            ...ERRORS,
-          },
-        },
-      },
-      '/v1/runs/{id}/cancel': {
-        post: {
-          summary: 'Cancel a running run',
-          tags: ['runs'],
-          ...role('submit'),
-          parameters: [runId],
-          requestBody: { required: false, ...json('CancelRunRequest') },
-          responses: {
-            200: ok('Whether this call ended the run', 'CancelRunResponse'),
-            404: error('Unknown run'),
-            ...CHANGE_ERRORS,
-          },
-        },
-      },
-      '/v1/runs/{id}/approvals': {
-        get: {
-          summary: 'Pending approvals of a run',
-          tags: ['approvals'],
-          ...role('read or approve'),
-          parameters: [runId],
-          responses: { 200: ok('Pending approvals', 'ApprovalsResponse'), 404: error('Unknown run'), ...ERRORS },
-        },
-      },
-      '/v1/approvals': {
-        get: {
-          summary: 'Pending approvals of every run, soonest deadline first',
-          tags: ['approvals'],
-          ...role('read or approve'),
-          responses: { 200: ok('Pending approvals', 'ApprovalsResponse'), ...ERRORS },
-        },
-      },
-      '/v1/usage': {
-        get: {
-          summary: "The tenant's model spend, tokens, model calls and runs started per UTC day, today first",
-          tags: ['usage'],
-          ...role('read'),
-          parameters: [
-            {
-              name: 'days',
-              in: 'query',
-              required: false,
-              schema: { type: 'integer', minimum: 1, maximum: 7, default: 7 },
-            },
-          ],
-          responses: { 200: ok('Usage per day', 'UsageResponse'), 400: error('Invalid query'), ...ERRORS },
-        },
-      },
-      '/v1/runs/{id}/approvals/{approvalId}/approve': decision(
-        'ApproveRequest',
-        'Approve, optionally with edited arguments',
-      ),
-      '/v1/runs/{id}/approvals/{approvalId}/reject': decision('RejectRequest', 'Reject with a reason'),
     },
-  } as OpenAPIObject;
+    paths,
+    webhooks: Object.fromEntries(API_WEBHOOKS.map((h) => [h.event, { post: webhook(h) }])),
+  }) as oas31.OpenAPIObject;
+  return outputOnlyUnderOwnName(document);
+}
+
+/**
+ * A named schema whose input and output differ (defaults, coercions) gets two components, `X` and `XOutput`. One
+ * that only answers use (a run record) keeps its own name for its output form instead of an unused input form.
+ */
+function outputOnlyUnderOwnName(document: oas31.OpenAPIObject): oas31.OpenAPIObject {
+  const schemas = document.components?.schemas ?? {};
+  let text = JSON.stringify(document);
+  for (const name of Object.keys(NAMED_SCHEMAS)) {
+    const output = `${name}Output`;
+    if (!schemas[output] || text.includes(`"#/components/schemas/${name}"`)) continue;
+    text = text.replaceAll(`"#/components/schemas/${output}"`, `"#/components/schemas/${name}"`);
+    const parsed = JSON.parse(text) as oas31.OpenAPIObject;
+    const named = parsed.components?.schemas as Record<string, unknown>;
+    named[name] = named[output];
+    delete named[output];
+    text = JSON.stringify(parsed);
+  }
+  return JSON.parse(text) as oas31.OpenAPIObject;
 }

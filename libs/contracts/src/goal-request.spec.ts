@@ -5,7 +5,7 @@ import { GoalRequest, goalRequestJsonSchema, MAX_GOAL_CHARS } from './goal-reque
 describe('GoalRequest', () => {
   it('matches the published JSON Schema file (run `npm run schemas` after changing the contract)', async () => {
     const published = JSON.parse(
-      await readFile(new URL('../../../../schemas/goal-request.schema.json', import.meta.url), 'utf8'),
+      await readFile(new URL('../../../schemas/goal-request.schema.json', import.meta.url), 'utf8'),
     );
     expect(published).toEqual(goalRequestJsonSchema());
   });

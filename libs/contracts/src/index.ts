@@ -1,5 +1,5 @@
-// The contracts alone (zod schemas and their types), importable as `@triad/shared/contracts` by clients that
-// must not load the services' plumbing (Nest, BullMQ, OpenTelemetry) just to parse a payload.
+// @triad/contracts: the zod schemas (and their types) of every payload Triad exchanges, and the result webhook's
+// signature check. Published on its own so producers and clients parse the same shapes without the services' plumbing.
 export * from './approval.js';
 export * from './goal-request.js';
 export * from './http-api.js';
@@ -12,3 +12,4 @@ export * from './run-record.js';
 export * from './steps.js';
 export * from './tool-spec.js';
 export * from './webhook-outcome.js';
+export * from './webhooks/webhook-signature.js';

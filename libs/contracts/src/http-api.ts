@@ -29,10 +29,12 @@ export type ListRunsQuery = z.infer<typeof ListRunsQuery>;
 export const ListRunsResponse = z.object({ runs: z.array(RunRecord), nextCursor: z.string().nullable() });
 export type ListRunsResponse = z.infer<typeof ListRunsResponse>;
 
+const count = z.number().int().nonnegative();
+
 /** GET /v1/run-counts: how many of the tenant's runs are in each status (at most a few seconds old). */
 export const RunCountsResponse = z.object({
   total: z.number().int().nonnegative(),
-  counts: z.record(RunStatus, z.number().int().nonnegative()),
+  counts: z.object({ running: count, succeeded: count, failed: count, cancelled: count, budget_exceeded: count }),
 });
 export type RunCountsResponse = z.infer<typeof RunCountsResponse>;
 
