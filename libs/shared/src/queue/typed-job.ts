@@ -1,6 +1,7 @@
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import { JOBS, type JobData } from '../contracts/jobs.js';
-import type { JobName } from '../contracts/queues.js';
+import { JOB_NAMES, type JobName } from '../contracts/queues.js';
+import { isResultsQueue } from '../contracts/results-queue.js';
 import { InvalidInputError } from '../errors/triad-error.js';
 
 /** Adds a job after checking its payload against the contract, so nothing malformed enters a queue. */
@@ -11,7 +12,8 @@ export async function addJob<N extends JobName>(
   opts: JobsOptions & { jobId: string },
 ): Promise<Job> {
   const { queue: expected, schema } = JOBS[name];
-  if (queue.name !== expected) throw new Error(`job ${name} belongs on queue ${expected}, not ${queue.name}`);
+  const fits = name === JOB_NAMES.runFinished ? isResultsQueue(queue.name) : queue.name === expected;
+  if (!fits) throw new Error(`job ${name} belongs on queue ${expected}, not ${queue.name}`);
   return queue.add(name, schema.parse(data), opts);
 }
 

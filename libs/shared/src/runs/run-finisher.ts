@@ -5,6 +5,7 @@ import { splitStoreRunId } from '../contracts/run-id.js';
 import { isTerminal, type RunRecord, type TerminalStatus } from '../contracts/run-record.js';
 import { addJob } from '../queue/typed-job.js';
 import type { RunEnd, RunStore } from '../store/run-store.js';
+import type { ResultsQueues } from './results-queues.js';
 import type { RunRetention } from './run-retention.js';
 import type { TenantScheduler } from './tenant-scheduler.js';
 
@@ -16,7 +17,8 @@ export interface WebhookDispatch {
 }
 
 /**
- * Ends runs: the terminal compare-and-set on the record, then `run.finished` on the results queue and, when the goal
+ * Ends runs: the terminal compare-and-set on the record, then `run.finished` on the results queue (the shared one, or
+ * the producer's own: see ResultsQueues) and, when the goal
  * asked for one, a `deliver` job on the webhooks queue; for a tenant with a cap on runs in flight, the run's slot goes
  * to its next waiting run; last, the run's data is set to expire (or to be archived first, see RunRetention). Every
  * way a run ends comes through publishEnded (again on every redelivery), so a slot is always given back and no ended
@@ -25,7 +27,7 @@ export interface WebhookDispatch {
 export class RunFinisher {
   constructor(
     private readonly store: RunStore,
-    private readonly results: Queue,
+    private readonly results: Queue | ResultsQueues,
     private readonly webhooks?: WebhookDispatch,
     private readonly scheduler?: TenantScheduler,
     private readonly retention?: RunRetention,
@@ -49,7 +51,8 @@ export class RunFinisher {
   async publishEnded(run: RunRecord): Promise<void> {
     if (!isTerminal(run.status)) return;
     const runId = run.id;
-    await addJob(this.results, JOB_NAMES.runFinished, toRunFinished(run), {
+    const results = 'queueFor' in this.results ? await this.results.queueFor(run) : this.results;
+    await addJob(results, JOB_NAMES.runFinished, toRunFinished(run), {
       jobId: jobIds.runFinished(runId),
       removeOnComplete: { age: this.retention?.retentionSeconds ?? 7 * 24 * 3600 },
     });
