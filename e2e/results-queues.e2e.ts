@@ -150,5 +150,7 @@ describe('results per producer', () => {
     await triad.eventually(async () => (await triad.redis.zscore(registry, 'results.default.nobody')) === null, {
       what: 'the idle results queue to be forgotten',
     });
+    // Nothing of the queue is left in Redis.
+    expect(await triad.redis.keys(`${triad.prefix}:results.default.nobody:*`)).toEqual([]);
   });
 });

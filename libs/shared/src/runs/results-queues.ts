@@ -8,6 +8,8 @@ import { TriadKeys } from '../store/triad-keys.js';
 
 /** Queue objects kept open for producers' results queues in one process; the least recently used is closed beyond. */
 const MAX_OPEN = 64;
+/** The fields BullMQ writes into a queue's meta hash by itself when jobs are added. */
+const BULLMQ_META = new Set(['opts.maxLenEvents', 'version']);
 
 /**
  * Where `run.finished` goes: the shared `results` queue, or the run's producer's own one (GoalRequest.resultsQueue,
@@ -46,15 +48,19 @@ export class ResultsQueues {
   }
 
   /**
-   * Forgets an own queue that has had no result since `before` and holds no job: its entry and BullMQ's event stream
-   * of it go. Only when the entry is still that old at removal (a result published meanwhile keeps it). True if gone.
+   * Forgets an own queue that has had no result since `before` and holds no job: its entry and BullMQ's keys of it
+   * go. Only when the entry is still that old at removal (a result published meanwhile keeps it). True if gone.
    */
   async forgetIdle(name: string, before: number): Promise<boolean> {
     const queue = this.queue(name);
     const counts = await queue.getJobCounts();
     if (Object.values(counts).some((n) => n > 0)) return false;
     if ((await this.forget(this.keys.resultsQueues(), name, String(before))) !== 1) return false;
-    await this.redis.del(queue.keys.events, queue.keys.meta, queue.keys.marker);
+    // What BullMQ leaves of an empty queue: its event stream, id counter, marker, and its meta hash, which is kept
+    // when it holds more than BullMQ's own bookkeeping (a consumer's pause, concurrency or rate limit).
+    const meta = Object.keys(await this.redis.hgetall(queue.keys.meta));
+    const ownMeta = meta.every((field) => BULLMQ_META.has(field));
+    await this.redis.del(queue.keys.events, queue.keys.id, queue.keys.marker, ...(ownMeta ? [queue.keys.meta] : []));
     this.open.delete(name);
     await queue.close();
     return true;
