@@ -126,6 +126,23 @@ describe('results per producer', () => {
     },
   );
 
+  it("sends a rejected goal's result to the producer's own queue when the goal named a valid one", async () => {
+    await triad.submit({
+      goal: 'goal:quick — x',
+      runId: 'bad-budget',
+      resultsQueue: 'rejects',
+      budget: { maxIterations: 0 },
+    });
+    const own = queue('results.default.rejects');
+    const job = await triad.eventually(() => own.getJob('finished-bad-budget'), { what: 'the rejection on rejects' });
+    expect(RunFinished.parse(job.data)).toMatchObject({
+      runId: 'bad-budget',
+      status: 'failed',
+      error: { code: 'invalid_goal', message: expect.stringContaining('budget.maxIterations') },
+    });
+    expect(await triad.queues.results.getJob('finished-bad-budget')).toBeUndefined();
+  });
+
   it('prunes results nobody consumes after the retention, and forgets an idle own queue', async () => {
     const own = queue('results.default.nobody');
     const events = listen('results.default.nobody');

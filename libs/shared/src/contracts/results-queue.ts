@@ -26,3 +26,9 @@ const OWN_RESULTS = new RegExp(
 
 /** Whether a queue name is the shared results queue or one of `resultsQueueOf`'s. */
 export const isResultsQueue = (name: string): boolean => name === QUEUES.results || OWN_RESULTS.test(name);
+
+/** The resultsQueue a goal job's raw data names, when it is a valid name (a rejected goal's result goes there too). */
+export function resultsQueueOfGoalData(data: unknown): string | undefined {
+  const q = (data as { resultsQueue?: unknown } | null)?.resultsQueue;
+  return typeof q === 'string' && RESULTS_QUEUE_PATTERN.test(q) ? q : undefined;
+}

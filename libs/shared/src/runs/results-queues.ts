@@ -1,7 +1,6 @@
 import type { Queue } from 'bullmq';
 import { QUEUES } from '../contracts/queues.js';
 import { resultsQueueOf } from '../contracts/results-queue.js';
-import type { RunRecord } from '../contracts/run-record.js';
 import type { RedisClient } from '../queue/redis-connection.js';
 import { type LuaCommand, luaCommand } from '../store/lua-scripts.js';
 import { TriadKeys } from '../store/triad-keys.js';
@@ -32,8 +31,8 @@ export class ResultsQueues {
   }
 
   /** The queue of this run's result (registered first, so a result is never in a queue the sweep does not know). */
-  async queueFor(run: Pick<RunRecord, 'tenant' | 'request'>): Promise<Queue> {
-    const name = resultsQueueOf(run.tenant, run.request?.resultsQueue);
+  async queueFor(tenant: string, resultsQueue: string | undefined): Promise<Queue> {
+    const name = resultsQueueOf(tenant, resultsQueue);
     if (name === QUEUES.results) return this.shared;
     await this.redis.zadd(this.keys.resultsQueues(), Date.now(), name);
     return this.queue(name);

@@ -41,17 +41,20 @@ export class RunFinisher {
     return ended !== null;
   }
 
-  /** Publishes `run.finished` for an ended run, read from the store; a repeat is a no-op. */
-  async publish(runId: string): Promise<void> {
+  /**
+   * Publishes `run.finished` for an ended run, read from the store; a repeat is a no-op. `resultsQueue`: the producer's
+   * queue of a run without a request (a rejected goal whose data named a valid one).
+   */
+  async publish(runId: string, resultsQueue?: string): Promise<void> {
     const run = await this.store.get(runId);
-    if (run) await this.publishEnded(run);
+    if (run) await this.publishEnded(run, resultsQueue);
   }
 
   /** Publishes `run.finished` for a record just ended (nothing is read back); the deterministic job id makes a repeat a no-op. */
-  async publishEnded(run: RunRecord): Promise<void> {
+  async publishEnded(run: RunRecord, resultsQueue = run.request?.resultsQueue): Promise<void> {
     if (!isTerminal(run.status)) return;
     const runId = run.id;
-    const results = 'queueFor' in this.results ? await this.results.queueFor(run) : this.results;
+    const results = 'queueFor' in this.results ? await this.results.queueFor(run.tenant, resultsQueue) : this.results;
     await addJob(results, JOB_NAMES.runFinished, toRunFinished(run), {
       jobId: jobIds.runFinished(runId),
       removeOnComplete: { age: this.retention?.retentionSeconds ?? 7 * 24 * 3600 },
