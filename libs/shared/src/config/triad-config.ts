@@ -324,6 +324,18 @@ const EnvSchema = z.object({
   TRIAD_HTTP_TIMEOUT_MS: int(10_000, 1),
   TRIAD_HTTP_MAX_BYTES: int(1024 * 1024, 1),
   TRIAD_WEBHOOK_URL: z.preprocess(blankAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  TRIAD_APPROVAL_WEBHOOK_URL: z.preprocess(
+    blankAsUndefined,
+    z
+      .url({ protocol: /^https?$/ })
+      .refine(
+        (u) => !URL.parse(u)?.username && !URL.parse(u)?.password,
+        'must not contain credentials (user:password@)',
+      )
+      .optional(),
+  ),
+  // The web console as approvers reach it (links in approval pushes); default: the gateway's own, on localhost.
+  TRIAD_CONSOLE_URL: z.preprocess(blankAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
   TRIAD_MCP_SERVERS: z.preprocess(parseJson, z.array(McpServerConfig).default([])),
 });
 
@@ -385,7 +397,10 @@ export interface TriadConfig {
   /** Tool calls of one model reply that may run; the rest are refused (`too_many_calls`) and never queued. */
   maxCallsPerReply: number;
   /** Risk levels whose tool calls wait for a human decision; a goal may add levels, never remove them. */
-  approval: { risks: ToolRisk[]; timeoutMs: number };
+  /** Approval gates: the risks that need a human, how long a gate waits, where its transitions are pushed. */
+  approval: { risks: ToolRisk[]; timeoutMs: number; webhookUrl: string | undefined };
+  /** The web console's base URL, without a trailing slash (links to a run: `<consoleUrl>/runs/<runId>`). */
+  consoleUrl: string;
   http: { allowHosts: string[]; timeoutMs: number; maxBytes: number };
   /** Target of the irreversible `post_webhook` tool; the tool is offered only when this is set. */
   webhookUrl: string | undefined;
@@ -473,7 +488,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
     toolTimeoutMs: e.TRIAD_TOOL_TIMEOUT_MS,
     jobAttempts: e.TRIAD_JOB_ATTEMPTS,
     maxCallsPerReply: e.TRIAD_MAX_CALLS_PER_REPLY,
-    approval: { risks: e.TRIAD_APPROVAL_RISKS, timeoutMs: e.TRIAD_APPROVAL_TIMEOUT_MS },
+    approval: {
+      risks: e.TRIAD_APPROVAL_RISKS,
+      timeoutMs: e.TRIAD_APPROVAL_TIMEOUT_MS,
+      webhookUrl: e.TRIAD_APPROVAL_WEBHOOK_URL,
+    },
+    consoleUrl: (e.TRIAD_CONSOLE_URL ?? `http://localhost:${e.TRIAD_GATEWAY_PORT}/console`).replace(/\/+$/, ''),
     http: {
       allowHosts: e.TRIAD_HTTP_ALLOW_HOSTS,
       timeoutMs: e.TRIAD_HTTP_TIMEOUT_MS,

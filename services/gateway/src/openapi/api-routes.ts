@@ -4,6 +4,7 @@ import {
   ApprovalRecord,
   ApprovalResponse,
   ApprovalsResponse,
+  ApprovalWebhookPayload,
   ApproveRequest,
   CancelRunRequest,
   CancelRunResponse,
@@ -50,6 +51,7 @@ export const NAMED_SCHEMAS = {
   RunFinished,
   RunCountsResponse,
   ToolsResponse,
+  ApprovalWebhookPayload,
 };
 
 export type ApiTag = 'runs' | 'approvals' | 'usage' | 'tools';
@@ -339,4 +341,15 @@ export const API_WEBHOOKS: ApiWebhook[] = [
     headers: signedHeaders('run.finished', 'The run id (`<tenant>~<runId>` outside the default tenant)'),
     body: RunFinished,
   },
+  ...(['approval.requested', 'approval.decided'] as const).map((event) => ({
+    event,
+    operationId: event === 'approval.requested' ? 'approvalRequestedWebhook' : 'approvalDecidedWebhook',
+    summary:
+      event === 'approval.requested'
+        ? 'A gate opened: a tool call waits for a human decision, POSTed to TRIAD_APPROVAL_WEBHOOK_URL'
+        : 'A gate was decided (approved, rejected or expired), POSTed to TRIAD_APPROVAL_WEBHOOK_URL',
+    description: `${VERIFY} Pushes of one gate may arrive out of order after a retry: key on approvalId.`,
+    headers: signedHeaders(event, '`approval-<runId>-<stepId>-requested|decided`, the same for every retry'),
+    body: ApprovalWebhookPayload,
+  })),
 ];
