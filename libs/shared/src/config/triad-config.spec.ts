@@ -54,6 +54,7 @@ const BAD: Record<string, string[]> = {
   TRIAD_HTTP_TIMEOUT_MS: ['0'],
   TRIAD_HTTP_MAX_BYTES: ['0'],
   TRIAD_WEBHOOK_URL: ['ftp://hooks.example', 'hooks.example'],
+  TRIAD_JAEGER_URL: ['jaeger:16686', 'ftp://jaeger.example'],
   TRIAD_APPROVAL_WEBHOOK_URL: ['ftp://hooks.example', 'hooks.example', 'https://user:pw@hooks.example/gates'],
   TRIAD_CONSOLE_URL: ['console', 'file:///console'],
   TRIAD_MCP_SERVERS: ['{not json', '{"name":"one"}', '[{"name":"Bad Name","command":"x"}]', '[{"name":"a"}]'],

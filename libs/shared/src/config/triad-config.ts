@@ -128,6 +128,8 @@ const GatewayEnv = {
     z.union([z.ipv4(), z.ipv6(), z.hostname()], 'must be an IP address or a host name').default('0.0.0.0'),
   ),
   TRIAD_GATEWAY_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  /** Base URL of a Jaeger UI: the console links a run to its trace there. */
+  TRIAD_JAEGER_URL: z.preprocess(blankAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
   TRIAD_MAX_BODY_BYTES: int(256 * 1024, 1),
   TRIAD_SSE_KEEPALIVE_MS: int(15_000, 100),
   TRIAD_SSE_MAX: int(1_000, 1),
@@ -413,6 +415,8 @@ export interface TriadConfig {
     /** Open event streams per gateway process, and per API key (keyless: all callers are one key), at most. */
     sseMax: number;
     sseMaxPerKey: number;
+    /** Base URL of a Jaeger UI (TRIAD_JAEGER_URL) the console links traces to; undefined: no link. */
+    jaegerUrl: string | undefined;
   };
   /** Signed result webhooks to a goal's `callbackUrl`; unsigned when no secret is set. */
   resultWebhooks: {
@@ -505,6 +509,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
       sseKeepAliveMs: e.TRIAD_SSE_KEEPALIVE_MS,
       sseMax: e.TRIAD_SSE_MAX,
       sseMaxPerKey: e.TRIAD_SSE_MAX_PER_KEY,
+      jaegerUrl: e.TRIAD_JAEGER_URL,
     },
     resultWebhooks: {
       secret: e.TRIAD_WEBHOOK_SECRET,

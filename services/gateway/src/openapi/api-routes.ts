@@ -12,6 +12,7 @@ import {
   ListRunsQuery,
   ListRunsResponse,
   RejectRequest,
+  RunCountsResponse,
   RunEvent,
   RunFinished,
   RunId,
@@ -19,6 +20,7 @@ import {
   RunStatus,
   SubmitRunResponse,
   TENANT_PATTERN,
+  ToolsResponse,
   UsageQuery,
   UsageResponse,
   WEBHOOK_HEADERS,
@@ -47,14 +49,17 @@ export const NAMED_SCHEMAS = {
   UsageResponse,
   ApiError,
   RunFinished,
+  RunCountsResponse,
+  ToolsResponse,
   ApprovalWebhookPayload,
 };
 
-export type ApiTag = 'runs' | 'approvals' | 'usage';
+export type ApiTag = 'runs' | 'approvals' | 'usage' | 'tools';
 export const API_TAGS: Record<ApiTag, string> = {
   runs: 'Submit goals, read, follow, cancel and delete runs',
   approvals: 'Pending approval gates and the human decisions on them',
   usage: "The tenant's model spend and caps",
+  tools: 'The tools the executors offer',
 };
 
 /** An error answer of a route: its description, and headers it carries. */
@@ -145,6 +150,26 @@ export function apiRoutes(settings: DocumentSettings): ApiRoute[] {
         schema: ListRunsResponse,
       },
       errors: { 400: 'Invalid query' },
+    },
+    {
+      method: 'get',
+      path: '/v1/run-counts',
+      operationId: 'countRuns',
+      summary: "How many of the tenant's runs are in each status (at most a few seconds old)",
+      tag: 'runs',
+      roles: ['read'],
+      ok: { status: 200, description: 'Counts by status, and the total', schema: RunCountsResponse },
+      errors: {},
+    },
+    {
+      method: 'get',
+      path: '/v1/tools',
+      operationId: 'listTools',
+      summary: 'The tools the executors publish, with the JSON schema of their arguments',
+      tag: 'tools',
+      roles: ['read', 'submit', 'approve'],
+      ok: { status: 200, description: 'The tool catalog', schema: ToolsResponse },
+      errors: {},
     },
     {
       method: 'get',
