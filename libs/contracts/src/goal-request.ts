@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ResultsQueueName } from './results-queue.js';
 import { RunId, TenantId } from './run-id.js';
 import { ToolRisk } from './tool-spec.js';
 
@@ -112,6 +113,9 @@ export const GoalRequest = z
       .describe(
         'Receives the finished run as a webhook: an http(s) URL without credentials, on a host the server allows',
       ),
+    resultsQueue: ResultsQueueName.optional().describe(
+      "The caller's own results queue: `run.finished` goes to the BullMQ queue `results.<tenant>.<resultsQueue>` (the run's tenant) instead of the shared `results`",
+    ),
   })
   .describe('Triad GoalRequest v1');
 export type GoalRequest = z.infer<typeof GoalRequest>;
