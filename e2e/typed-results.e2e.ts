@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RunFinished, storeRunId } from '@triad/shared';
 import type { Turn } from '@triad/testing';
 import { WatchedChild } from './support/child-process.js';
+import { EffectServer } from './support/effect-server.js';
 import { GatewayClient } from './support/gateway-harness.js';
 import { ACCEPT, calc } from './support/scripts.js';
 import { REDIS_URL, TriadHarness } from './support/triad-harness.js';
@@ -35,9 +36,13 @@ const script = (name: string, planner: Turn[]) => ({
 const KEY = 'k-typed-1';
 let triad: TriadHarness;
 let gw: GatewayClient;
+let receiver: EffectServer;
 beforeAll(async () => {
+  receiver = await EffectServer.start();
   triad = await TriadHarness.start({
     executors: 1,
+    // The result webhook's receiver is on loopback, which webhooks may not reach otherwise.
+    env: { TRIAD_WEBHOOK_ALLOW_HOSTS: '127.0.0.1', TRIAD_WEBHOOK_SECRET: 'typed-secret' },
     scenario: {
       scripts: [
         script('typed', [{ content: 'Multiply.', toolCalls: [calc('m', '6 * 7')] }, WRONG, RIGHT]),
@@ -49,6 +54,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await triad?.stop();
+  await receiver?.close();
 });
 
 /** Runs the plain bullmq producer with this goal; its run.finished. */
@@ -68,7 +74,13 @@ async function produce(goal: Record<string, unknown>): Promise<RunFinished> {
 
 describe('typed results', () => {
   it('a plain producer gets the output object after the judge sent a wrong shape back naming each path', async () => {
-    const finished = await produce({ goal: 'goal:typed — 6 times 7, as data', runId: 'typed-1', outputSchema: SCHEMA });
+    const callbackUrl = `${receiver.url}/typed`;
+    const finished = await produce({
+      goal: 'goal:typed — 6 times 7, as data',
+      runId: 'typed-1',
+      outputSchema: SCHEMA,
+      callbackUrl,
+    });
     expect(finished).toMatchObject({ runId: 'typed-1', status: 'succeeded', error: null, iterations: 3 });
     expect(finished.output).toEqual({ product: 42, unit: 'apples', note: null });
     expect(JSON.parse(finished.answer as string)).toEqual(finished.output);
@@ -97,9 +109,16 @@ describe('typed results', () => {
     const judged = triad.model.requestsFor('judge').filter((r) => JSON.stringify(r.body).includes('goal:typed'));
     expect(judged).toHaveLength(1);
 
-    // The API carries the same output.
+    // The API and the result webhook carry the same output.
     const run = await gw.call('GET', '/v1/runs/typed-1', { key: KEY });
     expect(run.body).toMatchObject({ status: 'succeeded', output: { product: 42, unit: 'apples', note: null } });
+    const [hook] = await triad.eventually(
+      async () => receiver.requestsTo('/typed').length > 0 && receiver.requestsTo('/typed'),
+      {
+        what: 'the result webhook of run typed-1',
+      },
+    );
+    expect(RunFinished.parse(JSON.parse(hook?.body ?? '')).output).toEqual(finished.output);
   });
 
   it('a run whose answers never match the schema ends failed with output_invalid', async () => {
