@@ -9,6 +9,7 @@ import { measureModelWait } from './model-wait.ts';
 import { measureRedisCluster } from './redis-cluster.ts';
 import { measureRedisCost } from './redis-cost.ts';
 import { measureRetention } from './retention.ts';
+import { measureRunListing } from './run-listing.ts';
 import { measureServiceReady } from './service-ready.ts';
 import { measureServiceResources } from './service-resources.ts';
 import { measureSseStreams } from './sse-streams.ts';
@@ -35,6 +36,7 @@ const MEASURES: Record<string, Measure> = {
   startup: measureServiceReady,
   resources: measureServiceResources,
   retention: measureRetention,
+  listing: measureRunListing,
 };
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });

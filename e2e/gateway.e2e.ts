@@ -275,6 +275,7 @@ describe('gateway: bad requests', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/v1/approvals',
+      '/v1/run-counts',
       '/v1/runs',
       '/v1/runs/{id}',
       '/v1/runs/{id}/approvals',
@@ -282,6 +283,7 @@ describe('gateway: bad requests', () => {
       '/v1/runs/{id}/approvals/{approvalId}/reject',
       '/v1/runs/{id}/cancel',
       '/v1/runs/{id}/events',
+      '/v1/tools',
       '/v1/usage',
     ]);
     expect(doc.components.schemas.GoalRequest.required).toEqual(['goal']);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { OutputSchema } from './output-schema.js';
+import { ResultsQueueName } from './results-queue.js';
 import { RunId, TenantId } from './run-id.js';
 import { ToolRisk } from './tool-spec.js';
 
@@ -77,6 +78,9 @@ export const GoalRequest = z
       .describe(
         'Receives the finished run as a webhook: an http(s) URL without credentials, on a host the server allows',
       ),
+    resultsQueue: ResultsQueueName.optional().describe(
+      "The caller's own results queue: `run.finished` goes to the BullMQ queue `results.<tenant>.<resultsQueue>` (the run's tenant) instead of the shared `results`",
+    ),
   })
   .describe('Triad GoalRequest v1');
 export type GoalRequest = z.infer<typeof GoalRequest>;

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { ApprovalRecord } from './approval.js';
 import { RunRecord, RunStatus } from './run-record.js';
+import { ToolSpec } from './tool-spec.js';
 
 // The HTTP API of the gateway (v1), shared by the gateway and the client library so both ends parse the same shapes.
 // Routes: POST /v1/runs, GET /v1/runs, GET /v1/runs/:id, GET /v1/runs/:id/events (SSE), POST /v1/runs/:id/cancel,
 // GET /v1/runs/:id/approvals, GET /v1/approvals, POST /v1/runs/:id/approvals/:approvalId/approve|reject,
-// GET /v1/usage.
+// GET /v1/usage, GET /v1/run-counts, GET /v1/tools, POST|GET|DELETE /v1/session (the console's sign-in).
 
 /** API key roles; every route names the one it needs (admin implies every other). */
 export const ApiRole = z.enum(['submit', 'read', 'approve', 'admin']);
@@ -20,11 +21,40 @@ export const ListRunsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   /** Opaque cursor from the previous page's `nextCursor`. */
   cursor: z.string().optional(),
+  /** Runs whose id or goal contains this text (case-insensitive). */
+  q: z.string().trim().min(1).max(200).optional(),
 });
 export type ListRunsQuery = z.infer<typeof ListRunsQuery>;
 
 export const ListRunsResponse = z.object({ runs: z.array(RunRecord), nextCursor: z.string().nullable() });
 export type ListRunsResponse = z.infer<typeof ListRunsResponse>;
+
+const count = z.number().int().nonnegative();
+
+/** GET /v1/run-counts: how many of the tenant's runs are in each status (at most a few seconds old). */
+export const RunCountsResponse = z.object({
+  total: z.number().int().nonnegative(),
+  counts: z.object({ running: count, succeeded: count, failed: count, cancelled: count, budget_exceeded: count }),
+});
+export type RunCountsResponse = z.infer<typeof RunCountsResponse>;
+
+/** GET /v1/tools: the tools the executors publish, with the JSON schema of their arguments. */
+export const ToolsResponse = z.object({ tools: z.array(ToolSpec) });
+export type ToolsResponse = z.infer<typeof ToolsResponse>;
+
+/** POST /v1/session: trade an API key for a browser session cookie (HttpOnly, SameSite=Strict, no Max-Age). */
+export const SessionRequest = z.strictObject({ apiKey: z.string().min(1).max(1024) });
+/** The caller of a session (or of a key): what the console offers follows its roles. */
+export const SessionResponse = z.object({
+  name: z.string(),
+  roles: z.array(ApiRole),
+  tenant: z.string(),
+  /** Whether the gateway checks API keys at all (without keys every caller is an anonymous admin). */
+  keysRequired: z.boolean(),
+  /** Base URL of a Jaeger UI to link traces to (TRIAD_JAEGER_URL), or null. */
+  jaegerUrl: z.string().nullable(),
+});
+export type SessionResponse = z.infer<typeof SessionResponse>;
 
 export const CancelRunRequest = z.strictObject({ reason: z.string().max(2000).optional() });
 export const CancelRunResponse = z.object({ runId: z.string(), cancelled: z.boolean(), status: RunStatus });

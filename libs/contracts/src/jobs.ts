@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApprovalWebhookJob } from './approval-webhook.js';
 import { GoalRequest } from './goal-request.js';
 import { RunOutput } from './output-schema.js';
 import { JOB_NAMES, type JobName, QUEUES, type QueueName } from './queues.js';
@@ -59,6 +60,7 @@ export const JOBS = {
   [JOB_NAMES.judge]: { queue: QUEUES.judge, schema: JudgeJob },
   [JOB_NAMES.runFinished]: { queue: QUEUES.results, schema: RunFinished },
   [JOB_NAMES.webhook]: { queue: QUEUES.webhooks, schema: WebhookJob },
+  [JOB_NAMES.approvalWebhook]: { queue: QUEUES.webhooks, schema: ApprovalWebhookJob },
   [JOB_NAMES.archive]: { queue: QUEUES.archive, schema: ArchiveJob },
 } as const satisfies Record<JobName, { queue: QueueName; schema: z.ZodType }>;
 
@@ -71,6 +73,9 @@ export const jobIds = {
   judge: (runId: string, iteration: number) => `judge-${runId}-${iteration}`,
   runFinished: (runId: string) => `finished-${runId}`,
   webhook: (runId: string) => `webhook-${runId}`,
+  /** One per gate transition: `approval-<run>-<step>-requested` / `-decided`. */
+  approvalWebhook: (runId: string, stepId: string, event: 'approval.requested' | 'approval.decided') =>
+    `approval-${runId}-${stepId}-${event.slice('approval.'.length)}`,
   goal: (runId: string) => `goal-${runId}`,
   archive: (runId: string) => `archive-${runId}`,
 };

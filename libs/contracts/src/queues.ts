@@ -21,6 +21,7 @@ export const JOB_NAMES = {
   judge: 'judge',
   runFinished: 'run.finished',
   webhook: 'deliver',
+  approvalWebhook: 'approval',
   archive: 'archive',
 } as const;
 export type JobName = (typeof JOB_NAMES)[keyof typeof JOB_NAMES];

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  ApprovalNotifier,
   type ApprovalRecord,
   ApprovalStore,
   Approvals,
@@ -27,6 +28,7 @@ export class ApprovalGate {
   constructor(
     private readonly store: ApprovalStore,
     private readonly approvals: Approvals,
+    private readonly notifier: ApprovalNotifier,
     @Inject(TRIAD_CONFIG) private readonly config: TriadConfig,
   ) {}
 
@@ -59,12 +61,15 @@ export class ApprovalGate {
         requestedAt: now,
         expiresAt: now + Math.min(this.config.approval.timeoutMs, run.request?.approvalTimeoutMs ?? Infinity),
       }));
+    // Every time the gate is met (a redelivery too): a push lost to a crash after the state change is sent now.
+    await this.notifier.requested(run.id, call.stepId);
     if (approval.status === 'pending' && Date.now() < approval.expiresAt) await this.park(ctx, approval);
     if (approval.status === 'pending') {
       const reason = `no decision within ${Math.round((approval.expiresAt - approval.requestedAt) / 1000)} s`;
       await this.store.decide(run.id, call.stepId, { status: 'expired', by: 'triad', reason });
       approval = (await this.store.get(run.id, call.stepId)) as ApprovalRecord;
     }
+    await this.notifier.decided(run.id, call.stepId);
     return outcome(approval, call, secretArguments);
   }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
+  ApprovalNotifier,
   ApprovalStore,
   Approvals,
   GoalRequest,
@@ -79,7 +80,7 @@ beforeAll(async () => {
     new ToolCatalog(redis, prefix),
     new ToolRegistry([note, launch, fetchy]),
     await Workspace.open(await mkdtemp(join(tmpdir(), 'triad-executor-spec-'))),
-    new ApprovalGate(approvalStore, approvals, config),
+    new ApprovalGate(approvalStore, approvals, new ApprovalNotifier(undefined, config.resultWebhooks), config),
     new CancelListener(redis, store),
     redis,
     config,

@@ -4,13 +4,14 @@ import { type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { RedisClient, TriadConfig } from '@triad/shared';
 import { mountQueueDashboard } from './admin/queue-dashboard.js';
 import { ApiKeys } from './auth/api-keys.js';
+import { mountConsole } from './console/console-files.js';
 import { crossSiteGuard } from './http/cross-site.middleware.js';
 import { buildOpenApiDocument } from './openapi/openapi-document.js';
 
 /**
  * What the gateway adds to the Nest app before it listens: the cross-site guard (before anything else answers), the
  * JSON body parser with the size limit, the OpenAPI document (/openapi.json) and its UI (/docs), and the queue
- * dashboard (/admin/queues). Returns a closer.
+ * dashboard (/admin/queues), and the web console (/console). Returns a closer.
  */
 export function configureGateway(
   app: INestApplication,
@@ -29,5 +30,6 @@ export function configureGateway(
     yamlDocumentUrl: 'openapi.yaml',
     customSiteTitle: 'Triad gateway',
   });
+  mountConsole(app);
   return mountQueueDashboard(app, keys, redis, config.prefix);
 }

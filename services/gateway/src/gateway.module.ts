@@ -13,9 +13,12 @@ import {
 import { ApprovalsController } from './approvals/approvals.controller.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { ApiKeys } from './auth/api-keys.js';
+import { SessionController } from './auth/session.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { ApiExceptionFilter } from './http/api-exception.filter.js';
 import { IntakeOpenGuard } from './http/intake-open.guard.js';
+import { RunCountsController } from './runs/run-counts.controller.js';
+import { RunCountsService } from './runs/run-counts.service.js';
 import { RunEventReader } from './runs/run-event-reader.js';
 import { RunEventStream } from './runs/run-event-stream.service.js';
 import { RunEventsController } from './runs/run-events.controller.js';
@@ -23,15 +26,19 @@ import { RunListingService } from './runs/run-listing.service.js';
 import { RunSubmissionService } from './runs/run-submission.service.js';
 import { RunsController } from './runs/runs.controller.js';
 import { StreamSlots } from './runs/stream-slots.js';
+import { ToolsController } from './tools/tools.controller.js';
 import { UsageController } from './usage/usage.controller.js';
 
 /** Every controller of the gateway (the OpenAPI spec checks that each of their routes is in the route table). */
 export const GATEWAY_CONTROLLERS = [
   RunsController,
+  RunCountsController,
   RunEventsController,
   ApprovalsController,
   HealthController,
   UsageController,
+  ToolsController,
+  SessionController,
 ];
 
 /** The HTTP gateway: stateless, any number of replicas; everything it does goes through Redis and the queues. */
@@ -49,6 +56,7 @@ export class GatewayModule {
       providers: [
         RunSubmissionService,
         RunListingService,
+        RunCountsService,
         RunEventStream,
         RunEventReader,
         StreamSlots,

@@ -9,6 +9,7 @@ import {
 import { ArchiveProcessor } from './archive/archive.processor.js';
 import { JudgeProcessor } from './judge.processor.js';
 import { JudgeService } from './judge.service.js';
+import { ApprovalWebhookService } from './webhooks/approval-webhook.service.js';
 import { WebhookProcessor } from './webhooks/webhook.processor.js';
 import { WebhookSender } from './webhooks/webhook-sender.service.js';
 
@@ -24,6 +25,7 @@ export class JudgeModule {
         JudgeService,
         WebhookProcessor,
         WebhookSender,
+        ApprovalWebhookService,
         reasoningModelProvider(config),
         ...(config.runData.archiveUrl ? [runArchiveProvider(config), ArchiveProcessor] : []),
       ],

@@ -9,6 +9,7 @@ import {
   RunFinisher,
   RunLoop,
   RunStore,
+  resultsQueueOfGoalData,
   storeRunId,
   TenantScheduler,
   TenantUsageStore,
@@ -116,7 +117,7 @@ export class IntakeService {
     const id = typeof given === 'string' && RUN_ID_PATTERN.test(given) ? given : `rejected-${job.id}`;
     const runId = storeRunId(tenantOfGoalData(job.data), id);
     const created = await this.store.createRejected(runId, { code: 'invalid_goal', message: reason });
-    if (created) await this.finisher.publish(runId);
+    if (created) await this.finisher.publish(runId, resultsQueueOfGoalData(job.data));
     this.logger.warn(`goal job ${job.id} rejected (run ${runId}): ${reason}`);
     throw new InvalidInputError(reason);
   }

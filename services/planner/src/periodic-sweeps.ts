@@ -4,6 +4,7 @@ import {
   ApprovalStore,
   QUEUES,
   type RedisClient,
+  ResultsQueues,
   RetentionSweep,
   RUN_REDIS,
   RunStore,
@@ -74,11 +75,12 @@ export class PeriodicSweeps implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(getQueueToken(QUEUES.act)) act: Queue,
     @Inject(getQueueToken(QUEUES.judge)) judge: Queue,
     @Inject(getQueueToken(QUEUES.results)) results: Queue,
+    ownResults: ResultsQueues,
     @Inject(getQueueToken(QUEUES.webhooks)) webhooks: Queue,
     @Inject(getQueueToken(QUEUES.archive)) archive: Queue,
   ) {
     const queues = [goals, plan, act, judge, results, webhooks, archive];
-    const retention = new RetentionSweep(redis, runs, approvals, config.runData.retentionMs, queues);
+    const retention = new RetentionSweep(redis, runs, approvals, config.runData.retentionMs, queues, ownResults);
     this.sweeps = [
       new Periodic('scheduler', SCHEDULER_SWEEP_MS, () => scheduler.sweep(), this.logger),
       new Periodic('retention', retention.intervalMs, () => retention.sweep(), this.logger),

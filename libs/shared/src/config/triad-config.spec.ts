@@ -54,6 +54,9 @@ const BAD: Record<string, string[]> = {
   TRIAD_HTTP_TIMEOUT_MS: ['0'],
   TRIAD_HTTP_MAX_BYTES: ['0'],
   TRIAD_WEBHOOK_URL: ['ftp://hooks.example', 'hooks.example'],
+  TRIAD_JAEGER_URL: ['jaeger:16686', 'ftp://jaeger.example'],
+  TRIAD_APPROVAL_WEBHOOK_URL: ['ftp://hooks.example', 'hooks.example', 'https://user:pw@hooks.example/gates'],
+  TRIAD_CONSOLE_URL: ['console', 'file:///console'],
   TRIAD_MCP_SERVERS: ['{not json', '{"name":"one"}', '[{"name":"Bad Name","command":"x"}]', '[{"name":"a"}]'],
 };
 
@@ -175,6 +178,18 @@ describe('run data durations', () => {
     ['45', 45_000],
   ])('reads TRIAD_RUN_RETENTION=%s as %d ms', (value, ms) => {
     expect(loadConfig({ TRIAD_RUN_RETENTION: value }).runData.retentionMs).toBe(ms);
+  });
+
+  it('links the console on the gateway port by default, and sends no approval push unless told where', () => {
+    expect(loadConfig({}).consoleUrl).toBe('http://localhost:8080/console');
+    expect(loadConfig({ TRIAD_GATEWAY_PORT: '9000' }).consoleUrl).toBe('http://localhost:9000/console');
+    expect(loadConfig({ TRIAD_CONSOLE_URL: 'https://ops.example.com/triad/' }).consoleUrl).toBe(
+      'https://ops.example.com/triad',
+    );
+    expect(loadConfig({}).approval.webhookUrl).toBeUndefined();
+    expect(loadConfig({ TRIAD_APPROVAL_WEBHOOK_URL: 'https://chat.example/hook' }).approval.webhookUrl).toBe(
+      'https://chat.example/hook',
+    );
   });
 
   it('keeps runs 7 days and Idempotency-Keys a day by default, with no archive', () => {

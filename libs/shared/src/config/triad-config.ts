@@ -128,6 +128,8 @@ const GatewayEnv = {
     z.union([z.ipv4(), z.ipv6(), z.hostname()], 'must be an IP address or a host name').default('0.0.0.0'),
   ),
   TRIAD_GATEWAY_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  /** Base URL of a Jaeger UI: the console links a run to its trace there. */
+  TRIAD_JAEGER_URL: z.preprocess(blankAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
   TRIAD_MAX_BODY_BYTES: int(256 * 1024, 1),
   TRIAD_SSE_KEEPALIVE_MS: int(15_000, 100),
   TRIAD_SSE_MAX: int(1_000, 1),
@@ -322,6 +324,18 @@ const EnvSchema = z.object({
   TRIAD_HTTP_TIMEOUT_MS: int(10_000, 1),
   TRIAD_HTTP_MAX_BYTES: int(1024 * 1024, 1),
   TRIAD_WEBHOOK_URL: z.preprocess(blankAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  TRIAD_APPROVAL_WEBHOOK_URL: z.preprocess(
+    blankAsUndefined,
+    z
+      .url({ protocol: /^https?$/ })
+      .refine(
+        (u) => !URL.parse(u)?.username && !URL.parse(u)?.password,
+        'must not contain credentials (user:password@)',
+      )
+      .optional(),
+  ),
+  // The web console as approvers reach it (links in approval pushes); default: the gateway's own, on localhost.
+  TRIAD_CONSOLE_URL: z.preprocess(blankAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
   TRIAD_MCP_SERVERS: z.preprocess(parseJson, z.array(McpServerConfig).default([])),
 });
 
@@ -383,7 +397,10 @@ export interface TriadConfig {
   /** Tool calls of one model reply that may run; the rest are refused (`too_many_calls`) and never queued. */
   maxCallsPerReply: number;
   /** Risk levels whose tool calls wait for a human decision; a goal may add levels, never remove them. */
-  approval: { risks: ToolRisk[]; timeoutMs: number };
+  /** Approval gates: the risks that need a human, how long a gate waits, where its transitions are pushed. */
+  approval: { risks: ToolRisk[]; timeoutMs: number; webhookUrl: string | undefined };
+  /** The web console's base URL, without a trailing slash (links to a run: `<consoleUrl>/runs/<runId>`). */
+  consoleUrl: string;
   http: { allowHosts: string[]; timeoutMs: number; maxBytes: number };
   /** Target of the irreversible `post_webhook` tool; the tool is offered only when this is set. */
   webhookUrl: string | undefined;
@@ -398,6 +415,8 @@ export interface TriadConfig {
     /** Open event streams per gateway process, and per API key (keyless: all callers are one key), at most. */
     sseMax: number;
     sseMaxPerKey: number;
+    /** Base URL of a Jaeger UI (TRIAD_JAEGER_URL) the console links traces to; undefined: no link. */
+    jaegerUrl: string | undefined;
   };
   /** Signed result webhooks to a goal's `callbackUrl`; unsigned when no secret is set. */
   resultWebhooks: {
@@ -469,7 +488,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
     toolTimeoutMs: e.TRIAD_TOOL_TIMEOUT_MS,
     jobAttempts: e.TRIAD_JOB_ATTEMPTS,
     maxCallsPerReply: e.TRIAD_MAX_CALLS_PER_REPLY,
-    approval: { risks: e.TRIAD_APPROVAL_RISKS, timeoutMs: e.TRIAD_APPROVAL_TIMEOUT_MS },
+    approval: {
+      risks: e.TRIAD_APPROVAL_RISKS,
+      timeoutMs: e.TRIAD_APPROVAL_TIMEOUT_MS,
+      webhookUrl: e.TRIAD_APPROVAL_WEBHOOK_URL,
+    },
+    consoleUrl: (e.TRIAD_CONSOLE_URL ?? `http://localhost:${e.TRIAD_GATEWAY_PORT}/console`).replace(/\/+$/, ''),
     http: {
       allowHosts: e.TRIAD_HTTP_ALLOW_HOSTS,
       timeoutMs: e.TRIAD_HTTP_TIMEOUT_MS,
@@ -485,6 +509,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
       sseKeepAliveMs: e.TRIAD_SSE_KEEPALIVE_MS,
       sseMax: e.TRIAD_SSE_MAX,
       sseMaxPerKey: e.TRIAD_SSE_MAX_PER_KEY,
+      jaegerUrl: e.TRIAD_JAEGER_URL,
     },
     resultWebhooks: {
       secret: e.TRIAD_WEBHOOK_SECRET,

@@ -1,13 +1,15 @@
 import { BullModule, getFlowProducerToken, getQueueToken } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { QUEUES } from '@triad/contracts';
-import type { FlowProducer, Queue } from 'bullmq';
+import { type FlowProducer, Queue } from 'bullmq';
 import type { TriadConfig } from '../config/triad-config.js';
 import { LoopHandOff } from '../loop/loop-hand-off.js';
 import { RunLoop } from '../loop/run-loop.js';
 import { defaultJobOptions } from '../queue/job-options.js';
 import type { RedisClient } from '../queue/redis-connection.js';
+import { ApprovalNotifier } from '../runs/approval-notifier.js';
 import { Approvals } from '../runs/approvals.js';
+import { ResultsQueues } from '../runs/results-queues.js';
 import { RunControl } from '../runs/run-control.js';
 import { RunFinisher } from '../runs/run-finisher.js';
 import { RunRetention } from '../runs/run-retention.js';
@@ -86,10 +88,27 @@ export class TriadCoreModule {
           inject: [RunStore, getQueueToken(QUEUES.archive)],
         },
         {
+          provide: ResultsQueues,
+          useFactory: (r: RedisClient, shared: Queue) =>
+            new ResultsQueues(
+              shared,
+              r,
+              config.prefix,
+              (name) =>
+                new Queue(name, {
+                  connection: r,
+                  prefix: config.prefix,
+                  defaultJobOptions: jobDefaults,
+                  telemetry: bullmqTelemetry(),
+                }),
+            ),
+          inject: [RUN_REDIS, getQueueToken(QUEUES.results)],
+        },
+        {
           provide: RunFinisher,
           useFactory: (
             store: RunStore,
-            results: Queue,
+            results: ResultsQueues,
             webhooks: Queue,
             scheduler: TenantScheduler,
             retention: RunRetention,
@@ -105,13 +124,7 @@ export class TriadCoreModule {
               scheduler,
               retention,
             ),
-          inject: [
-            RunStore,
-            getQueueToken(QUEUES.results),
-            getQueueToken(QUEUES.webhooks),
-            TenantScheduler,
-            RunRetention,
-          ],
+          inject: [RunStore, ResultsQueues, getQueueToken(QUEUES.webhooks), TenantScheduler, RunRetention],
         },
         {
           provide: LoopHandOff,
@@ -136,9 +149,16 @@ export class TriadCoreModule {
           inject: [RUN_REDIS],
         },
         {
+          provide: ApprovalNotifier,
+          useFactory: (webhooks: Queue) =>
+            new ApprovalNotifier(config.approval.webhookUrl ? webhooks : undefined, config.resultWebhooks),
+          inject: [getQueueToken(QUEUES.webhooks)],
+        },
+        {
           provide: Approvals,
-          useFactory: (store: ApprovalStore, handOff: LoopHandOff) => new Approvals(store, handOff),
-          inject: [ApprovalStore, LoopHandOff],
+          useFactory: (store: ApprovalStore, handOff: LoopHandOff, notifier: ApprovalNotifier) =>
+            new Approvals(store, handOff, notifier),
+          inject: [ApprovalStore, LoopHandOff, ApprovalNotifier],
         },
         {
           provide: RunControl,
@@ -152,12 +172,14 @@ export class TriadCoreModule {
         RunStore,
         TenantUsageStore,
         RunFinisher,
+        ResultsQueues,
         RunRetention,
         RunLoop,
         TenantScheduler,
         ToolCatalog,
         GoalBacklog,
         ApprovalStore,
+        ApprovalNotifier,
         Approvals,
         RunControl,
         BullModule,

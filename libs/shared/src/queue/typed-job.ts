@@ -1,5 +1,4 @@
-import type { JobName } from '@triad/contracts';
-import { JOBS, type JobData } from '@triad/contracts';
+import { isResultsQueue, JOB_NAMES, JOBS, type JobData, type JobName } from '@triad/contracts';
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import { InvalidInputError } from '../errors/triad-error.js';
 
@@ -11,7 +10,8 @@ export async function addJob<N extends JobName>(
   opts: JobsOptions & { jobId: string },
 ): Promise<Job> {
   const { queue: expected, schema } = JOBS[name];
-  if (queue.name !== expected) throw new Error(`job ${name} belongs on queue ${expected}, not ${queue.name}`);
+  const fits = name === JOB_NAMES.runFinished ? isResultsQueue(queue.name) : queue.name === expected;
+  if (!fits) throw new Error(`job ${name} belongs on queue ${expected}, not ${queue.name}`);
   return queue.add(name, schema.parse(data), opts);
 }
 

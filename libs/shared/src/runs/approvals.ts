@@ -2,6 +2,7 @@ import { ApprovalDecision, type ApprovalRecord, type ApprovalDecision as Decisio
 import { InvalidInputError } from '../errors/triad-error.js';
 import type { LoopHandOff } from '../loop/loop-hand-off.js';
 import type { ApprovalStore } from '../store/approval-store.js';
+import type { ApprovalNotifier } from './approval-notifier.js';
 
 /** Thrown when an approval does not exist or has been decided already. */
 export class ApprovalNotPendingError extends InvalidInputError {}
@@ -14,6 +15,8 @@ export class Approvals {
   constructor(
     private readonly store: ApprovalStore,
     private readonly handOff: Pick<LoopHandOff, 'wake'>,
+    /** Pushes `approval.decided` (the executor sends it again when it meets the decided gate, should this be lost). */
+    private readonly notifier?: Pick<ApprovalNotifier, 'decided'>,
   ) {}
 
   /** A tenant's pending approvals, soonest deadline first; `runId` (a store id) narrows to one run. */
@@ -39,6 +42,7 @@ export class Approvals {
       const current = await this.store.get(runId, found.stepId);
       throw new ApprovalNotPendingError(`approval ${approvalId} of run ${runId} is already ${current?.status}`);
     }
+    await this.notifier?.decided(runId, found.stepId);
     await this.wake(runId, found.stepId);
     return (await this.store.get(runId, found.stepId)) as ApprovalRecord;
   }

@@ -10,6 +10,7 @@ import {
 import type { Queue } from 'bullmq';
 import { addJob } from '../queue/typed-job.js';
 import type { RunEnd, RunStore } from '../store/run-store.js';
+import type { ResultsQueues } from './results-queues.js';
 import type { RunRetention } from './run-retention.js';
 import type { TenantScheduler } from './tenant-scheduler.js';
 
@@ -21,7 +22,8 @@ export interface WebhookDispatch {
 }
 
 /**
- * Ends runs: the terminal compare-and-set on the record, then `run.finished` on the results queue and, when the goal
+ * Ends runs: the terminal compare-and-set on the record, then `run.finished` on the results queue (the shared one, or
+ * the producer's own: see ResultsQueues) and, when the goal
  * asked for one, a `deliver` job on the webhooks queue; for a tenant with a cap on runs in flight, the run's slot goes
  * to its next waiting run; last, the run's data is set to expire (or to be archived first, see RunRetention). Every
  * way a run ends comes through publishEnded (again on every redelivery), so a slot is always given back and no ended
@@ -30,7 +32,7 @@ export interface WebhookDispatch {
 export class RunFinisher {
   constructor(
     private readonly store: RunStore,
-    private readonly results: Queue,
+    private readonly results: Queue | ResultsQueues,
     private readonly webhooks?: WebhookDispatch,
     private readonly scheduler?: TenantScheduler,
     private readonly retention?: RunRetention,
@@ -44,17 +46,21 @@ export class RunFinisher {
     return ended !== null;
   }
 
-  /** Publishes `run.finished` for an ended run, read from the store; a repeat is a no-op. */
-  async publish(runId: string): Promise<void> {
+  /**
+   * Publishes `run.finished` for an ended run, read from the store; a repeat is a no-op. `resultsQueue`: the producer's
+   * queue of a run without a request (a rejected goal whose data named a valid one).
+   */
+  async publish(runId: string, resultsQueue?: string): Promise<void> {
     const run = await this.store.get(runId);
-    if (run) await this.publishEnded(run);
+    if (run) await this.publishEnded(run, resultsQueue);
   }
 
   /** Publishes `run.finished` for a record just ended (nothing is read back); the deterministic job id makes a repeat a no-op. */
-  async publishEnded(run: RunRecord): Promise<void> {
+  async publishEnded(run: RunRecord, resultsQueue = run.request?.resultsQueue): Promise<void> {
     if (!isTerminal(run.status)) return;
     const runId = run.id;
-    await addJob(this.results, JOB_NAMES.runFinished, toRunFinished(run), {
+    const results = 'queueFor' in this.results ? await this.results.queueFor(run.tenant, resultsQueue) : this.results;
+    await addJob(results, JOB_NAMES.runFinished, toRunFinished(run), {
       jobId: jobIds.runFinished(runId),
       removeOnComplete: { age: this.retention?.retentionSeconds ?? 7 * 24 * 3600 },
     });

@@ -14,7 +14,7 @@ const scripts = readdirSync(dir)
   .filter((f) => f.endsWith('.lua') && !f.endsWith('lib.lua'))
   .map((f) => f.replace(/\.lua$/, '') as ScriptName);
 
-/** How many keys each store passes before the arguments (run-store.ts, approval-store.ts). */
+/** How many keys each store passes before the arguments (run-store.ts, approval-store.ts, results-queues.ts). */
 const KEYS_PASSED: Record<ScriptName, number> = {
   'create-run': 2,
   finish: 2,
@@ -31,6 +31,7 @@ const KEYS_PASSED: Record<ScriptName, number> = {
   'slot-release': 2,
   unqueue: 2,
   'goal-taken': 1,
+  'forget-results-queue': 1,
 };
 
 const keyIndexes = (text: string) => [...text.matchAll(/KEYS\[(\d+)\]/g)].map((m) => Number(m[1]));

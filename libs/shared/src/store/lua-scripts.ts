@@ -17,7 +17,8 @@ export type ScriptName =
   | 'slot-take'
   | 'slot-release'
   | 'unqueue'
-  | 'goal-taken';
+  | 'goal-taken'
+  | 'forget-results-queue';
 
 /** A Lua script bound to a connection: call it with its keys, then its arguments. */
 export type LuaCommand = (...keysThenArgs: string[]) => Promise<unknown>;

@@ -78,6 +78,8 @@ export class TriadKeys {
   tenants = () => `${this.prefix}:tenants`;
   /** Held by the one replica sweeping the run indexes for runs gone by retention (a string with a TTL). */
   retentionSweepLock = () => `${this.prefix}:retention:sweep`;
+  /** Producers' own results queues (GoalRequest.resultsQueue): queue name -> when a result was last published there. */
+  resultsQueues = () => `${this.prefix}:results:queues`;
   /** The tenants that have had a waiting or in-flight run (a set), for the planners' repair sweep. */
   scheduledTenants = () => `${this.prefix}:sched:tenants`;
   /** Fair intake: a tenant's goals enqueued with a fair priority and not yet taken in (a counter, see GoalBacklog). */

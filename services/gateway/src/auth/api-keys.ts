@@ -38,6 +38,17 @@ export class ApiKeys {
     return found;
   }
 
+  /** The caller of the key named `name`, or null (the console's sessions name their key). */
+  byName(name: string): Caller | null {
+    const k = this.keys.find((k) => k.name === name);
+    return k ? { name: k.name, roles: k.roles, tenant: k.tenant } : null;
+  }
+
+  /** A secret only the holder of the key named `name` could derive (its hash), or null: signs console sessions. */
+  secretOf(name: string): Buffer | null {
+    return this.keys.find((k) => k.name === name)?.hash ?? null;
+  }
+
   /** The key from `Authorization: Bearer <key>` or `X-API-Key`, or null. */
   static fromHeaders(headers: Record<string, string | string[] | undefined>): string | null {
     const auth = headers.authorization;

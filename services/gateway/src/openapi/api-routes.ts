@@ -4,6 +4,7 @@ import {
   ApprovalRecord,
   ApprovalResponse,
   ApprovalsResponse,
+  ApprovalWebhookPayload,
   ApproveRequest,
   CancelRunRequest,
   CancelRunResponse,
@@ -11,6 +12,7 @@ import {
   ListRunsQuery,
   ListRunsResponse,
   RejectRequest,
+  RunCountsResponse,
   RunEvent,
   RunFinished,
   RunId,
@@ -18,6 +20,7 @@ import {
   RunStatus,
   SubmitRunResponse,
   TENANT_PATTERN,
+  ToolsResponse,
   UsageQuery,
   UsageResponse,
   WEBHOOK_HEADERS,
@@ -46,13 +49,17 @@ export const NAMED_SCHEMAS = {
   UsageResponse,
   ApiError,
   RunFinished,
+  RunCountsResponse,
+  ToolsResponse,
+  ApprovalWebhookPayload,
 };
 
-export type ApiTag = 'runs' | 'approvals' | 'usage';
+export type ApiTag = 'runs' | 'approvals' | 'usage' | 'tools';
 export const API_TAGS: Record<ApiTag, string> = {
   runs: 'Submit goals, read, follow, cancel and delete runs',
   approvals: 'Pending approval gates and the human decisions on them',
   usage: "The tenant's model spend and caps",
+  tools: 'The tools the executors offer',
 };
 
 /** An error answer of a route: its description, and headers it carries. */
@@ -143,6 +150,26 @@ export function apiRoutes(settings: DocumentSettings): ApiRoute[] {
         schema: ListRunsResponse,
       },
       errors: { 400: 'Invalid query' },
+    },
+    {
+      method: 'get',
+      path: '/v1/run-counts',
+      operationId: 'countRuns',
+      summary: "How many of the tenant's runs are in each status (at most a few seconds old)",
+      tag: 'runs',
+      roles: ['read'],
+      ok: { status: 200, description: 'Counts by status, and the total', schema: RunCountsResponse },
+      errors: {},
+    },
+    {
+      method: 'get',
+      path: '/v1/tools',
+      operationId: 'listTools',
+      summary: 'The tools the executors publish, with the JSON schema of their arguments',
+      tag: 'tools',
+      roles: ['read', 'submit', 'approve'],
+      ok: { status: 200, description: 'The tool catalog', schema: ToolsResponse },
+      errors: {},
     },
     {
       method: 'get',
@@ -314,4 +341,15 @@ export const API_WEBHOOKS: ApiWebhook[] = [
     headers: signedHeaders('run.finished', 'The run id (`<tenant>~<runId>` outside the default tenant)'),
     body: RunFinished,
   },
+  ...(['approval.requested', 'approval.decided'] as const).map((event) => ({
+    event,
+    operationId: event === 'approval.requested' ? 'approvalRequestedWebhook' : 'approvalDecidedWebhook',
+    summary:
+      event === 'approval.requested'
+        ? 'A gate opened: a tool call waits for a human decision, POSTed to TRIAD_APPROVAL_WEBHOOK_URL'
+        : 'A gate was decided (approved, rejected or expired), POSTed to TRIAD_APPROVAL_WEBHOOK_URL',
+    description: `${VERIFY} Pushes of one gate may arrive out of order after a retry: key on approvalId.`,
+    headers: signedHeaders(event, '`approval-<runId>-<stepId>-requested|decided`, the same for every retry'),
+    body: ApprovalWebhookPayload,
+  })),
 ];

@@ -26,7 +26,7 @@ export class WebhookDeliveryError extends Error {
 }
 
 /**
- * POSTs one signed result webhook through the guarded HTTP client the HTTP tools use (resolve, check, pin), with
+ * POSTs one signed webhook (a run's result, or an approval push) through the guarded HTTP client the HTTP tools use (resolve, check, pin), with
  * its own allow-list (TRIAD_WEBHOOK_ALLOW_HOSTS); throws on anything but a 2xx answer so BullMQ retries it.
  */
 @Injectable()
@@ -42,21 +42,29 @@ export class WebhookSender {
     this.policy = { allowHosts, timeoutMs, maxBytes: 0 };
   }
 
-  /** Sends `body` (JSON text) to `url`; returns the receiver's HTTP status. */
-  async send(url: string, runId: string, body: string, signal?: AbortSignal): Promise<number> {
+  /**
+   * Sends `body` (JSON text) to `url` as `event` (the Triad-Event header), with the Idempotency-Key receivers dedupe
+   * on; returns the receiver's HTTP status.
+   */
+  async send(
+    url: string,
+    delivery: { event: string; idempotencyKey: string },
+    body: string,
+    signal?: AbortSignal,
+  ): Promise<number> {
     const { secret } = this.config.resultWebhooks;
     const timestamp = Math.floor(Date.now() / 1000);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': 'triad-webhooks/1',
       [WEBHOOK_HEADERS.timestamp]: String(timestamp),
-      [WEBHOOK_HEADERS.event]: 'run.finished',
-      [WEBHOOK_HEADERS.idempotencyKey]: runId,
+      [WEBHOOK_HEADERS.event]: delivery.event,
+      [WEBHOOK_HEADERS.idempotencyKey]: delivery.idempotencyKey,
     };
     if (secret) headers[WEBHOOK_HEADERS.signature] = signWebhook(secret, timestamp, body);
     else if (!this.warnedUnsigned) {
       this.warnedUnsigned = true;
-      this.logger.warn('TRIAD_WEBHOOK_SECRET is not set: result webhooks are sent unsigned');
+      this.logger.warn('TRIAD_WEBHOOK_SECRET is not set: webhooks are sent unsigned');
     }
     let status: number;
     try {

@@ -14,9 +14,13 @@ import {
   WORKER_OPTIONS,
 } from '@triad/shared';
 import { type Job, UnrecoverableError } from 'bullmq';
+import { ApprovalWebhookService } from './approval-webhook.service.js';
 import { WebhookDeliveryError, WebhookSender } from './webhook-sender.service.js';
 
-/** Consumes `deliver` jobs: POSTs the finished run to its goal's `callbackUrl`; BullMQ retries with backoff. */
+/**
+ * Consumes the `webhooks` queue: `deliver` POSTs the finished run to its goal's `callbackUrl`, `approval` a gate's
+ * transition to TRIAD_APPROVAL_WEBHOOK_URL (ApprovalWebhookService); BullMQ retries with backoff.
+ */
 @Processor(QUEUES.webhooks, WORKER_OPTIONS)
 export class WebhookProcessor extends WorkerHost {
   private readonly logger = new Logger('Webhooks');
@@ -24,11 +28,15 @@ export class WebhookProcessor extends WorkerHost {
   constructor(
     private readonly store: RunStore,
     private readonly sender: WebhookSender,
+    private readonly approvalPush: ApprovalWebhookService,
   ) {
     super();
   }
 
   async process(job: Job, _token?: string, signal?: AbortSignal): Promise<string> {
+    if (job.name === JOB_NAMES.approvalWebhook) {
+      return this.approvalPush.deliver(job, parseJob(JOB_NAMES.approvalWebhook, job), signal);
+    }
     const { runId } = parseJob(JOB_NAMES.webhook, job);
     const run = await this.store.get(runId);
     const url = run?.request?.callbackUrl;
@@ -38,7 +46,8 @@ export class WebhookProcessor extends WorkerHost {
     if (done) return done.delivered ? 'delivered' : 'failed';
     const attempts = job.attemptsMade + 1;
     try {
-      const status = await this.sender.send(url, runId, JSON.stringify(toRunFinished(run)), signal);
+      const delivery = { event: JOB_NAMES.runFinished, idempotencyKey: runId };
+      const status = await this.sender.send(url, delivery, JSON.stringify(toRunFinished(run)), signal);
       await this.store.once(runId, OUTCOME_KEY, WebhookOutcome, { delivered: true, attempts }, [
         { type: 'webhook.delivered', iteration: run.iteration, url, attempts, status },
       ]);
