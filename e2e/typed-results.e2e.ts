@@ -130,7 +130,8 @@ describe('typed results', () => {
     const run = await triad.eventually(
       async () => {
         const r = await gw.call('GET', '/v1/runs/never-1', { key: KEY });
-        return r.body.status !== 'running' && r.body;
+        // 404 until a planner has taken the goal in.
+        return r.status === 200 && r.body.status !== 'running' && r.body;
       },
       { what: 'run never-1 to end' },
     );
