@@ -1,6 +1,7 @@
 import { approvalsCommand, approveCommand, rejectCommand } from './approvals.command.js';
 import { cancelCommand } from './cancel.command.js';
 import type { Command } from './command.js';
+import { evalCommand } from './eval.command.js';
 import { eventsCommand } from './events.command.js';
 import { listCommand } from './list.command.js';
 import { statusCommand } from './status.command.js';
@@ -21,5 +22,6 @@ export const COMMANDS: Command[] = [
   rejectCommand,
   cancelCommand,
   usageCommand,
+  evalCommand,
   upCommand,
 ];

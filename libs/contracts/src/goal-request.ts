@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OutputSchema } from './output-schema.js';
 import { ResultsQueueName } from './results-queue.js';
 import { RunId, TenantId } from './run-id.js';
 import { ToolRisk } from './tool-spec.js';
@@ -56,6 +57,10 @@ export const GoalRequest = z
       .min(1_000)
       .optional()
       .describe('How long a gated call waits for a decision; can only shorten the server setting'),
+    outputSchema: OutputSchema.optional().describe(
+      'Asks for a typed result: the final answer is produced as structured output against this JSON Schema, validated by the judge, and returned as `output` next to `answer`. ' +
+        (OutputSchema.description ?? ''),
+    ),
     budget: Budget.prefault({}).describe('Limits; each one omitted takes its default'),
     metadata: z
       .record(z.string().min(1).max(64), z.string().max(1024))
