@@ -45,7 +45,7 @@ async function main(): Promise<number> {
   try {
     stack = await startLocalStack({ config, executors: 2, say, signal: interrupted.signal });
     if (stack.offlineModel && goal !== DEMO_GOAL) {
-      say('note: the offline demo model only knows the demo goal; other goals will fail.');
+      say('note: the offline demo model only knows the demo goal and the example evals; other goals will fail.');
     }
     const status = await submitAndFollow(config, stack.redis.url, goal, interrupted.signal);
     return status === 'succeeded' ? 0 : 1;

@@ -1,5 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { runCli } from './cli-main.js';
 
@@ -105,6 +108,40 @@ describe('triad argument handling', () => {
       );
     } finally {
       server.close();
+    }
+  });
+
+  it("submit --output-schema sends the file as the goal's outputSchema; an unreadable or non-JSON file is wrong usage", async () => {
+    const bodies: unknown[] = [];
+    const server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c) => {
+        text += c;
+      });
+      req.on('end', () => {
+        bodies.push(JSON.parse(text));
+        res.writeHead(202, { 'content-type': 'application/json' });
+        res.end('{"runId":"r1","created":true,"url":"/v1/runs/r1"}');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const dir = await mkdtemp(join(tmpdir(), 'triad-cli-'));
+    try {
+      const schema = { type: 'object', properties: {}, required: [], additionalProperties: false };
+      await writeFile(join(dir, 's.json'), JSON.stringify(schema));
+      await writeFile(join(dir, 'bad.json'), '{');
+      const ok = await triad(['submit', 'g', '--output-schema', join(dir, 's.json'), '--url', url]);
+      expect(ok).toEqual({ code: 0, stdout: 'submitted run r1\n', stderr: '' });
+      expect(bodies).toEqual([{ goal: 'g', outputSchema: schema }]);
+      const bad = await triad(['submit', 'g', '--output-schema', join(dir, 'bad.json'), '--url', url]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/--output-schema: .*bad\.json is not JSON/);
+      expect((await triad(['submit', 'g', '--output-schema', join(dir, 'none.json'), '--url', url])).code).toBe(2);
+      expect(bodies).toHaveLength(1);
+    } finally {
+      server.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

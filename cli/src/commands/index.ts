@@ -1,6 +1,7 @@
 import { approvalsCommand, approveCommand, rejectCommand } from './approvals.command.js';
 import { cancelCommand } from './cancel.command.js';
 import type { Command } from './command.js';
+import { evalCommand } from './eval.command.js';
 import { eventsCommand } from './events.command.js';
 import { forkCommand } from './fork.command.js';
 import { listCommand } from './list.command.js';
@@ -25,5 +26,6 @@ export const COMMANDS: Command[] = [
   forkCommand,
   replayCommand,
   usageCommand,
+  evalCommand,
   upCommand,
 ];

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { GoalRequestInput } from '@triad/shared';
 import { runOutcome } from '../render/run-view.js';
 import { type Command, type CommandContext, intOption, printJson, stringOption, UsageError } from './command.js';
@@ -16,6 +17,7 @@ Options:
   --tools <a,b>            allow-list of tool names
   --max-iterations <n>     planner iterations before the run ends
   --idempotency-key <k>    sent as Idempotency-Key: a repeat returns the first run
+  --output-schema <file>   a JSON Schema file: the result (output) is a typed object valid against it
   --wait                   wait silently for the end, then print the outcome
   --follow                 show the loop live until the end
 With --wait or --follow the exit code is 0 when the run succeeded, 1 otherwise.
@@ -25,6 +27,7 @@ With --json: the submit answer; with --wait the run record; with --follow JSON l
     tools: { type: 'string' },
     'max-iterations': { type: 'string' },
     'idempotency-key': { type: 'string' },
+    'output-schema': { type: 'string' },
     wait: { type: 'boolean' },
     follow: { type: 'boolean' },
   },
@@ -66,5 +69,21 @@ function goalRequest(ctx: CommandContext): GoalRequestInput {
       .filter(Boolean);
   const maxIterations = intOption(ctx.values, 'max-iterations');
   if (maxIterations !== undefined) request.budget = { maxIterations };
+  const schemaFile = stringOption(ctx.values, 'output-schema');
+  if (schemaFile !== undefined) request.outputSchema = readJsonFile(schemaFile, '--output-schema');
   return request;
+}
+
+function readJsonFile(path: string, option: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`${option}: cannot read ${path}: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new UsageError(`${option}: ${path} is not JSON: ${(err as Error).message}`);
+  }
 }

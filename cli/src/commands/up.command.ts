@@ -10,7 +10,8 @@ export const upCommand: Command = {
 Starts the stack on this machine and keeps it running until Ctrl-C: the Redis at REDIS_URL
 (or a private redis-server when none answers; the Redis Cluster of TRIAD_REDIS_CLUSTER when set),
 planner, executors, judge and the HTTP gateway.
-With no OPENAI_API_KEY and no OPENAI_BASE_URL, the offline demo model answers the demo goal.
+With no OPENAI_API_KEY and no OPENAI_BASE_URL, the offline demo model answers the demo goal
+and the example evals (examples/evals).
 
 Options:
   --executors <n>    executor processes (default 2)

@@ -61,7 +61,8 @@ export function runOutcome(run: RunRecord): string[] {
   const lines = [
     `run ${run.id} ${run.status}${took} · ${run.iteration} iterations · ${u.toolCalls} tool calls · ${u.inputTokens + u.outputTokens} tokens`,
   ];
-  if (run.answer) lines.push(`answer: ${run.answer}`);
+  if (run.output) lines.push(`output: ${JSON.stringify(run.output)}`);
+  else if (run.answer) lines.push(`answer: ${run.answer}`);
   if (run.error) lines.push(`error (${run.error.code}): ${run.error.message}`);
   return lines;
 }
@@ -80,6 +81,7 @@ export function runDetails(run: RunRecord): string[] {
       `${u.modelCalls} model calls · ${u.toolCalls} tool calls · ${u.inputTokens} in + ${u.outputTokens} out tokens${u.costUsd ? ` · $${u.costUsd.toFixed(4)}` : ''}`,
     ],
     ['answer', run.answer],
+    ['output', run.output ? JSON.stringify(run.output) : null],
     ['error', run.error ? `${run.error.code}: ${run.error.message}` : null],
     ['archived', run.archived ? 'yes: read from the archive (its data has left Redis)' : null],
   ];

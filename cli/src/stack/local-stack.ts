@@ -5,7 +5,8 @@ import { REPO_ROOT, type ServiceProcess, spawnService, startServices } from './s
 import { shorten } from './service-readiness.js';
 
 export const DEMO_GOAL = 'Which city in the example data has the highest population density, and what is it?';
-const DEMO_SCENARIO = `${REPO_ROOT}examples/demo/scenario.json`;
+/** The offline demo model's scenario: the demo goal and the example evals over examples/workspace. */
+export const DEMO_SCENARIO = `${REPO_ROOT}examples/demo/scenario.json`;
 
 export interface LocalStackOptions {
   config: TriadConfig;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OutputSchema } from './output-schema.js';
 import { ResultsQueueName } from './results-queue.js';
 import { RunId, TenantId } from './run-id.js';
 import { ToolRisk } from './tool-spec.js';
@@ -95,6 +96,10 @@ export const GoalRequest = z
     ),
     replayOf: ReplayOf.optional().describe(
       'Play the recorded run again: its model replies and tool results, without calling the model or any tool',
+    ),
+    outputSchema: OutputSchema.optional().describe(
+      'Asks for a typed result: the final answer is produced as structured output against this JSON Schema, validated by the judge, and returned as `output` next to `answer`. ' +
+        (OutputSchema.description ?? ''),
     ),
     budget: Budget.prefault({}).describe('Limits; each one omitted takes its default'),
     metadata: z

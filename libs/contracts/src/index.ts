@@ -6,6 +6,7 @@ export * from './goal-request.js';
 export * from './http-api.js';
 export * from './jobs.js';
 export * from './observation.js';
+export * from './output-schema.js';
 export * from './queues.js';
 export * from './results-queue.js';
 export * from './run-events.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ApprovalWebhookJob } from './approval-webhook.js';
 import { ForkOf, GoalRequest } from './goal-request.js';
+import { RunOutput } from './output-schema.js';
 import { JOB_NAMES, type JobName, QUEUES, type QueueName } from './queues.js';
 import { StoreRunId, TenantId } from './run-id.js';
 import { RunError, TerminalStatus, Usage } from './run-record.js';
@@ -31,6 +32,8 @@ export const RunFinished = z.object({
   tenant: TenantId,
   status: TerminalStatus,
   answer: z.string().nullable(),
+  /** The typed result, valid against the goal's outputSchema (null without one, or when the run did not succeed). */
+  output: RunOutput.nullable().default(null),
   error: RunError.nullable(),
   iterations: z.number().int(),
   usage: Usage,

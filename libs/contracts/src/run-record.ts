@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ForkOf, GoalRequest } from './goal-request.js';
+import { RunOutput } from './output-schema.js';
 import { StoreRunId, splitStoreRunId, TenantId } from './run-id.js';
 
 export const RUN_SCHEMA_VERSION = 1;
@@ -36,6 +37,8 @@ export const RunErrorCode = z.enum([
   'bad_model_reply',
   'model_refused',
   'answer_rejected',
+  /** The goal asked for an outputSchema and no answer of the run was valid against it. */
+  'output_invalid',
   'internal_error',
   'budget_exceeded',
   'cancelled',
@@ -66,6 +69,8 @@ export const RunRecord = z.object({
   updatedAt: z.number().int(),
   finishedAt: z.number().int().nullable(),
   answer: z.string().nullable(),
+  /** The typed result (the answer parsed), for a goal with an outputSchema that succeeded; else null or absent. */
+  output: RunOutput.nullable().optional(),
   error: RunError.nullable(),
   /** W3C traceparent of the run's `invoke_workflow` span: every later span of the run joins this trace. */
   traceparent: z.string().optional(),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Observation } from './observation.js';
-import { TerminalStatus } from './run-record.js';
+import { RunOutput } from './output-schema.js';
+import { RunErrorCode, TerminalStatus } from './run-record.js';
 
 /** One tool call the planner asked for; `arguments` is the model's raw JSON text, validated by the executor. */
 export const ToolCall = z.object({
@@ -55,6 +56,10 @@ export const Verdict = z.discriminatedUnion('next', [
     next: z.literal('finish'),
     status: TerminalStatus,
     answer: z.string().nullable(),
+    /** The accepted answer as a typed result (a goal with an outputSchema). */
+    output: RunOutput.nullable().optional(),
+    /** The error code of a run that did not succeed, when it is not the status's usual one. */
+    code: RunErrorCode.optional(),
     reason: z.string(),
     checks: z.array(z.string()),
     review: RecordedReply.optional(),

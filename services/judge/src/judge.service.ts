@@ -24,8 +24,14 @@ import {
   type Verdict,
 } from '@triad/shared';
 import { IterationReview, iterationReviewMessages, iterationReviewSchema } from './judge-prompts.js';
+import { checkOutput, outputCritique } from './output-check.js';
 import { reflectionChecks } from './reflection-checks.js';
-import { verdictAfterObservations, verdictOnAnswer, verdictOnExhaustedBudget } from './verdict-rules.js';
+import {
+  verdictAfterObservations,
+  verdictOnAnswer,
+  verdictOnExhaustedBudget,
+  verdictOnInvalidOutput,
+} from './verdict-rules.js';
 
 interface Review {
   critique: string | null;
@@ -66,8 +72,16 @@ export class JudgeService implements JudgeStage {
       verdict = verdictOnExhaustedBudget(exhausted, checks);
     } else if (job.kind === 'answer') {
       const answer = decision.answer ?? '';
-      review = await this.reviewAnswer(model, request.goal, answer, history, signal);
-      verdict = verdictOnAnswer({ ...facts, critique: review.critique, answer, accepted: review.accepted });
+      const typed = request.outputSchema ? checkOutput(request.outputSchema, answer) : null;
+      if (typed && !typed.valid) {
+        // Checked before any model call: an answer of the wrong shape goes back at no cost.
+        review = noModel(outputCritique(typed.problems), false);
+        verdict = verdictOnInvalidOutput({ ...facts, critique: review.critique, problems: typed.problems });
+      } else {
+        review = await this.reviewAnswer(model, request.goal, answer, history, signal);
+        const output = typed?.valid ? typed.output : null;
+        verdict = verdictOnAnswer({ ...facts, critique: review.critique, answer, accepted: review.accepted, output });
+      }
     } else {
       review = await this.reviewIteration(model, request.goal, iteration, history, checks, signal);
       verdict = verdictAfterObservations({ ...facts, critique: review.critique });

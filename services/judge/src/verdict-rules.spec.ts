@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Budget } from '@triad/shared';
-import { verdictAfterObservations, verdictOnAnswer } from './verdict-rules.js';
+import { verdictAfterObservations, verdictOnAnswer, verdictOnInvalidOutput } from './verdict-rules.js';
 
 const budget = Budget.parse({ maxIterations: 3, maxToolCalls: 10 });
 const facts = (iteration: number, toolCallsUsed = 0) => ({
@@ -39,5 +39,27 @@ describe('verdict rules', () => {
     } else {
       expect(v.critique).toBe('cite the source');
     }
+  });
+
+  it.each([
+    [1, 'plan', undefined],
+    [2, 'plan', undefined],
+    [3, 'finish', 'output_invalid'],
+  ])('on an invalid output at iteration %i of 3: %s %s', (n, next, code) => {
+    const v = verdictOnInvalidOutput({ ...facts(n), critique: 'fix /a', problems: ['/a: is required'] });
+    expect(v.next).toBe(next);
+    if (v.next === 'plan') expect(v.critique).toBe('fix /a');
+    else
+      expect(v).toMatchObject({
+        status: 'failed',
+        code,
+        answer: null,
+        reason: expect.stringContaining('/a: is required'),
+      });
+  });
+
+  it('an accepted typed answer carries its output', () => {
+    const v = verdictOnAnswer({ ...facts(1), answer: '{"a":1}', accepted: true, output: { a: 1 } });
+    expect(v).toMatchObject({ next: 'finish', status: 'succeeded', output: { a: 1 } });
   });
 });

@@ -1,4 +1,4 @@
-import type { Budget, Verdict } from '@triad/shared';
+import type { Budget, RunOutput, Verdict } from '@triad/shared';
 
 export interface IterationFacts {
   iteration: number;
@@ -29,9 +29,20 @@ export function verdictAfterObservations(f: IterationFacts): Verdict {
 }
 
 /** On a proposed answer: accept it (run succeeded), send it back with the critique, or stop when no iteration is left. */
-export function verdictOnAnswer(f: IterationFacts & { answer: string; accepted: boolean }): Verdict {
-  if (f.accepted)
-    return { next: 'finish', status: 'succeeded', answer: f.answer, reason: 'answer accepted', checks: f.checks };
+export function verdictOnAnswer(
+  f: IterationFacts & { answer: string; accepted: boolean; output?: RunOutput | null },
+): Verdict {
+  if (f.accepted) {
+    const output = f.output ? { output: f.output } : {};
+    return {
+      next: 'finish',
+      status: 'succeeded',
+      answer: f.answer,
+      ...output,
+      reason: 'answer accepted',
+      checks: f.checks,
+    };
+  }
   const critique = f.critique ?? 'The answer was not accepted.';
   if (f.iteration >= f.budget.maxIterations) {
     return finish(
@@ -41,6 +52,18 @@ export function verdictOnAnswer(f: IterationFacts & { answer: string; accepted: 
     );
   }
   return { next: 'plan', critique, checks: f.checks };
+}
+
+/**
+ * On a proposed answer that is not valid against the goal's outputSchema: send it back with the critique naming each
+ * failing path, or, with no iteration left, end the run failed with `output_invalid`.
+ */
+export function verdictOnInvalidOutput(f: IterationFacts & { problems: string[] }): Verdict {
+  if (f.iteration >= f.budget.maxIterations) {
+    const reason = `output_invalid: no answer matched the output schema in ${f.budget.maxIterations} iterations; last: ${f.problems.join('; ')}`;
+    return { next: 'finish', status: 'failed', answer: null, code: 'output_invalid', reason, checks: f.checks };
+  }
+  return { next: 'plan', critique: f.critique, checks: f.checks };
 }
 
 /** A budget limit used up before the judge's own model call: the run ends, naming the limit. */

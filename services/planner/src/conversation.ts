@@ -9,6 +9,10 @@ export const PLANNER_SYSTEM_PROMPT = [
   'A reviewer checks every iteration and your final answer; take their feedback into account.',
 ].join(' ');
 
+/** Added for a goal with an outputSchema (its final answer is structured output against it). */
+export const TYPED_ANSWER_PROMPT =
+  'The final answer must be one JSON object that matches the given response schema exactly, with no other text.';
+
 const stepOrder = (stepId: string) => Number(stepId.split('-')[1] ?? 0);
 
 /**
@@ -16,8 +20,9 @@ const stepOrder = (stepId: string) => Number(stepId.split('-')[1] ?? 0);
  * thought and tool calls, one tool message per call (in call order), a proposed answer, and the judge's feedback.
  */
 export function buildConversation(request: GoalRequest, events: RunEvent[]): ChatMessage[] {
+  const system = request.outputSchema ? `${PLANNER_SYSTEM_PROMPT} ${TYPED_ANSWER_PROMPT}` : PLANNER_SYSTEM_PROMPT;
   const messages: ChatMessage[] = [
-    { role: 'system', content: PLANNER_SYSTEM_PROMPT },
+    { role: 'system', content: system },
     { role: 'user', content: request.goal },
   ];
   const iterations = [...new Set(events.map((e) => e.iteration).filter((i) => i > 0))].sort((a, b) => a - b);

@@ -44,6 +44,8 @@ export class PlannerService {
         messages: buildConversation(request, events),
         tools: toolsForRun(catalog, request),
         secretArguments: Object.fromEntries(secretsOf(catalog)),
+        // A typed result: the model's final answer (a reply without tool calls) is structured output against it.
+        ...(request.outputSchema ? { jsonSchema: { name: 'final_answer', schema: request.outputSchema } } : {}),
         signal,
       }));
     const decision: PlanDecision = {

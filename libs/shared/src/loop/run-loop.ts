@@ -375,7 +375,7 @@ function outcome<S extends z.ZodType>(produced: Produced<z.infer<S>> | null, rec
 
 /** How a verdict that finishes ends its run. */
 function endOf(v: Extract<Verdict, { next: 'finish' }>, iteration: number): RunEnd {
-  const code = v.status === 'budget_exceeded' ? 'budget_exceeded' : 'answer_rejected';
-  const error = v.status === 'succeeded' ? null : ({ code, message: v.reason } as const);
-  return { status: v.status, iteration, answer: v.answer, error, reason: v.reason };
+  const code = v.code ?? (v.status === 'budget_exceeded' ? 'budget_exceeded' : 'answer_rejected');
+  const error = v.status === 'succeeded' ? null : { code, message: v.reason };
+  return { status: v.status, iteration, answer: v.answer, output: v.output ?? null, error, reason: v.reason };
 }

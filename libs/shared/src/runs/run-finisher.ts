@@ -87,6 +87,7 @@ export function toRunFinished(run: RunRecord): RunFinished {
     tenant: run.tenant,
     status: run.status as TerminalStatus,
     answer: run.answer,
+    output: run.output ?? null,
     error: run.error, // scrubbed of credentials when the store recorded it
     iterations: run.iteration,
     usage: run.usage,

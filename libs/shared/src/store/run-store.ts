@@ -3,6 +3,7 @@ import {
   RUN_SCHEMA_VERSION,
   type RunError,
   RunEvent,
+  type RunOutput,
   type RunPhase,
   RunRecord,
   type RunStatus,
@@ -407,6 +408,7 @@ export class RunStore {
   private finishWrite(end: RunEnd, now: number): { fields: Fields; events: NewRunEvent[] } {
     const fields: Fields = { status: end.status, phase: 'done', finishedAt: now, updatedAt: now };
     if (end.answer != null) fields.answer = end.answer;
+    if (end.output != null) fields.output = JSON.stringify(end.output);
     if (end.error) fields.error = JSON.stringify(scrubbedError(end.error));
     const event: NewRunEvent = {
       type: 'status.changed',
@@ -437,6 +439,8 @@ export interface RunEnd {
   status: TerminalStatus;
   iteration: number;
   answer?: string | null;
+  /** The typed result of a goal with an outputSchema. */
+  output?: RunOutput | null;
   error?: RunError | null;
   reason: string;
 }
@@ -527,6 +531,7 @@ function decodeRecord(id: string, h: Record<string, string>): RunRecord | null {
     updatedAt: Number(h.updatedAt),
     finishedAt: h.finishedAt ? Number(h.finishedAt) : null,
     answer: h.answer ?? null,
+    ...(h.output ? { output: JSON.parse(h.output) as RunOutput } : {}),
     error: h.error ? (JSON.parse(h.error) as RunError) : null,
     ...(h.traceparent ? { traceparent: h.traceparent } : {}),
     ...lineageOf(request),

@@ -11,6 +11,7 @@ export const ChatBody = z.looseObject({
   model: z.string().min(1),
   messages: z.array(Message),
   stream: z.boolean().nullable().optional(),
+  response_format: z.looseObject({ type: z.string() }).nullable().optional(),
 });
 export type ChatBody = z.infer<typeof ChatBody>;
 export type ChatMessage = z.infer<typeof Message>;

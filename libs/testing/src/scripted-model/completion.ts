@@ -32,7 +32,12 @@ export interface ChatCompletionBody {
 /** Builds the OpenAI chat.completion body a turn stands for, with templates filled from the request's tool results. */
 export function buildCompletion(turn: Turn, body: ChatBody, at: TurnContext): ChatCompletionBody {
   const outputs = toolOutputs(body);
-  const content = typeof turn.content === 'string' ? renderTemplate(turn.content, outputs) : null;
+  const content =
+    turn.output !== undefined
+      ? JSON.stringify(renderTemplateDeep(turn.output, outputs))
+      : typeof turn.content === 'string'
+        ? renderTemplate(turn.content, outputs)
+        : null;
   const toolCalls = (turn.toolCalls ?? []).map((call, i) => ({
     id: call.id ?? `call_${idPart(at.script)}_${idPart(at.role)}_${at.index}_${i}`,
     type: 'function' as const,

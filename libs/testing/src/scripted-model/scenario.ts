@@ -27,6 +27,11 @@ export type Fault = z.infer<typeof Fault>;
 
 export const Turn = z.strictObject({
   content: z.string().nullable().optional(),
+  /**
+   * A structured-output reply: this JSON value (its strings templated like `content`) is sent as the content. The
+   * request must ask for structured output (`response_format` of type `json_schema`), as a strict provider needs.
+   */
+  output: z.unknown().optional(),
   /** The model declines: `message.refusal` carries this text and `content` is null. */
   refusal: z.string().min(1).optional(),
   toolCalls: z.array(ToolCallScript).optional(),

@@ -28,6 +28,25 @@ function functionCalls(c: ChatCompletion): { id: string; name: string; arguments
 }
 
 describe('scripted model server through the openai client', () => {
+  it("answers structured output with a turn's `output`, and only to a request that asks for it", async () => {
+    const { client } = await serve({
+      scripts: [{ name: 'typed', turns: { planner: [{ output: { n: 42, ok: true } }, { output: { n: 1 } }] } }],
+    });
+    const schema = {
+      type: 'object',
+      properties: { n: { type: 'number' } },
+      required: ['n'],
+      additionalProperties: false,
+    };
+    const reply = await client.chat.completions.create({
+      model: 'planner',
+      messages: [user('as data')],
+      response_format: { type: 'json_schema', json_schema: { name: 'final_answer', schema, strict: true } },
+    });
+    expect(JSON.parse(reply.choices[0].message.content ?? '')).toEqual({ n: 42, ok: true });
+    await expect(ask(client, 'planner', [user('as data')])).rejects.toThrow(/no response_format of type json_schema/);
+  });
+
   it('returns scripted tool calls with deterministic ids, stringified arguments and a usage estimate', async () => {
     const { client } = await serve({
       scripts: [

@@ -158,6 +158,11 @@ class ScriptedModel {
       sendError(res, fault.status, fault.message ?? `scripted fault: HTTP ${fault.status}`, 'scripted_fault', headers);
       return;
     }
+    if (turn.output !== undefined && body.response_format?.type !== 'json_schema') {
+      const message = `scripted model: turn ${pick.index} of role "${pick.role}" answers structured output, but the request has no response_format of type json_schema`;
+      sendError(res, 400, message, 'invalid_request', NO_RETRY);
+      return;
+    }
     const completion = buildCompletion(turn, body, pick);
     const text = JSON.stringify(fault?.kind === 'empty-choices' ? { ...completion, choices: [] } : completion);
     sendRaw(res, 200, fault?.kind === 'truncated-json' ? text.slice(0, Math.floor(text.length / 2)) : text);
