@@ -89,6 +89,12 @@ export function RunPage(props: { session: Session; runId: string }) {
               <UsageBars run={run} now={now} />
               {(run.answer || run.error) && <h2>{run.answer ? 'Answer' : 'Error'}</h2>}
               {run.answer && <p class="answer">{run.answer}</p>}
+              {run.output != null && (
+                <>
+                  <h2>Output</h2>
+                  <pre class="json">{JSON.stringify(run.output, null, 2)}</pre>
+                </>
+              )}
               {run.error && (
                 <p class="error">
                   {run.error.code}: {run.error.message}
