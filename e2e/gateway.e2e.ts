@@ -283,6 +283,8 @@ describe('gateway: bad requests', () => {
       '/v1/runs/{id}/approvals/{approvalId}/reject',
       '/v1/runs/{id}/cancel',
       '/v1/runs/{id}/events',
+      '/v1/runs/{id}/fork',
+      '/v1/runs/{id}/replay',
       '/v1/tools',
       '/v1/usage',
     ]);

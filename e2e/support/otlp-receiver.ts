@@ -11,6 +11,8 @@ export interface ReceivedSpan {
   name: string;
   attributes: Record<string, unknown>;
   events: { name: string; attributes: Record<string, unknown> }[];
+  /** The spans this one links to (another trace's, e.g. a fork's parent run). */
+  links: { traceId: string; spanId: string; attributes: Record<string, unknown> }[];
   status: number | undefined;
   /** The span exactly as received, to search for leaked text. */
   raw: string;
@@ -35,6 +37,7 @@ interface OtlpSpan {
   name: string;
   attributes?: KeyValue[];
   events?: { name: string; attributes?: KeyValue[] }[];
+  links?: { traceId: string; spanId: string; attributes?: KeyValue[] }[];
   status?: { code?: number };
 }
 interface OtlpTraces {
@@ -118,6 +121,11 @@ export class OtlpReceiver {
             name: s.name,
             attributes: attrs(s.attributes),
             events: (s.events ?? []).map((e) => ({ name: e.name, attributes: attrs(e.attributes) })),
+            links: (s.links ?? []).map((l) => ({
+              traceId: l.traceId,
+              spanId: l.spanId,
+              attributes: attrs(l.attributes),
+            })),
             status: s.status?.code,
             raw: JSON.stringify(s),
           });

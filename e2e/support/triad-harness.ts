@@ -141,7 +141,7 @@ export class TriadHarness {
   }
 
   /** The model requests a script got from one role, in order. */
-  modelRequests(script: string, role: 'planner' | 'judge' = 'planner'): RecordedRequest[] {
+  modelRequests(script: string, role = 'planner'): RecordedRequest[] {
     return this.model.requests.filter((r) => r.role === role && r.script === script);
   }
 

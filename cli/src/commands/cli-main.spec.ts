@@ -82,6 +82,35 @@ describe('triad argument handling', () => {
     }
   });
 
+  it('forks and replays with the bodies their options make, and prints the new run id', async () => {
+    const seen: { url?: string; body: string }[] = [];
+    const server = createServer(async (req, res) => {
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      seen.push({ url: req.url, body });
+      res.writeHead(202, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ runId: 'child-1', created: true, url: '/v1/runs/child-1' }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const forked = await triad(['--url', url, 'fork', 'p1', '--from', '2', '--model', 'm2', '--max-iterations', '4']);
+      expect(forked).toEqual({ code: 0, stdout: 'started fork child-1\n', stderr: '' });
+      expect((await triad(['--url', url, 'replay', 'p1'])).stdout).toBe('started replay child-1\n');
+      await triad(['--url', url, 'replay', 'p1', '--live-model', '--no-live-tools', '--json']);
+      expect(seen).toEqual([
+        { url: '/v1/runs/p1/fork', body: '{"fromIteration":2,"model":"m2","budget":{"maxIterations":4}}' },
+        { url: '/v1/runs/p1/replay', body: '{}' },
+        { url: '/v1/runs/p1/replay', body: '{"liveModel":true,"toolsLive":false}' },
+      ]);
+      expect((await triad(['--url', url, 'fork', 'p1'])).stderr).toBe(
+        'triad: missing --from <iteration> (see triad fork --help)\n',
+      );
+    } finally {
+      server.close();
+    }
+  });
+
   it("submit --output-schema sends the file as the goal's outputSchema; an unreadable or non-JSON file is wrong usage", async () => {
     const bodies: unknown[] = [];
     const server = createServer((req, res) => {

@@ -3,7 +3,9 @@ import { cancelCommand } from './cancel.command.js';
 import type { Command } from './command.js';
 import { evalCommand } from './eval.command.js';
 import { eventsCommand } from './events.command.js';
+import { forkCommand } from './fork.command.js';
 import { listCommand } from './list.command.js';
+import { replayCommand } from './replay.command.js';
 import { statusCommand } from './status.command.js';
 import { submitCommand } from './submit.command.js';
 import { traceCommand } from './trace.command.js';
@@ -21,6 +23,8 @@ export const COMMANDS: Command[] = [
   approveCommand,
   rejectCommand,
   cancelCommand,
+  forkCommand,
+  replayCommand,
   usageCommand,
   evalCommand,
   upCommand,

@@ -148,6 +148,21 @@ describe('TriadClient requests', () => {
     ]);
   });
 
+  it('forks and replays with the right bodies and Idempotency-Key, and parses the 202 answer', async () => {
+    gw.handler = (req, res) =>
+      json(res, 202, { runId: `child-of-${req.path.split('/')[4]}`, created: true, url: '/x' });
+    const forked = await client.fork('r1', { fromIteration: 2, model: 'm2' }, { idempotencyKey: 'f-1' });
+    expect(forked).toEqual({ runId: 'child-of-fork', created: true, url: '/x' });
+    await client.replay('r 1');
+    await client.replay('r1', { liveModel: true, toolsLive: false });
+    expect(gw.requests.map((r) => `${r.method} ${r.path} ${r.body}`)).toEqual([
+      'POST /v1/runs/r1/fork {"fromIteration":2,"model":"m2"}',
+      'POST /v1/runs/r%201/replay {}',
+      'POST /v1/runs/r1/replay {"liveModel":true,"toolsLive":false}',
+    ]);
+    expect(gw.requests[0]?.headers['idempotency-key']).toBe('f-1');
+  });
+
   it('says when the gateway cannot be reached', async () => {
     const closed = await FakeGateway.start();
     const url = closed.url;

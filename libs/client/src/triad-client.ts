@@ -3,9 +3,11 @@ import {
   ApprovalResponse,
   ApprovalsResponse,
   CancelRunResponse,
+  type ForkRunRequest,
   type GoalRequestInput,
   isTerminal,
   ListRunsResponse,
+  type ReplayRunRequest,
   RunRecord,
   type RunStatus,
   type StoredRunEvent,
@@ -15,6 +17,9 @@ import {
 import type { z } from 'zod';
 import { TriadApiError, TriadConnectionError, TriadTimeoutError } from './client-errors.js';
 import { type EventSource, type EventStreamOptions, runEvents } from './run-event-stream.js';
+
+export type ForkRunRequestInput = z.input<typeof ForkRunRequest>;
+export type ReplayRunRequestInput = z.input<typeof ReplayRunRequest>;
 
 export interface TriadClientOptions {
   /** The gateway, e.g. `http://127.0.0.1:8080`. */
@@ -102,6 +107,28 @@ export class TriadClient {
   cancel(runId: string, reason?: string): Promise<CancelRunResponse> {
     const body = reason === undefined ? {} : { reason };
     return this.call(CancelRunResponse, 'POST', `/v1/runs/${enc(runId)}/cancel`, { body });
+  }
+
+  /**
+   * A new run from this run's history before `fromIteration` (copied, never executed again), live from there with
+   * the given model, budget or goal; answers with the fork's run id.
+   */
+  fork(
+    runId: string,
+    request: ForkRunRequestInput,
+    opts: { idempotencyKey?: string } = {},
+  ): Promise<SubmitRunResponse> {
+    const headers = opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : undefined;
+    return this.call(SubmitRunResponse, 'POST', `/v1/runs/${enc(runId)}/fork`, { body: request, headers });
+  }
+
+  /**
+   * Plays an ended run's recording again (no model call, no tool run); with `liveModel`, asks the model again and
+   * answers matching tool calls from the recording. Answers with the replay's run id.
+   */
+  replay(runId: string, request: ReplayRunRequestInput = {}, opts: { idempotencyKey?: string } = {}) {
+    const headers = opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : undefined;
+    return this.call(SubmitRunResponse, 'POST', `/v1/runs/${enc(runId)}/replay`, { body: request, headers });
   }
 
   /** Pending approvals: of one run, or of every run. */

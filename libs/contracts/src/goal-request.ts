@@ -20,6 +20,34 @@ export const Budget = z.strictObject({
 });
 export type Budget = z.infer<typeof Budget>;
 
+/** A run started from another run's history up to an iteration (see POST /v1/runs/{id}/fork). */
+export const ForkOf = z.strictObject({
+  runId: RunId.describe('The parent run (of the same tenant)'),
+  iteration: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .describe("The first iteration the fork runs live; the parent's earlier ones are copied"),
+});
+export type ForkOf = z.infer<typeof ForkOf>;
+
+/** A run that plays another run's recording again (see POST /v1/runs/{id}/replay). */
+export const ReplayOf = z.strictObject({
+  runId: RunId.describe('The recorded run (of the same tenant)'),
+  liveModel: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Ask the model again (else its recorded replies are played); tool calls matching the recording get its results',
+    ),
+  toolsLive: z
+    .boolean()
+    .default(true)
+    .describe('With liveModel: a tool call the recording does not hold runs live (else it is refused, `not_recorded`)'),
+});
+export type ReplayOf = z.infer<typeof ReplayOf>;
+
 /** What another system sends to start a run: the data of a job named `goal` on the `goals` queue. */
 export const GoalRequest = z
   .strictObject({
@@ -57,6 +85,18 @@ export const GoalRequest = z
       .min(1_000)
       .optional()
       .describe('How long a gated call waits for a decision; can only shorten the server setting'),
+    model: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe("The planner's model for this run (default: the server's TRIAD_PLANNER_MODEL)"),
+    forkOf: ForkOf.optional().describe(
+      "Start from the parent run's history before `iteration` (copied, never executed again); the rest runs live",
+    ),
+    replayOf: ReplayOf.optional().describe(
+      'Play the recorded run again: its model replies and tool results, without calling the model or any tool',
+    ),
     outputSchema: OutputSchema.optional().describe(
       'Asks for a typed result: the final answer is produced as structured output against this JSON Schema, validated by the judge, and returned as `output` next to `answer`. ' +
         (OutputSchema.description ?? ''),

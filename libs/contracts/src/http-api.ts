@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { ApprovalRecord } from './approval.js';
+import { Budget, MAX_GOAL_CHARS } from './goal-request.js';
 import { RunRecord, RunStatus } from './run-record.js';
 import { ToolSpec } from './tool-spec.js';
 
 // The HTTP API of the gateway (v1), shared by the gateway and the client library so both ends parse the same shapes.
 // Routes: POST /v1/runs, GET /v1/runs, GET /v1/runs/:id, GET /v1/runs/:id/events (SSE), POST /v1/runs/:id/cancel,
 // GET /v1/runs/:id/approvals, GET /v1/approvals, POST /v1/runs/:id/approvals/:approvalId/approve|reject,
-// GET /v1/usage, GET /v1/run-counts, GET /v1/tools, POST|GET|DELETE /v1/session (the console's sign-in).
+// GET /v1/usage, GET /v1/run-counts, GET /v1/tools, POST|GET|DELETE /v1/session (the console's sign-in),
+// POST /v1/runs/:id/fork, POST /v1/runs/:id/replay.
 
 /** API key roles; every route names the one it needs (admin implies every other). */
 export const ApiRole = z.enum(['submit', 'read', 'approve', 'admin']);
@@ -28,6 +30,31 @@ export type ListRunsQuery = z.infer<typeof ListRunsQuery>;
 
 export const ListRunsResponse = z.object({ runs: z.array(RunRecord), nextCursor: z.string().nullable() });
 export type ListRunsResponse = z.infer<typeof ListRunsResponse>;
+
+/** POST /v1/runs/{id}/fork: a new run from the parent's history before `fromIteration`, live from there. */
+export const ForkRunRequest = z.strictObject({
+  fromIteration: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .describe("The first iteration the fork runs live; the parent's earlier ones are copied"),
+  model: z.string().min(1).max(200).optional().describe("The fork planner's model (default: the parent's)"),
+  budget: Budget.optional().describe("The fork's budget (default: the parent's); only the fork's own spend counts"),
+  goal: z.string().trim().min(1).max(MAX_GOAL_CHARS).optional().describe("The fork's goal (default: the parent's)"),
+});
+export type ForkRunRequest = z.infer<typeof ForkRunRequest>;
+
+/** POST /v1/runs/{id}/replay: play an ended run's recording again. */
+export const ReplayRunRequest = z.strictObject({
+  liveModel: z.boolean().default(false).describe('Ask the model again instead of playing its recorded replies'),
+  toolsLive: z
+    .boolean()
+    .default(true)
+    .describe('With liveModel: a tool call the recording does not hold runs live (false: it is refused)'),
+  model: z.string().min(1).max(200).optional().describe("With liveModel: the planner's model (default: the parent's)"),
+});
+export type ReplayRunRequest = z.infer<typeof ReplayRunRequest>;
 
 const count = z.number().int().nonnegative();
 

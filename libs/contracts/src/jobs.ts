@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ApprovalWebhookJob } from './approval-webhook.js';
-import { GoalRequest } from './goal-request.js';
+import { ForkOf, GoalRequest } from './goal-request.js';
 import { RunOutput } from './output-schema.js';
 import { JOB_NAMES, type JobName, QUEUES, type QueueName } from './queues.js';
 import { StoreRunId, TenantId } from './run-id.js';
@@ -41,6 +41,10 @@ export const RunFinished = z.object({
   finishedAt: z.number().int(),
   durationMs: z.number().int().nonnegative(),
   metadata: z.record(z.string(), z.string()),
+  /** Set on a fork: the parent run and the first iteration the fork ran live. */
+  forkOf: ForkOf.optional(),
+  /** Set on a replay: the recorded run. */
+  replayOf: z.object({ runId: z.string() }).optional(),
 });
 export type RunFinished = z.infer<typeof RunFinished>;
 

@@ -13,6 +13,8 @@ export const ToolErrorCode = z.enum([
   'budget_exceeded',
   'tool_not_allowed',
   'too_many_calls',
+  /** A replay that may not run tools live met a call its recording does not hold. */
+  'not_recorded',
 ]);
 export type ToolErrorCode = z.infer<typeof ToolErrorCode>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GoalRequest } from './goal-request.js';
+import { ForkOf, GoalRequest } from './goal-request.js';
 import { RunOutput } from './output-schema.js';
 import { StoreRunId, splitStoreRunId, TenantId } from './run-id.js';
 
@@ -42,6 +42,8 @@ export const RunErrorCode = z.enum([
   'internal_error',
   'budget_exceeded',
   'cancelled',
+  /** A replay whose recording does not hold what the run asked for (a reply of the model). */
+  'not_recorded',
 ]);
 export type RunErrorCode = z.infer<typeof RunErrorCode>;
 export const RunError = z.object({ code: RunErrorCode, message: z.string() });
@@ -72,6 +74,10 @@ export const RunRecord = z.object({
   error: RunError.nullable(),
   /** W3C traceparent of the run's `invoke_workflow` span: every later span of the run joins this trace. */
   traceparent: z.string().optional(),
+  /** The run this one was forked from, and the first iteration it ran live (from its request). */
+  forkOf: ForkOf.optional(),
+  /** The recorded run this one replays (from its request). */
+  replayOf: z.object({ runId: z.string() }).optional(),
   /** Present (true) when the record was read from the archive: its data has left Redis (TRIAD_RUN_RETENTION). */
   archived: z.literal(true).optional(),
 });

@@ -35,12 +35,22 @@ export const StepResult = z.object({
 });
 export type StepResult = z.infer<typeof StepResult>;
 
-/** The judge's decision for one iteration; stored once, then acted on. */
+/** A model's reply as recorded in the ledger, so a replay can play it instead of asking the model. */
+export const RecordedReply = z.object({
+  model: z.string(),
+  content: z.string().nullable(),
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+});
+export type RecordedReply = z.infer<typeof RecordedReply>;
+
+/** The judge's decision for one iteration; stored once, then acted on. `review`: the judge model's reply, if asked. */
 export const Verdict = z.discriminatedUnion('next', [
   z.object({
     next: z.literal('plan'),
     critique: z.string().nullable(),
     checks: z.array(z.string()),
+    review: RecordedReply.optional(),
   }),
   z.object({
     next: z.literal('finish'),
@@ -52,6 +62,7 @@ export const Verdict = z.discriminatedUnion('next', [
     code: RunErrorCode.optional(),
     reason: z.string(),
     checks: z.array(z.string()),
+    review: RecordedReply.optional(),
   }),
 ]);
 export type Verdict = z.infer<typeof Verdict>;

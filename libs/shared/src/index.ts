@@ -37,6 +37,7 @@ export * from './runs/results-queues.js';
 export * from './runs/retention-sweep.js';
 export * from './runs/run-control.js';
 export * from './runs/run-finisher.js';
+export * from './runs/run-lineage.js';
 export * from './runs/run-retention.js';
 export * from './runs/tenant-scheduler.js';
 export * from './runs/tool-allow-list.js';

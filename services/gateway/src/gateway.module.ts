@@ -22,6 +22,7 @@ import { RunCountsService } from './runs/run-counts.service.js';
 import { RunEventReader } from './runs/run-event-reader.js';
 import { RunEventStream } from './runs/run-event-stream.service.js';
 import { RunEventsController } from './runs/run-events.controller.js';
+import { RunLineageController } from './runs/run-lineage.controller.js';
 import { RunListingService } from './runs/run-listing.service.js';
 import { RunSubmissionService } from './runs/run-submission.service.js';
 import { RunsController } from './runs/runs.controller.js';
@@ -32,6 +33,7 @@ import { UsageController } from './usage/usage.controller.js';
 /** Every controller of the gateway (the OpenAPI spec checks that each of their routes is in the route table). */
 export const GATEWAY_CONTROLLERS = [
   RunsController,
+  RunLineageController,
   RunCountsController,
   RunEventsController,
   ApprovalsController,

@@ -114,6 +114,23 @@ describe('JudgeService verdicts', () => {
     },
   );
 
+  it("records the judge model's reply with its verdict, and a replay plays it without asking the model", async () => {
+    const { model, runId, judgeIt } = await setup({ replies: [REVISE] });
+    await judgeIt();
+    const verdict = JSON.parse((await redis.hget(store.keys.once(runId), 'verdict:1')) as string) as Verdict;
+    expect(verdict.review).toMatchObject({ content: REVISE.content, model: expect.any(String) });
+    expect(model.requests).toHaveLength(1);
+
+    // The replay: the recorded verdict (with its review) is its recording; the model has no reply left to give.
+    const replay = await setup({ replies: [], goal: { replayOf: { runId } } });
+    await redis.hset(store.keys.once(replay.runId), 'rec:verdict:1', JSON.stringify(verdict));
+    await replay.judgeIt();
+    expect(replay.model.requests).toHaveLength(0);
+    expect(await reflectionOf(replay.runId)).toMatchObject({ text: 'Show the working.' });
+    const replayed = JSON.parse((await redis.hget(store.keys.once(replay.runId), 'verdict:1')) as string);
+    expect(replayed).toEqual(verdict);
+  });
+
   it('continues after tool calls without a model call under the answers policy', async () => {
     const { model, plan, runId, judgeIt } = await setup({ answer: null });
     expect(await judgeIt()).toBe('continue with iteration 2');

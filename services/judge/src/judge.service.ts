@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  type ChatReply,
   type JudgeJob,
   type JudgeStage,
   type JudgeView,
@@ -17,6 +18,7 @@ import {
   TRIAD_CONFIG,
   type TraceSpan,
   type TriadConfig,
+  TriadError,
   telemetryState,
   triadMetrics,
   type Verdict,
@@ -33,6 +35,8 @@ import {
 
 interface Review {
   critique: string | null;
+  /** The model's reply text, recorded with the verdict so a replay can play it. */
+  content?: string | null;
   accepted: boolean;
   model: string | null;
   inputTokens: number;
@@ -57,6 +61,8 @@ export class JudgeService implements JudgeStage {
     const checks = reflectionChecks(iteration, decision.toolCalls, results, history);
     const facts = { iteration, budget: request.budget, toolCallsUsed: run.usage.toolCalls, checks };
     const signal = ctx.signal;
+    // A replay plays the judge's recorded reply instead of asking the model.
+    const model = view.replay ? recordedModel(view.replay.reply) : this.model;
 
     let review: Review;
     let verdict: Verdict;
@@ -72,12 +78,12 @@ export class JudgeService implements JudgeStage {
         review = noModel(outputCritique(typed.problems), false);
         verdict = verdictOnInvalidOutput({ ...facts, critique: review.critique, problems: typed.problems });
       } else {
-        review = await this.reviewAnswer(request.goal, answer, history, signal);
+        review = await this.reviewAnswer(model, request.goal, answer, history, signal);
         const output = typed?.valid ? typed.output : null;
         verdict = verdictOnAnswer({ ...facts, critique: review.critique, answer, accepted: review.accepted, output });
       }
     } else {
-      review = await this.reviewIteration(request.goal, iteration, history, checks, signal);
+      review = await this.reviewIteration(model, request.goal, iteration, history, checks, signal);
       verdict = verdictAfterObservations({ ...facts, critique: review.critique });
     }
     const started = iterationStart(history, iteration);
@@ -95,6 +101,10 @@ export class JudgeService implements JudgeStage {
           )
         : 0,
     };
+    if (review.model) {
+      const { model: m, content = null, inputTokens, outputTokens } = review;
+      verdict = { ...verdict, review: { model: m, content, inputTokens, outputTokens } };
+    }
     return { value: verdict, events: verdictEvents(iteration, job.kind, verdict, review), usage };
   }
 
@@ -112,11 +122,17 @@ export class JudgeService implements JudgeStage {
     span.setAttribute('triad.verdict', label);
   }
 
-  private async reviewAnswer(goal: string, answer: string, history: RunEvent[], signal?: AbortSignal) {
+  private async reviewAnswer(
+    model: ReasoningModel,
+    goal: string,
+    answer: string,
+    history: RunEvent[],
+    signal?: AbortSignal,
+  ) {
     if (this.config.judgePolicy === 'checks') {
       return noModel(answer.trim() ? null : 'The answer is empty.', answer.trim().length > 0);
     }
-    const { review, reply } = await reviewAnswer(this.model, this.config.model.judgeModel, {
+    const { review, reply } = await reviewAnswer(model, this.config.model.judgeModel, {
       goal,
       answer,
       events: history,
@@ -125,12 +141,14 @@ export class JudgeService implements JudgeStage {
     const accepted = review.verdict === 'accept';
     return {
       ...usageOf(reply),
+      content: reply.content,
       critique: review.critique.trim() || (accepted ? null : 'Revise the answer.'),
       accepted,
     };
   }
 
   private async reviewIteration(
+    model: ReasoningModel,
     goal: string,
     iteration: number,
     history: RunEvent[],
@@ -138,7 +156,7 @@ export class JudgeService implements JudgeStage {
     signal?: AbortSignal,
   ): Promise<Review> {
     if (this.config.judgePolicy !== 'always') return noModel(null, false);
-    const reply = await this.model.chat({
+    const reply = await model.chat({
       model: this.config.model.judgeModel,
       messages: iterationReviewMessages(goal, iteration, history, checks),
       jsonSchema: iterationReviewSchema(),
@@ -146,11 +164,20 @@ export class JudgeService implements JudgeStage {
     });
     return {
       ...usageOf(reply),
+      content: reply.content,
       critique: parseReview(IterationReview, reply.content).critique.trim() || null,
       accepted: false,
     };
   }
 }
+
+/** A model that plays one recorded reply; with none recorded, the replay cannot go on. */
+const recordedModel = (reply: ChatReply | null): ReasoningModel => ({
+  chat: async () => {
+    if (!reply) throw new TriadError('not_recorded', 'the recording has no judge reply for this stage', false);
+    return reply;
+  },
+});
 
 const noModel = (critique: string | null, accepted: boolean): Review => ({
   critique,

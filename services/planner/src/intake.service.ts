@@ -1,15 +1,22 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   DEFAULT_TENANT,
+  forkRefusal,
+  forkSeed,
   GoalRequest,
   InvalidInputError,
   JOB_NAMES,
+  linkTo,
   priorityOf,
   RUN_ID_PATTERN,
   RunFinisher,
   RunLoop,
   RunStore,
+  readParent,
+  replayRefusal,
+  replaySeed,
   resultsQueueOfGoalData,
+  startIteration,
   storeRunId,
   TenantScheduler,
   TenantUsageStore,
@@ -57,18 +64,26 @@ export class IntakeService {
     if (typeof request === 'string') return this.reject(job, request);
     const tenant = request.tenant ?? DEFAULT_TENANT;
     const runId = storeRunId(tenant, request.runId ?? `run-${job.id}`);
-    // Only a tenant with a daily spend cap pays this round trip.
-    const refused = await this.usage.refusal(tenant, tenantLimits(this.config, tenant));
+    // Only a tenant with a daily spend cap pays this round trip; a replay that plays its recording asks no model.
+    const plays = request.replayOf?.liveModel === false;
+    const refused = plays ? null : await this.usage.refusal(tenant, tenantLimits(this.config, tenant));
     if (refused) await this.refuse(job, runId, refused);
     const cap = this.scheduler.capOf(tenant);
-    // The run's trace starts here; its traceparent is stored with the run so every later span joins it.
+    const lineage = await this.lineage(job, runId, request);
+    // The run's trace starts here; its traceparent is stored with the run so every later span joins it. A fork's or a
+    // replay's links to its parent's trace.
     const workflow = { 'gen_ai.operation.name': 'invoke_workflow', 'gen_ai.workflow.name': 'triad' };
-    return withRunSpan('invoke_workflow triad', { runId, traceparent: null, attributes: workflow }, async (span) => {
+    const links = linkTo(lineage?.parent.run.traceparent, { 'triad.link': lineage?.kind ?? '' });
+    const opts = { runId, traceparent: null, attributes: workflow, links };
+    return withRunSpan('invoke_workflow triad', opts, async (span) => {
       const created = await this.store.create(runId, request, Date.now(), traceparentOf(), { queued: cap !== null });
       span.setAttribute('triad.run.created', created);
+      // Seeding again is a no-op once seeded, and covers a crash between create and seed.
+      if (lineage) await this.store.seed(runId, lineage.seed);
       // Starting (or taking a slot) again is harmless and covers a crash between create and start.
+      const start = startIteration(request);
       const run = created ? null : await this.store.position(runId);
-      const fresh = run?.status === 'running' && run.iteration === 1;
+      const fresh = run?.status === 'running' && run.iteration === start;
       if (cap !== null) {
         if (created || (fresh && (run.phase === 'queued' || run.phase === 'plan'))) {
           const state = await this.scheduler.take(runId, request, cap);
@@ -79,7 +94,7 @@ export class IntakeService {
           }
         }
       } else if (created || (fresh && run.phase === 'plan')) {
-        await this.loop.start(runId, priorityOf(request));
+        await this.loop.start(runId, priorityOf(request), start);
       }
       if (created) {
         await this.usage.countRun(tenant);
@@ -88,6 +103,36 @@ export class IntakeService {
       }
       return { runId, created };
     });
+  }
+
+  /**
+   * A fork's or a replay's parent and the seed it gives the new run, read when the run is new or may not be seeded yet
+   * (a crash between create and seed); null for other runs. A parent that is gone or not where the fork starts
+   * rejects the goal (the gateway checks this first and answers 404, 400 or 409).
+   */
+  private async lineage(job: GoalDelivery, runId: string, request: GoalRequest) {
+    const of = request.forkOf ?? request.replayOf;
+    if (!of) return null;
+    const pos = await this.store.position(runId);
+    if (pos.status !== 'gone' && !(pos.status === 'running' && pos.iteration === 1)) return null;
+    const tenant = request.tenant ?? DEFAULT_TENANT;
+    const parent = await readParent(this.store, tenant, of.runId);
+    const refused = !parent
+      ? `no run ${of.runId} to ${request.forkOf ? 'fork' : 'replay'}`
+      : request.forkOf
+        ? forkRefusal(parent, request.forkOf.iteration, request.budget.maxIterations)?.message
+        : replayRefusal(parent)?.message;
+    if (refused || !parent) return this.refuseLineage(job, runId, pos.status !== 'gone', refused as string);
+    if (request.forkOf) return { kind: 'fork', parent, seed: forkSeed(parent, request.forkOf) };
+    return { kind: 'replay', parent, seed: replaySeed(parent) };
+  }
+
+  /** A fork or replay that cannot start: a new one is rejected; one created unseeded (a crash) fails, never hangs. */
+  private async refuseLineage(job: GoalDelivery, runId: string, exists: boolean, reason: string): Promise<never> {
+    if (!exists) return this.reject(job, reason);
+    const error = { code: 'invalid_goal' as const, message: reason };
+    await this.finisher.finish(runId, { status: 'failed', iteration: 1, reason, error });
+    throw new InvalidInputError(reason);
   }
 
   /**

@@ -6,6 +6,7 @@ import {
   loadConfig,
   PlanDecision,
   RunStore,
+  replyOfDecision,
   ToolCatalog,
   type ToolSpec,
   TriadError,
@@ -134,6 +135,26 @@ describe('PlannerService in the loop', () => {
     // The executor gets the raw arguments from the recorded decision.
     expect((await store.getOnce(runId, 'plan:1', PlanDecision))?.toolCalls[0]?.arguments).toContain(SECRET);
     expect(flows.flows.map((f) => f.children.map((c) => c.opts.jobId))).toEqual([[jobIds.act(runId, '1-0')]]);
+  });
+
+  it("asks the run's own model when its goal names one (a fork's), else the server's planner model", async () => {
+    const { planner, model, runId } = await setup([{ content: 'ok' }], { goal: 'add', model: 'fork-model' });
+    const produced = await planner.decide(await view(runId));
+    expect(model.requests.map((r) => r.model)).toEqual(['fork-model']);
+    expect(produced.usage).toMatchObject({ modelCalls: 1 });
+  });
+
+  it('plays a recorded reply instead of asking the model, into the same decision and events', async () => {
+    const reply = { model: 'm1', content: 'Add.', toolCalls: [{ id: 'k1', name: 'calculator', arguments: '{"x":1}' }] };
+    const live = await setup([reply]);
+    const asked = await live.planner.decide(await view(live.runId));
+    const played = await setup([]);
+    // As a replay gets it: from the decision recorded in the parent's ledger.
+    const recorded = replyOfDecision(JSON.stringify(asked.value));
+    const replayed = await played.planner.decide({ ...(await view(played.runId)), recorded });
+    expect(played.model.requests).toHaveLength(0);
+    expect(replayed.value).toEqual(asked.value);
+    expect(replayed.events).toEqual(asked.events);
   });
 
   it('does not ask the model again for a decision on record', async () => {

@@ -35,15 +35,19 @@ export class PlannerService {
     const catalog = await this.catalog.list();
     // Retryable: executors publish their tools when they start, and may simply not be up yet.
     if (!catalog.length) throw new TriadError('internal_error', 'no executor has published its tools yet', true);
-    const reply = await this.model.chat({
-      model: this.config.model.plannerModel,
-      messages: buildConversation(request, events),
-      tools: toolsForRun(catalog, request),
-      secretArguments: Object.fromEntries(secretsOf(catalog)),
-      // A typed result: the model's final answer (a reply without tool calls) is structured output against it.
-      ...(request.outputSchema ? { jsonSchema: { name: 'final_answer', schema: request.outputSchema } } : {}),
-      signal,
-    });
+    // The run's own model (a fork's), else the server's; a replay plays its recorded reply and asks no model.
+    const model = request.model ?? this.config.model.plannerModel;
+    const reply =
+      view.recorded ??
+      (await this.model.chat({
+        model,
+        messages: buildConversation(request, events),
+        tools: toolsForRun(catalog, request),
+        secretArguments: Object.fromEntries(secretsOf(catalog)),
+        // A typed result: the model's final answer (a reply without tool calls) is structured output against it.
+        ...(request.outputSchema ? { jsonSchema: { name: 'final_answer', schema: request.outputSchema } } : {}),
+        signal,
+      }));
     const decision: PlanDecision = {
       iteration,
       model: reply.model,
@@ -65,11 +69,7 @@ export class PlannerService {
         inputTokens: decision.inputTokens,
         outputTokens: decision.outputTokens,
         modelCalls: 1,
-        costUsd: modelCostUsd(
-          this.config.model.prices,
-          { requested: this.config.model.plannerModel, replied: reply.model },
-          reply,
-        ),
+        costUsd: modelCostUsd(this.config.model.prices, { requested: model, replied: reply.model }, reply),
       },
     };
   }

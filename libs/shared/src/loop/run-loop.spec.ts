@@ -489,3 +489,119 @@ describe('RunLoop.act', () => {
     expect(results.jobs.map((j) => j.opts.jobId)).toEqual([jobIds.runFinished(runId)]);
   });
 });
+
+describe('RunLoop replays', () => {
+  const recorded = (call: { stepId: string; callId: string; tool: string }, data: unknown): StepResult => ({
+    ...call,
+    executor: 'recorded-executor',
+    durationMs: 7,
+    observation: { ok: true, data },
+  });
+  /** A replay run at (1, phase) whose recording holds `ledger` (as the parent's entries). */
+  async function replayAt(phase: RunPhase, replayOf: GoalRequestInput['replayOf'], ledger: Record<string, unknown>) {
+    const runId = await runAt(1, phase, { goal: 'g', replayOf });
+    const entries = Object.fromEntries(Object.entries(ledger).map(([k, v]) => [`rec:${k}`, JSON.stringify(v)]));
+    if (Object.keys(entries).length) await redis.hset(store.keys.once(runId), entries);
+    return runId;
+  }
+  const neverRuns: ActStage & { runs: number } = {
+    runs: 0,
+    spanAttributes: () => ({}),
+    execute: async () => {
+      neverRuns.runs++;
+      throw new Error('a replay ran a tool');
+    },
+  };
+
+  it('shows the plan stage its recorded reply, and ends the run when the recording has none', async () => {
+    const { loop } = recordingLoop(store);
+    const decision = decisionOf(1, ['calculator']);
+    const runId = await replayAt('plan', { runId: 'p' }, { 'plan:1': decision });
+    const seen: (unknown | undefined)[] = [];
+    const stage: PlanStage = async (view) => {
+      seen.push(view.recorded);
+      return { value: decision, events: [] };
+    };
+    await loop.plan({ runId, iteration: 1 }, ctx, stage);
+    expect(seen).toEqual([
+      expect.objectContaining({ model: 'm', toolCalls: [{ id: 'c0', name: 'calculator', arguments: '{}' }] }),
+    ]);
+
+    const empty = await replayAt('plan', { runId: 'p' }, {});
+    expect(await loop.plan({ runId: empty, iteration: 1 }, ctx, stage)).toContain('no planner reply for iteration 1');
+    expect(seen).toHaveLength(1);
+    expect(await store.get(empty)).toMatchObject({ status: 'failed', error: { code: 'not_recorded' } });
+  });
+
+  it('answers a step from the recording without running the tool, counted like the recorded call', async () => {
+    const { loop } = recordingLoop(store);
+    const step = { stepId: '1-0', callId: 'c0', tool: 'calculator' };
+    const runId = await replayAt('act', { runId: 'p' }, { 'step:1-0': recorded(step, 42) });
+    await store.once(runId, 'plan:1', PlanDecisionSchema, decisionOf(1, ['calculator', 'calculator']));
+    expect(await loop.act({ runId, iteration: 1, stepId: '1-0' }, ctx, neverRuns)).toEqual(recorded(step, 42));
+    // A step the recording does not hold is refused, never run.
+    const missing = await loop.act({ runId, iteration: 1, stepId: '1-1' }, ctx, neverRuns);
+    expect(missing.observation).toMatchObject({ ok: false, error: { code: 'not_recorded' } });
+    expect(neverRuns.runs).toBe(0);
+    expect((await store.get(runId))?.usage.toolCalls).toBe(2);
+  });
+
+  it('with a live model: a call matching the recording gets its result, another runs live or is refused', async () => {
+    const { loop } = recordingLoop(store);
+    const parentDecision = decisionOf(1, ['calculator']);
+    parentDecision.toolCalls[0] = {
+      ...(parentDecision.toolCalls[0] as PlanDecision['toolCalls'][0]),
+      arguments: '{"a":1,"b":2}',
+    };
+    const ledger = {
+      'plan:1': parentDecision,
+      'step:1-0': recorded({ stepId: '1-0', callId: 'c0', tool: 'calculator' }, 3),
+    };
+    const live = decisionOf(1, ['calculator', 'http_get']);
+    live.toolCalls[0] = {
+      ...(live.toolCalls[0] as PlanDecision['toolCalls'][0]),
+      callId: 'live0',
+      arguments: '{ "b": 2, "a": 1 }',
+    };
+    const runId = await replayAt('act', { runId: 'p', liveModel: true }, ledger);
+    await store.once(runId, 'plan:1', PlanDecisionSchema, live);
+    const runsLive: ActStage & { runs: number } = {
+      runs: 0,
+      spanAttributes: () => ({}),
+      execute: async (view) => {
+        runsLive.runs++;
+        return { result: recorded(view.call, 'live') };
+      },
+    };
+    const matched = await loop.act({ runId, iteration: 1, stepId: '1-0' }, ctx, runsLive);
+    expect(matched).toMatchObject({ stepId: '1-0', callId: 'live0', observation: { ok: true, data: 3 } });
+    expect(runsLive.runs).toBe(0);
+    expect((await loop.act({ runId, iteration: 1, stepId: '1-1' }, ctx, runsLive)).observation).toEqual({
+      ok: true,
+      data: 'live',
+    });
+    expect(runsLive.runs).toBe(1);
+
+    const strict = await replayAt('act', { runId: 'p', liveModel: true, toolsLive: false }, ledger);
+    await store.once(strict, 'plan:1', PlanDecisionSchema, live);
+    const refused = await loop.act({ runId: strict, iteration: 1, stepId: '1-1' }, ctx, runsLive);
+    expect(refused.observation).toMatchObject({ ok: false, error: { code: 'not_recorded' } });
+    expect(runsLive.runs).toBe(1);
+  });
+
+  it("gives the judge stage the recorded judge reply (none when the parent's judge asked no model)", async () => {
+    const { loop } = recordingLoop(store);
+    const review = { model: 'j', content: '{"verdict":"accept","critique":""}', inputTokens: 4, outputTokens: 1 };
+    const runId = await replayAt('judge', { runId: 'p' }, { 'verdict:1': { ...SUCCEED, review } });
+    await store.once(runId, 'plan:1', PlanDecisionSchema, decisionOf(1, [], 'It is 3.'));
+    const { stage, seen } = judgeStage(SUCCEED);
+    await loop.judge({ runId, iteration: 1, kind: 'answer' }, ctx, stage);
+    expect(seen[0]?.replay).toEqual({ reply: { ...review, toolCalls: [], finishReason: 'stop' } });
+
+    const noModel = await replayAt('judge', { runId: 'p' }, { 'verdict:1': CONTINUE });
+    await store.once(noModel, 'plan:1', PlanDecisionSchema, decisionOf(1, [], 'x'));
+    const other = judgeStage(CONTINUE);
+    await loop.judge({ runId: noModel, iteration: 1, kind: 'answer' }, ctx, other.stage);
+    expect(other.seen[0]?.replay).toEqual({ reply: null });
+  });
+});

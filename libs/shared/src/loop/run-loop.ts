@@ -3,8 +3,16 @@ import type { ActJob, JudgeJob, PlanJob, RunRecord, StoredRunEvent, Usage } from
 import { observationError, PlanDecision, priorityOf, StepResult, type ToolCall, Verdict } from '@triad/contracts';
 import type { z } from 'zod';
 import { TenantLimitError, TenantSpendBusyError } from '../errors/triad-error.js';
+import type { ChatReply } from '../reasoning/chat.js';
 import { withSpendScope } from '../reasoning/spend-capped-model.js';
 import type { RunFinisher } from '../runs/run-finisher.js';
+import {
+  matchRecordedCall,
+  RECORDING_PREFIX,
+  recordedApprovals,
+  replyOfDecision,
+  replyOfVerdict,
+} from '../runs/run-lineage.js';
 import type { Admission, AdvanceOutcome, AdvanceStep, NewRunEvent, RunEnd, RunStore } from '../store/run-store.js';
 import { withRunSpan } from '../telemetry/run-trace.js';
 import type { LoopHandOff } from './loop-hand-off.js';
@@ -23,6 +31,8 @@ export interface PlanView {
   run: RunRecord;
   iteration: number;
   events: StoredRunEvent[];
+  /** A replay's recorded model reply for this stage: the stage plays it instead of asking the model. */
+  recorded?: ChatReply;
 }
 
 /** The planner's stage: ask the model what to do next in this iteration. */
@@ -35,6 +45,8 @@ export interface JudgeView {
   decision: PlanDecision;
   events: StoredRunEvent[];
   exhausted: string | null;
+  /** A replay's recorded judge reply for this stage (null: the judge asked no model then), played instead of a call. */
+  replay?: { reply: ChatReply | null };
 }
 
 /** What the executor's stage is given: the call, and its admission against the run's budget. */
@@ -78,16 +90,17 @@ export class RunLoop {
     private readonly maxCallsPerReply: number,
   ) {}
 
-  /** Starts a run created at (1, plan), at its goal's priority. */
-  start(runId: string, priority: number): Promise<void> {
-    return this.handOff.plan(runId, 1, priority);
+  /** Starts a run created at (1, plan), or a fork seeded to start later, at its goal's priority. */
+  start(runId: string, priority: number, iteration = 1): Promise<void> {
+    return this.handOff.plan(runId, iteration, priority);
   }
 
   /** Interpret and Plan: one planner iteration. */
   async plan(job: PlanJob, ctx: StageContext, decide: PlanStage): Promise<string> {
     const { runId, iteration } = job;
     const once = `plan:${iteration}`;
-    const read = await this.store.read(runId, { once: [once], events: true, admitModel: true });
+    const rec = `${RECORDING_PREFIX}${once}`;
+    const read = await this.store.read(runId, { once: [once, rec], events: true, admitModel: true });
     const { run } = read;
     const recorded = read.once[once] ?? null;
     const admit = admitStage('plan', iteration, run);
@@ -106,7 +119,17 @@ export class RunLoop {
           await this.endOnBudget(runId, iteration, admission.message);
           return admission.message;
         }
-        const view = { run, iteration, events: read.events };
+        const view: PlanView = { run, iteration, events: read.events };
+        if (playsRecording(run)) {
+          const raw = read.once[rec];
+          if (!raw)
+            return this.endNotRecorded(
+              runId,
+              iteration,
+              `the recording has no planner reply for iteration ${iteration}`,
+            );
+          view.recorded = replyOfDecision(raw);
+        }
         produced = await this.charged(runId, 'plan', iteration, ctx, () => decide(view, ctx));
         if (typeof produced === 'string') return produced;
       }
@@ -137,6 +160,13 @@ export class RunLoop {
     const span = { runId, traceparent: run.traceparent, iteration, stepId, attributes: stage.spanAttributes(call) };
     return withRunSpan(`execute_tool ${call.tool}`, span, async (s) => {
       const admit = (reserve: boolean) => this.store.admit(runId, stepId, 'tool', { reserve });
+      const replayed = await this.replayedStep(run, call, iteration);
+      if (replayed) {
+        s.setAttribute('triad.replayed', true);
+        await admit(true); // counted like the recorded call was, so the replay's usage matches its recording
+        const events: NewRunEvent[] = [...replayed.events, { type: 'observation', iteration, ...replayed.result }];
+        return (await this.store.once(runId, once, StepResult, replayed.result, events)).value;
+      }
       // A tool that asks the model (self_check) is charged to the run's tenant like the planner and the judge.
       const execute = () => stage.execute({ run, call, admit }, s, ctx);
       const { result, exhausted } = await withSpendScope({ runId, stage: `act:${stepId}`, iteration }, execute);
@@ -154,7 +184,8 @@ export class RunLoop {
   async judge(job: JudgeJob, ctx: StageContext, stage: JudgeStage): Promise<string> {
     const { runId, iteration } = job;
     const [once, plan] = [`verdict:${iteration}`, `plan:${iteration}`];
-    const read = await this.store.read(runId, { once: [once, plan], events: true, admitModel: true });
+    const rec = `${RECORDING_PREFIX}${once}`;
+    const read = await this.store.read(runId, { once: [once, plan, rec], events: true, admitModel: true });
     const { run } = read;
     const admit = admitStage('judge', iteration, run);
     if (!run || admit !== 'proceed') {
@@ -171,7 +202,19 @@ export class RunLoop {
         const admission = read.admission as Admission;
         if (!admission.admitted && 'ended' in admission) return `run ${admission.ended}`;
         const exhausted = admission.admitted ? null : admission.message;
-        const view = { run, job, decision: JSON.parse(decision) as PlanDecision, events: read.events, exhausted };
+        const view: JudgeView = {
+          run,
+          job,
+          decision: JSON.parse(decision) as PlanDecision,
+          events: read.events,
+          exhausted,
+        };
+        if (playsRecording(run)) {
+          const raw = read.once[rec];
+          if (!raw)
+            return this.endNotRecorded(runId, iteration, `the recording has no verdict for iteration ${iteration}`);
+          view.replay = { reply: replyOfVerdict(raw) };
+        }
         produced = await this.charged(runId, 'judge', iteration, ctx, () => stage.decide(view, ctx));
         if (typeof produced === 'string') return produced;
       }
@@ -196,6 +239,42 @@ export class RunLoop {
           return `duplicate: run is at ${out.outcome === 'elsewhere' ? `${out.iteration}/${out.phase}` : 'unknown'}`;
       }
     });
+  }
+
+  /**
+   * A replay's answer to a tool call from its recording, or null when the call runs live. Playing the recording: the
+   * step of the same id (or `not_recorded`). With a live model: the recorded call with the same tool and canonical
+   * arguments; none, and tools may not run live: `not_recorded`.
+   */
+  private async replayedStep(
+    run: RunRecord,
+    call: ToolCall,
+    iteration: number,
+  ): Promise<{ result: StepResult; events: NewRunEvent[] } | null> {
+    const replay = run.request?.replayOf;
+    if (!replay) return null;
+    if (!replay.liveModel) {
+      // Playing the recording: the same step, with the approval events it had (no gate is asked again).
+      const [stepName, approvalsName] = [`${RECORDING_PREFIX}step:${call.stepId}`, recordedApprovals(call.stepId)];
+      const { once } = await this.store.read(run.id, { once: [stepName, approvalsName] });
+      const [step, approvals] = [once[stepName], once[approvalsName]];
+      if (step) return { result: JSON.parse(step) as StepResult, events: approvals ? JSON.parse(approvals) : [] };
+    } else {
+      const found = matchRecordedCall(await this.store.ledger(run.id), call, iteration);
+      if (found) return { result: { ...found, stepId: call.stepId, callId: call.callId }, events: [] };
+      if (replay.toolsLive) return null;
+    }
+    const message = `${call.tool} with these arguments is not in the recording of run ${replay.runId}; the tool was not run`;
+    const observation = observationError('not_recorded', message);
+    const result = { stepId: call.stepId, callId: call.callId, tool: call.tool, executor: 'replay', durationMs: 0 };
+    return { result: { ...result, observation }, events: [] };
+  }
+
+  /** Ends a replay whose recording lacks what the run needs next. */
+  private async endNotRecorded(runId: string, iteration: number, message: string): Promise<string> {
+    const error = { code: 'not_recorded' as const, message };
+    await this.finisher.finish(runId, { status: 'failed', iteration, reason: message, error });
+    return message;
   }
 
   /** Ends a run whose budget is used up, naming the limit. */
@@ -283,6 +362,9 @@ export class RunLoop {
     return `duplicate: run is at ${run.iteration}/${run.phase}`;
   }
 }
+
+/** Whether a run plays its recorded model replies (a replay without a live model). */
+const playsRecording = (run: RunRecord) => run.request?.replayOf?.liveModel === false;
 
 /** What a stage writes: what it just produced (validated, serialized once), or what an earlier delivery recorded. */
 function outcome<S extends z.ZodType>(produced: Produced<z.infer<S>> | null, recorded: string | null, schema: S) {

@@ -95,5 +95,7 @@ export function toRunFinished(run: RunRecord): RunFinished {
     finishedAt,
     durationMs: Math.max(0, finishedAt - run.createdAt),
     metadata: run.request?.metadata ?? {},
+    ...(run.forkOf ? { forkOf: run.forkOf } : {}),
+    ...(run.replayOf ? { replayOf: run.replayOf } : {}),
   };
 }

@@ -3,6 +3,7 @@ import type { TriadConfig } from '../config/triad-config.js';
 import type { LoopHandOff } from '../loop/loop-hand-off.js';
 import type { RunStore } from '../store/run-store.js';
 import type { TakeState, TenantSlots } from '../store/tenant-slots.js';
+import { startIteration } from './run-lineage.js';
 
 /**
  * A tenant's cap on runs in flight, or null for none (then its runs start at once, as without tenants). A cap in the
@@ -100,12 +101,12 @@ export class TenantScheduler {
         return 'released';
       }
       if (!moved && position.phase !== 'plan') return 'running';
-    } else if (pos.iteration !== 1 || pos.phase !== 'plan') {
+    } else if (pos.phase !== 'plan' || pos.iteration !== startIteration((await this.store.get(runId))?.request)) {
       return 'running';
     }
     // The priority is in the request only: read it for the runs that start here (once per run, or per repair).
     const run = await this.store.get(runId);
-    await this.handOff.plan(runId, 1, priorityOf(run?.request));
+    await this.handOff.plan(runId, startIteration(run?.request), priorityOf(run?.request));
     return pos.phase === 'queued' ? 'started' : 'running';
   }
 }

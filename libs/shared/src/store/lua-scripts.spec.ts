@@ -31,6 +31,7 @@ const KEYS_PASSED: Record<ScriptName, number> = {
   'slot-release': 2,
   unqueue: 2,
   'goal-taken': 1,
+  seed: 3,
   'forget-results-queue': 1,
 };
 

@@ -17,6 +17,7 @@ export type ScriptName =
   | 'slot-take'
   | 'slot-release'
   | 'unqueue'
+  | 'seed'
   | 'goal-taken'
   | 'forget-results-queue';
 

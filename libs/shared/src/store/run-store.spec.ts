@@ -285,3 +285,37 @@ describe('RunStore.advance', () => {
     expect(events.at(-1)).toMatchObject({ from: 'running', to: 'succeeded', reason: 'accepted' });
   });
 });
+
+describe('RunStore.seed', () => {
+  const fork = GoalRequest.parse({ goal: 'again', forkOf: { runId: 'p', iteration: 3 } });
+  const history: NewRunEvent[] = [
+    { type: 'answer.proposed', iteration: 1, answer: 'first', at: 5 },
+    { type: 'verdict', iteration: 2, decision: 'continue', reason: 'next', at: 6 },
+  ];
+
+  it('gives a new run its history once: ledger entries, events with their own times, its start', async () => {
+    expect(await store.create('f1', fork)).toBe(true);
+    const seed = { ledger: { 'plan:1': '{"a":1}', 'verdict:2': '{"b":2}' }, events: history, iteration: 3 };
+    expect(await store.seed('f1', seed)).toBe(true);
+    expect(await store.seed('f1', { ...seed, ledger: { 'plan:1': '{"changed":true}' } })).toBe(false);
+    expect(await store.ledger('f1')).toEqual({ 'plan:1': '{"a":1}', 'verdict:2': '{"b":2}' });
+    const events = await store.events('f1');
+    expect(events.map((e) => [e.type, e.iteration, e.at])).toEqual([
+      ['goal.received', 0, expect.any(Number)],
+      ['status.changed', 0, expect.any(Number)],
+      ['answer.proposed', 1, 5],
+      ['verdict', 2, 6],
+    ]);
+    expect(await store.get('f1')).toMatchObject({ iteration: 3, phase: 'plan', forkOf: { runId: 'p', iteration: 3 } });
+  });
+
+  it('leaves a run alone that is gone, ended or past its first iteration', async () => {
+    const seed = { ledger: { 'plan:1': '{}' }, events: [], iteration: 2 };
+    expect(await store.seed('no-such-run', seed)).toBe(false);
+    expect(await redis.exists(store.keys.once('no-such-run'))).toBe(0);
+    expect(await store.create('f2', fork)).toBe(true);
+    await store.finish('f2', { status: 'cancelled', iteration: 1, reason: 'stop' });
+    expect(await store.seed('f2', seed)).toBe(false);
+    expect(await store.ledger('f2')).toEqual({});
+  });
+});

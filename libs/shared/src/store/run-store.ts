@@ -45,7 +45,7 @@ export type Admission =
 export class RunStore {
   readonly keys: TriadKeys;
   private readonly lua: Record<
-    'createRun' | 'finish' | 'retire' | 'once' | 'advance' | 'admit' | 'unqueue',
+    'createRun' | 'finish' | 'retire' | 'once' | 'advance' | 'admit' | 'unqueue' | 'seed',
     LuaCommand
   >;
   /** Tenants this process has listed in keys.tenants() (the list only grows, so once per tenant is enough). */
@@ -64,6 +64,7 @@ export class RunStore {
       advance: luaCommand(redis, 'advance'),
       admit: luaCommand(redis, 'admit'),
       unqueue: luaCommand(redis, 'unqueue'),
+      seed: luaCommand(redis, 'seed'),
     };
   }
 
@@ -110,6 +111,32 @@ export class RunStore {
       moved: false,
       position: { status: reply[1] as RunStatus | 'gone', phase: (reply[2] || null) as RunPhase },
     };
+  }
+
+  /**
+   * Gives a run created at iteration 1 its history, once (see lua/seed.lua): `ledger` entries (each set if absent),
+   * copied `events` (their own `at` kept), and `iteration`, where it starts. Returns whether this call seeded it.
+   */
+  async seed(
+    id: string,
+    seed: { ledger: Record<string, string>; events: NewRunEvent[]; iteration: number },
+    now = Date.now(),
+  ): Promise<boolean> {
+    const ledger = Object.keys(seed.ledger).length ? JSON.stringify(seed.ledger) : '{}';
+    const reply = await this.lua.seed(
+      this.keys.run(id),
+      this.keys.events(id),
+      this.keys.once(id),
+      ledger,
+      this.encodeEvents(seed.events, now),
+      encodeFields({ iteration: seed.iteration, updatedAt: now }),
+    );
+    return reply === 1;
+  }
+
+  /** Every value of a run's ledger (raw JSON by name: `plan:<i>`, `step:<stepId>`, `verdict:<i>`). */
+  ledger(id: string): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.keys.once(id));
   }
 
   /** Where a run is (its status and phase, 'gone' when there is none), without reading its request. */
@@ -489,6 +516,7 @@ function decodeRecord(id: string, h: Record<string, string>): RunRecord | null {
       false,
     );
   }
+  const request = h.request ? (JSON.parse(h.request) as GoalRequest) : null;
   const usage = Object.fromEntries(USAGE_FIELDS.map((f) => [f, Number(h[`usage.${f}`] ?? 0)])) as Usage;
   return {
     schemaVersion: RUN_SCHEMA_VERSION,
@@ -497,7 +525,7 @@ function decodeRecord(id: string, h: Record<string, string>): RunRecord | null {
     status: h.status as RunStatus,
     phase: h.phase as RunPhase,
     iteration: Number(h.iteration),
-    request: h.request ? (JSON.parse(h.request) as GoalRequest) : null,
+    request,
     usage,
     createdAt: Number(h.createdAt),
     updatedAt: Number(h.updatedAt),
@@ -506,7 +534,15 @@ function decodeRecord(id: string, h: Record<string, string>): RunRecord | null {
     ...(h.output ? { output: JSON.parse(h.output) as RunOutput } : {}),
     error: h.error ? (JSON.parse(h.error) as RunError) : null,
     ...(h.traceparent ? { traceparent: h.traceparent } : {}),
+    ...lineageOf(request),
   };
+}
+
+/** A fork's or a replay's parent, as its record shows it (from its request). */
+function lineageOf(request: GoalRequest | null): Partial<Pick<RunRecord, 'forkOf' | 'replayOf'>> {
+  if (request?.forkOf) return { forkOf: request.forkOf };
+  if (request?.replayOf) return { replayOf: { runId: request.replayOf.runId } };
+  return {};
 }
 
 /** An event as stored; validated when it was appended. */

@@ -31,7 +31,7 @@ export class TriadKeys {
   events = (id: string) => `${this.prefix}:run:{${id}}:events`;
   /**
    * The run's ledger: each value recorded once per run and name (a hash by name: `plan:<iteration>`, `step:<stepId>`,
-   * `verdict:<iteration>`).
+   * `verdict:<iteration>`; a replay also holds its parent's entries as `rec:<name>`, its recording).
    */
   once = (id: string) => `${this.prefix}:run:{${id}}:once`;
   /** Tool steps holding one of the run's maxToolCalls: step id -> when it was reserved. */

@@ -4,6 +4,7 @@ import {
   context,
   defaultTextMapGetter,
   defaultTextMapSetter,
+  type Link,
   ROOT_CONTEXT,
   type Span,
   SpanStatusCode,
@@ -43,6 +44,13 @@ export function runParentContext(traceparent: string | null | undefined, active 
   return trace.getSpanContext(active)?.traceId === storedSpan.traceId ? active : stored;
 }
 
+/** A span link to the span a W3C traceparent names (none for a missing or malformed one). */
+export function linkTo(traceparent: string | null | undefined, attributes?: Attributes): Link[] {
+  if (!traceparent) return [];
+  const ctx = trace.getSpanContext(w3c.extract(ROOT_CONTEXT, { traceparent }, defaultTextMapGetter));
+  return ctx ? [{ context: ctx, attributes }] : [];
+}
+
 export interface RunSpanOptions {
   runId: string;
   /** The run's stored traceparent; null for a new run (the span then starts the trace under the active context). */
@@ -50,6 +58,8 @@ export interface RunSpanOptions {
   iteration?: number;
   stepId?: string;
   attributes?: Attributes;
+  /** Traces this span links to (a fork's root span links to its parent run's trace). */
+  links?: Link[];
 }
 
 /**
@@ -63,7 +73,7 @@ export async function withRunSpan<T>(name: string, opts: RunSpanOptions, fn: (sp
   if (opts.iteration !== undefined) attributes['triad.iteration'] = opts.iteration;
   if (opts.stepId !== undefined) attributes['triad.step.id'] = opts.stepId;
   const started = performance.now();
-  return triadTracer().startActiveSpan(name, { attributes }, parent, async (span) => {
+  return triadTracer().startActiveSpan(name, { attributes, links: opts.links }, parent, async (span) => {
     let failure: unknown;
     try {
       return await fn(span);

@@ -8,10 +8,12 @@ import {
   ApproveRequest,
   CancelRunRequest,
   CancelRunResponse,
+  ForkRunRequest,
   GoalRequest,
   ListRunsQuery,
   ListRunsResponse,
   RejectRequest,
+  ReplayRunRequest,
   RunCountsResponse,
   RunEvent,
   RunFinished,
@@ -45,6 +47,7 @@ export const NAMED_SCHEMAS = {
   ApprovalResponse,
   ApproveRequest,
   RejectRequest,
+  ReplayRunRequest,
   RunEvent,
   UsageResponse,
   ApiError,
@@ -234,6 +237,57 @@ export function apiRoutes(settings: DocumentSettings): ApiRoute[] {
       body: { schema: CancelRunRequest, required: false },
       ok: { status: 200, description: 'Whether this call ended the run', schema: CancelRunResponse },
       errors: { 400: 'Invalid body', 404: 'Unknown run' },
+    },
+    {
+      method: 'post',
+      path: '/v1/runs/{id}/fork',
+      operationId: 'forkRun',
+      summary: "A new run from the run's history before an iteration (never executed again), live from there",
+      description:
+        "The fork's ledger and events start with the parent's iterations 1..fromIteration-1 (decisions, tool results, " +
+        'verdicts): no model or tool is called for them. From fromIteration on it runs live, with `model` if given, ' +
+        "under approvals and its budget as usual; only the fork's own spend counts against its budget (iterations count " +
+        "from 1). The record and `run.finished` carry `forkOf`; its trace links to the parent's.",
+      tag: 'runs',
+      roles: ['submit'],
+      params: { path: RunPath },
+      body: { schema: ForkRunRequest, required: true },
+      ok: { status: 202, description: 'The fork was submitted', schema: SubmitRunResponse },
+      errors: {
+        400: 'Invalid body, or the parent ended before fromIteration',
+        404: 'Unknown run (or its data has left Redis)',
+        409: 'The parent has not finished the iteration before fromIteration yet',
+        429: {
+          description: 'The tenant is past a daily spend cap (TRIAD_TENANT_LIMITS)',
+          headers: retryAfter('Seconds until the next UTC day'),
+        },
+        503: { description: 'Intake is paused', headers: retryAfter('Seconds to wait before trying again') },
+      },
+    },
+    {
+      method: 'post',
+      path: '/v1/runs/{id}/replay',
+      operationId: 'replayRun',
+      summary: "Play an ended run's recording again: its model replies and tool results, calling no model and no tool",
+      description:
+        'With `liveModel`, the model is asked again and tool calls matching the recording (same tool, same canonical ' +
+        'arguments) get its results; another call runs live under the usual gates, or is refused (`not_recorded`) ' +
+        'with `toolsLive: false`. The record and `run.finished` carry `replayOf`.',
+      tag: 'runs',
+      roles: ['submit'],
+      params: { path: RunPath },
+      body: { schema: ReplayRunRequest, required: false },
+      ok: { status: 202, description: 'The replay was submitted', schema: SubmitRunResponse },
+      errors: {
+        400: 'Invalid body',
+        404: 'Unknown run (or its data has left Redis)',
+        409: 'The run is still running',
+        429: {
+          description: 'With liveModel: the tenant is past a daily spend cap (TRIAD_TENANT_LIMITS)',
+          headers: retryAfter('Seconds until the next UTC day'),
+        },
+        503: { description: 'Intake is paused', headers: retryAfter('Seconds to wait before trying again') },
+      },
     },
     {
       method: 'get',

@@ -58,6 +58,20 @@ export async function findRun(
   return run;
 }
 
+/** A tenant past a daily spend cap gets a 429 until the next UTC day (only a tenant with a cap pays the read). */
+export async function refuseOverSpendCap(
+  usage: TenantUsageStore,
+  config: TriadConfig,
+  tenant: string,
+  res: Response,
+): Promise<void> {
+  const now = Date.now();
+  const refused = await usage.refusal(tenant, tenantLimits(config, tenant), now);
+  if (!refused) return;
+  res.setHeader('Retry-After', String(secondsToNextUtcDay(now)));
+  throw new ApiException('too_many_requests', refused);
+}
+
 /** Submitting, reading, listing, cancelling and deleting runs. */
 @Controller('v1/runs')
 export class RunsController {
@@ -100,13 +114,8 @@ export class RunsController {
     return answer;
   }
 
-  /** A tenant past a daily spend cap gets a 429 until the next UTC day (only a tenant with a cap pays the read). */
-  private async refuseOverSpendCap(tenant: string, res: Response): Promise<void> {
-    const now = Date.now();
-    const refused = await this.usage.refusal(tenant, tenantLimits(this.config, tenant), now);
-    if (!refused) return;
-    res.setHeader('Retry-After', String(secondsToNextUtcDay(now)));
-    throw new ApiException('too_many_requests', refused);
+  private refuseOverSpendCap(tenant: string, res: Response): Promise<void> {
+    return refuseOverSpendCap(this.usage, this.config, tenant, res);
   }
 
   @Get()
