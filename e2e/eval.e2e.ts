@@ -74,7 +74,7 @@ describe('triad eval', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('3/5 passed (60.0%; threshold 70.0%) · 1 failed · 1 errors');
     expect(run.stdout).toMatch(/^lisbon-wrong\s+FAILED\s+succeeded.*\/population: expected 500000, got 545796/m);
-    expect(run.stdout).toMatch(/^replayed\s+ERROR\s+-.*not supported yet/m);
+    expect(run.stdout).toMatch(/^replayed\s+ERROR\s+-.*run-from-yesterday/m);
     // The rubric went to the configured model (the scripted server, as role judge), not to an offline one.
     expect(run.stdout).not.toContain('offline demo model');
     const grading = triad.model.requestsFor('judge').slice(graded);
@@ -102,13 +102,51 @@ describe('triad eval', () => {
       failure: { '@_message': '/population: expected 500000, got 545796' },
     });
     expect(byName.get('replayed')).toMatchObject({
-      error: { '@_message': expect.stringContaining('not supported yet') },
+      error: { '@_message': expect.stringContaining('run-from-yesterday') },
     });
 
     // At the threshold the same dataset exits 0.
     const again = await evalCli([file, '--threshold', '0.6', '--json'], model);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout).summary).toMatchObject({ cases: 5, passed: 3, failed: 1, errors: 1 });
+  });
+
+  it('replays a recorded run: no model call, no tool run, the recorded output checked again', async () => {
+    const shipped = (await readFile(DATASET, 'utf8')).split('\n');
+    const live = join(dir, 'live.jsonl');
+    await writeFile(live, `${shipped[1]}\n`);
+    const first = await evalCli([live, '--json']);
+    expect(first.code).toBe(0);
+    const [recorded] = JSON.parse(first.stdout).cases as { runId: string; name: string }[];
+    const asked = triad.model.requests.length;
+
+    const replays = join(dir, 'replays.jsonl');
+    const lines = [
+      {
+        name: 'lisbon-replayed',
+        replayOf: recorded?.runId,
+        expect: { subset: { city: 'Lisbon', population: 545796 } },
+      },
+      { name: 'lisbon-replayed-wrong', replayOf: recorded?.runId, expect: { subset: { population: 1 } } },
+    ];
+    await writeFile(replays, lines.map((l) => JSON.stringify(l)).join('\n'));
+    const run = await evalCli([replays, '--threshold', '0.5', '--json']);
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    const report = JSON.parse(run.stdout) as {
+      summary: unknown;
+      cases: { name: string; runId: string; message: string }[];
+    };
+    expect(report.summary).toMatchObject({ cases: 2, passed: 1, failed: 1, errors: 0 });
+    expect(report.cases[1]?.message).toBe('/population: expected 1, got 545796');
+    // Each case is a new run replaying the recorded one, and nothing asked the model.
+    expect(new Set(report.cases.map((c) => c.runId)).size).toBe(2);
+    expect(report.cases.map((c) => c.runId)).not.toContain(recorded?.runId);
+    expect(triad.model.requests.length).toBe(asked);
+    for (const c of report.cases) {
+      expect((await gw.call('GET', `/v1/runs/${c.runId}`, { key: KEY })).body).toMatchObject({
+        replayOf: { runId: recorded?.runId },
+      });
+    }
   });
 
   it('refuses a bad dataset with the line and path, exit code 2, before running anything', async () => {

@@ -29,16 +29,26 @@ Runs each line's goal through the gateway (live) and checks its result against t
   "expect": {"exact": <the output object, or a string: the answer>} | {"subset": {<fields the output has>}}
           | {"rubric": "<what a good answer does>"}  (graded by the configured model), and optionally "status"
   (default "succeeded"). The other fields of a line are a GoalRequest's.
+A line may instead replay a recorded run: {"replayOf":"<runId>","expect":{...}} plays its recorded model replies and
+tool results (no model call, no tool run); with "replay":{"liveModel":true,"model":"..."} (or --live-model for every
+such line) a live model answers and recorded tool results answer the calls that match: a model or prompt change
+checked against yesterday's runs.
 Prints each case and the overall pass rate, cost, tokens and latency.
 
 Options:
   --threshold <0..1>       the least pass rate that exits 0 (default 1: every case must pass)
   --junit <path>           also write a JUnit XML report there (for CI)
   --concurrency <n>        cases run at once (default 4)
+  --live-model             replay lines without their own "replay" options ask the live model
 Rubrics are graded with TRIAD_JUDGE_MODEL (or TRIAD_MODEL) at OPENAI_BASE_URL / OPENAI_API_KEY; with neither set,
 by the offline demo model. Exit code: 0 at or above the threshold, 1 below it, 2 wrong usage or a bad dataset.
 With --json: the summary and every case as one JSON document.`,
-  options: { threshold: { type: 'string' }, junit: { type: 'string' }, concurrency: { type: 'string' } },
+  options: {
+    threshold: { type: 'string' },
+    junit: { type: 'string' },
+    concurrency: { type: 'string' },
+    'live-model': { type: 'boolean' },
+  },
   async run(ctx) {
     const [file] = positionals(ctx, ['<file.jsonl>']);
     const threshold = thresholdOf(ctx);
@@ -55,6 +65,7 @@ With --json: the summary and every case as one JSON document.`,
         concurrency,
         signal: ctx.signal,
         dataset,
+        liveModel: ctx.values['live-model'] === true,
         onResult: (r) => ctx.json || ctx.note(`${r.outcome.padEnd(6)} ${r.name}`),
       });
     } finally {

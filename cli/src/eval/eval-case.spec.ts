@@ -8,13 +8,16 @@ describe('parseDataset', () => {
       '',
       '{"goal":"g2","expect":{"rubric":"says hello","status":"failed"}}',
       '{"replayOf":"run-1","expect":{"subset":{"x":1}}}',
+      '{"replayOf":"run-2","replay":{"liveModel":true,"model":"m2"},"expect":{"exact":"hi"}}',
     ].join('\n');
     const cases = parseDataset(text, 'd.jsonl');
     expect(cases.map((c) => [c.name, c.line, c.request?.goal ?? null, c.replayOf])).toEqual([
       ['a', 1, 'g1', null],
       ['line-3', 3, 'g2', null],
       ['line-4', 4, null, 'run-1'],
+      ['line-5', 5, null, 'run-2'],
     ]);
+    expect(cases.map((c) => c.replay)).toEqual([null, null, null, { liveModel: true, toolsLive: true, model: 'm2' }]);
     expect(cases[0]?.request?.budget.maxIterations).toBe(3);
     expect(cases[0]?.expect).toEqual({ exact: { x: 1 }, status: 'succeeded' });
     expect(cases[1]?.expect.status).toBe('failed');
@@ -29,6 +32,9 @@ describe('parseDataset', () => {
       '{"name":"dup","goal":"g","expect":{"exact":1}}',
       '{"name":"dup","goal":"g","expect":{"exact":1}}',
       '{"goal":"g","outputSchema":{"type":"object","properties":{}},"expect":{"exact":{}}}',
+      '{"goal":"g","replay":{"liveModel":true},"expect":{"exact":1}}',
+      '{"replayOf":"r","goal":"g","expect":{"exact":1}}',
+      '{"replayOf":"r","replay":{"liveModel":"yes"},"expect":{"exact":1}}',
     ].join('\n');
     const thrown = (() => {
       try {
@@ -47,6 +53,9 @@ describe('parseDataset', () => {
       expect.stringMatching(/^d\.jsonl:4: tools: /),
       'd.jsonl:6: name "dup" is used twice',
       expect.stringMatching(/^d\.jsonl:7: outputSchema\.additionalProperties: must be false/),
+      'd.jsonl:8: replay: replay options need replayOf',
+      'd.jsonl:9: a replayOf line replays its run: goal not allowed',
+      expect.stringMatching(/^d\.jsonl:10: replay\.liveModel: /),
     ]);
   });
 

@@ -1,4 +1,4 @@
-import { GoalRequest } from '@triad/shared';
+import { GoalRequest, ReplayRunRequest } from '@triad/shared';
 import { z } from 'zod';
 
 // The `triad eval` dataset: JSON lines, each a goal (a GoalRequest's fields) with its expected result. This file owns
@@ -18,15 +18,22 @@ export const Expectation = z
   );
 export type Expectation = z.infer<typeof Expectation>;
 
-const CaseFields = z.object({
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, ".", "_" and "-", at most 100')
-    .optional(),
-  expect: Expectation,
-  /** A recorded run to replay instead of running the goal live. */
-  replayOf: z.string().min(1).optional(),
-});
+const CaseFields = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, ".", "_" and "-", at most 100')
+      .optional(),
+    expect: Expectation,
+    /** A recorded run to replay (POST /v1/runs/:id/replay) instead of running a goal. */
+    replayOf: z.string().min(1).optional(),
+    /** How to replay it (with replayOf only): e.g. `{ "liveModel": true, "model": "..." }` to try a model change. */
+    replay: ReplayRunRequest.optional(),
+  })
+  .refine((f) => f.replay === undefined || f.replayOf !== undefined, {
+    path: ['replay'],
+    message: 'replay options need replayOf',
+  });
 
 /** One case of a dataset: its name, the goal to run (absent for a replay), and what it expects. */
 export interface EvalCase {
@@ -34,6 +41,8 @@ export interface EvalCase {
   line: number;
   request: GoalRequest | null;
   replayOf: string | null;
+  /** The case's own replay options; null: the command's (--live-model). */
+  replay: ReplayRunRequest | null;
   expect: Expectation;
 }
 
@@ -71,17 +80,18 @@ function parseLine(raw: string, line: number): EvalCase | string {
     return `not JSON (${(err as Error).message})`;
   }
   if (!json || typeof json !== 'object' || Array.isArray(json)) return 'must be a JSON object';
-  const { name, expect, replayOf, ...goal } = json as Record<string, unknown>;
-  const fields = CaseFields.safeParse({ name, expect, replayOf });
+  const { name, expect, replayOf, replay, ...goal } = json as Record<string, unknown>;
+  const fields = CaseFields.safeParse({ name, expect, replayOf, replay });
   if (!fields.success) return issues(fields.error);
   const caseName = fields.data.name ?? `line-${line}`;
   const common = { name: caseName, line, expect: fields.data.expect };
   if (fields.data.replayOf !== undefined) {
-    return { ...common, request: null, replayOf: fields.data.replayOf };
+    if (Object.keys(goal).length) return `a replayOf line replays its run: ${Object.keys(goal).join(', ')} not allowed`;
+    return { ...common, request: null, replayOf: fields.data.replayOf, replay: fields.data.replay ?? null };
   }
   const request = GoalRequest.safeParse(goal);
   if (!request.success) return issues(request.error);
-  return { ...common, request: request.data, replayOf: null };
+  return { ...common, request: request.data, replayOf: null, replay: null };
 }
 
 const issues = (error: z.ZodError) =>

@@ -1,5 +1,5 @@
 import type { TriadClient } from '@triad/client';
-import type { ReasoningModel, RunRecord } from '@triad/shared';
+import type { GoalRequest, ReasoningModel, RunRecord } from '@triad/shared';
 import type { EvalCase } from './eval-case.js';
 import { exactMismatch, resultOf, subsetMismatch } from './expectations.js';
 import { gradeRubric } from './rubric-grader.js';
@@ -34,6 +34,8 @@ export interface EvalOptions {
   signal: AbortSignal;
   /** Tags each run's metadata with the dataset's name. */
   dataset: string;
+  /** replayOf cases without their own options ask a live model (recorded tool results answer matching calls). */
+  liveModel: boolean;
   onResult?: (r: CaseResult) => void;
 }
 
@@ -67,19 +69,13 @@ const blank = (c: EvalCase): CaseResult => ({
 
 async function runCase(c: EvalCase, opts: EvalOptions): Promise<CaseResult> {
   const result = blank(c);
-  if (c.replayOf !== null || !c.request) {
-    // Replaying a recorded run needs the replay API (POST /v1/runs/:id/replay), which this version does not have yet.
-    return {
-      ...result,
-      message: `replayOf ${c.replayOf}: replaying a recorded run is not supported yet; give the case a goal to run it live`,
-    };
-  }
   let run: RunRecord;
+  let goal: string;
   try {
-    const metadata = { ...c.request.metadata, 'triad.eval': `${opts.dataset}#${c.name}`.slice(0, 1024) };
-    const { runId } = await opts.client.submit({ ...c.request, metadata });
-    result.runId = runId;
-    run = await opts.client.waitFor(runId, { timeoutMs: c.request.budget.timeoutMs + 30_000, signal: opts.signal });
+    const started = c.request ? await submitCase(c, c.request, opts) : await replayCase(c, opts);
+    result.runId = started.runId;
+    goal = started.goal;
+    run = await opts.client.waitFor(started.runId, { timeoutMs: started.timeoutMs + 30_000, signal: opts.signal });
   } catch (err) {
     return { ...result, message: (err as Error).message };
   }
@@ -93,17 +89,45 @@ async function runCase(c: EvalCase, opts: EvalOptions): Promise<CaseResult> {
     const why = run.error ? ` (${run.error.code}: ${run.error.message})` : '';
     return { ...result, outcome: 'failed', message: `run ${run.status}${why}, expected ${c.expect.status}` };
   }
-  return judge(c, run, result, opts);
+  return judge(c, goal, run, result, opts);
 }
 
-async function judge(c: EvalCase, run: RunRecord, result: CaseResult, opts: EvalOptions): Promise<CaseResult> {
+interface StartedCase {
+  runId: string;
+  /** The goal the rubric is graded against. */
+  goal: string;
+  timeoutMs: number;
+}
+
+async function submitCase(c: EvalCase, request: GoalRequest, opts: EvalOptions): Promise<StartedCase> {
+  const metadata = { ...request.metadata, 'triad.eval': `${opts.dataset}#${c.name}`.slice(0, 1024) };
+  const { runId } = await opts.client.submit({ ...request, metadata });
+  return { runId, goal: request.goal, timeoutMs: request.budget.timeoutMs };
+}
+
+/** Replays the recorded run (its recorded replies, or a live model with --live-model or the line's options). */
+async function replayCase(c: EvalCase, opts: EvalOptions): Promise<StartedCase> {
+  const parentId = c.replayOf as string;
+  const parent = await opts.client.get(parentId, opts.signal);
+  if (!parent.request) throw new Error(`replayOf ${parentId}: the run has no goal to replay (rejected at intake)`);
+  const { runId } = await opts.client.replay(parentId, c.replay ?? { liveModel: opts.liveModel });
+  return { runId, goal: parent.request.goal, timeoutMs: parent.request.budget.timeoutMs };
+}
+
+async function judge(
+  c: EvalCase,
+  goal: string,
+  run: RunRecord,
+  result: CaseResult,
+  opts: EvalOptions,
+): Promise<CaseResult> {
   const { exact, subset, rubric } = c.expect;
   if (exact !== undefined) return verdict(result, exactMismatch(exact, run));
   if (subset !== undefined) return verdict(result, subsetMismatch(subset, resultOf(run)));
   if (!opts.grader) return { ...result, message: 'a rubric needs a model to grade it, and none is configured' };
   try {
     const { grade, reply } = await gradeRubric(opts.grader.model, opts.grader.modelName, {
-      goal: c.request?.goal ?? '',
+      goal,
       answer: run.answer ?? (run.error ? `(no answer: ${run.error.message})` : '(no answer)'),
       rubric: rubric as string,
       signal: opts.signal,
