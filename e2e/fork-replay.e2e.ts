@@ -80,6 +80,8 @@ beforeAll(async () => {
       OTEL_BSP_SCHEDULE_DELAY: '200',
       // Tenant acme's runs take a slot each: a fork of one starts through the tenant scheduler, at its fork point.
       TRIAD_TENANT_LIMITS: JSON.stringify({ acme: { maxRunsInFlight: 1 } }),
+      // The models a goal may name besides the planner's own.
+      TRIAD_ALLOWED_MODELS: 'planner-b,planner-c',
     },
   });
   gw = await GatewayClient.start(triad, {
@@ -183,6 +185,28 @@ describe('fork', () => {
     expect(early.body.error.code).toBe('conflict');
     expect((await post('/v1/runs/gated-1/replay', {})).status).toBe(409);
     await gw.call('POST', '/v1/runs/gated-1/cancel', { key: KEY, body: {} });
+  });
+});
+
+describe('a model the deployment does not allow', () => {
+  it('is refused at the gateway (submit, fork, live replay) and at intake, and no model is asked', async () => {
+    const asked = triad.model.requests.length;
+    const submitted = await gw.call('POST', '/v1/runs', { key: KEY, body: { goal: 'goal:charge', model: 'giant' } });
+    expect(submitted.status).toBe(400);
+    expect(submitted.body.error).toMatchObject({ code: 'invalid_request', issues: [{ path: 'model' }] });
+    expect(submitted.body.error.message).toContain('model "giant" is not allowed here');
+    const parent = await parentRun('parent-models');
+    const asked2 = triad.model.requests.length;
+    expect((await post(`/v1/runs/${parent.id}/fork`, { fromIteration: 2, model: 'giant' })).status).toBe(400);
+    expect((await post(`/v1/runs/${parent.id}/replay`, { liveModel: true, model: 'giant' })).status).toBe(400);
+    // A producer on the queue, past the gateway: the planner's intake rejects the goal.
+    const runId = await triad.submit({ goal: 'goal:charge', runId: 'queued-giant', model: 'giant' });
+    const run = await triad.waitForRun(runId);
+    expect(run).toMatchObject({ status: 'failed', error: { code: 'invalid_goal' } });
+    expect(run.error?.message).toContain('model "giant" is not allowed here');
+    expect(triad.model.requests.length).toBe(asked2);
+    expect(asked2).toBeGreaterThan(asked);
+    expect(triad.model.requests.some((r) => r.model === 'giant')).toBe(false);
   });
 });
 

@@ -32,6 +32,7 @@ export * from './reasoning/spend-capped-model.js';
 export * from './runs/approval-notifier.js';
 export * from './runs/approvals.js';
 export * from './runs/budget.js';
+export * from './runs/model-choice.js';
 export * from './runs/redact-arguments.js';
 export * from './runs/results-queues.js';
 export * from './runs/retention-sweep.js';

@@ -7,6 +7,7 @@ import {
   InvalidInputError,
   JOB_NAMES,
   linkTo,
+  modelRefusal,
   priorityOf,
   RUN_ID_PATTERN,
   RunFinisher,
@@ -152,7 +153,7 @@ export class IntakeService {
     const bytes = Buffer.byteLength(JSON.stringify(job.data ?? null));
     if (bytes > MAX_GOAL_JOB_BYTES) return `goal job is ${bytes} bytes, more than the limit of ${MAX_GOAL_JOB_BYTES}`;
     const parsed = GoalRequest.safeParse(job.data);
-    if (parsed.success) return parsed.data;
+    if (parsed.success) return modelRefusal(this.config, parsed.data) ?? parsed.data;
     return `invalid goal: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`;
   }
 

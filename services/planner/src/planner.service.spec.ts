@@ -22,7 +22,7 @@ const redis = new Redis(process.env.REDIS_URL || 'redis://127.0.0.1:6379', { max
 const prefix = specPrefix('planner');
 const store = new RunStore(redis, prefix);
 const catalog = new ToolCatalog(redis, prefix);
-const config = loadConfig({});
+const config = loadConfig({ TRIAD_ALLOWED_MODELS: 'fork-model' });
 const SECRET = 'sk-planner-spec';
 const spec = (name: string, secretArguments: string[]): ToolSpec => ({
   name,
@@ -142,6 +142,12 @@ describe('PlannerService in the loop', () => {
     const produced = await planner.decide(await view(runId));
     expect(model.requests.map((r) => r.model)).toEqual(['fork-model']);
     expect(produced.usage).toMatchObject({ modelCalls: 1 });
+  });
+
+  it('refuses, before any call, a model the deployment does not allow (the setting narrowed after intake)', async () => {
+    const { planner, model, runId } = await setup([{ content: 'ok' }], { goal: 'add', model: 'unpriced-giant' });
+    await expect(planner.decide(await view(runId))).rejects.toMatchObject({ code: 'invalid_goal', retryable: false });
+    expect(model.requests).toHaveLength(0);
   });
 
   it('plays a recorded reply instead of asking the model, into the same decision and events', async () => {

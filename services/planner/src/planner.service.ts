@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   modelCostUsd,
+  modelRefusal,
   type NewRunEvent,
   type PlanDecision,
   type PlanView,
@@ -37,6 +38,9 @@ export class PlannerService {
     if (!catalog.length) throw new TriadError('internal_error', 'no executor has published its tools yet', true);
     // The run's own model (a fork's), else the server's; a replay plays its recorded reply and asks no model.
     const model = request.model ?? this.config.model.plannerModel;
+    // Intake refused a model the deployment does not allow; this holds if the setting narrowed since.
+    const refused = view.recorded ? null : modelRefusal(this.config, request);
+    if (refused) throw new TriadError('invalid_goal', refused, false);
     const reply =
       view.recorded ??
       (await this.model.chat({

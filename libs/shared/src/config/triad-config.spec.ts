@@ -29,6 +29,7 @@ const BAD: Record<string, string[]> = {
   TRIAD_REDIS_CLUSTER: ['redis-0', 'redis-0:6379,redis-1', 'redis-0:0', 'redis-0:65536', 'a:b:1'],
   OPENAI_BASE_URL: ['not a url'],
   TRIAD_JUDGE_POLICY: ['sometimes'],
+  TRIAD_ALLOWED_MODELS: [`gpt-4.1,${'m'.repeat(201)}`],
   TRIAD_HEALTH_PORT: ['65536', 'http'],
   TRIAD_MODEL_TIMEOUT_MS: ['0'],
   TRIAD_MODEL_MAX_RETRIES: ['-1'],

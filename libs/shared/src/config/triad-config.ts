@@ -284,6 +284,11 @@ const EnvSchema = z.object({
   TRIAD_MODEL: z.preprocess(blankAsUndefined, z.string().default('gpt-4.1-mini')),
   TRIAD_PLANNER_MODEL: optionalString,
   TRIAD_JUDGE_MODEL: optionalString,
+  // Models a goal may name in `model` (a fork's, a live replay's), besides the planner's own.
+  TRIAD_ALLOWED_MODELS: z.preprocess(
+    (v) => (typeof v === 'string' ? csv(v) : v),
+    z.array(z.string().min(1).max(200)).default([]),
+  ),
   TRIAD_JUDGE_POLICY: z.preprocess(blankAsUndefined, z.enum(['checks', 'answers', 'always']).default('answers')),
   TRIAD_MODEL_TIMEOUT_MS: int(60_000, 1),
   TRIAD_MODEL_MAX_RETRIES: int(2),
@@ -371,6 +376,8 @@ export interface TriadConfig {
     maxOutputTokens: number;
     /** Model-calling jobs (plan, judge) started per time window, per queue, over every replica. */
     rateLimit: { max: number; durationMs: number } | undefined;
+    /** The models a goal may name in `model`: the planner's and TRIAD_ALLOWED_MODELS (read with modelRefusal()). */
+    allowedModels: string[];
   };
   /** Limits across runs, by tenant id (`*`: every tenant not named); read them with tenantLimits(). */
   tenantLimits: TenantLimitsByTenant;
@@ -471,6 +478,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
       prices: e.TRIAD_MODEL_PRICES,
       maxOutputTokens: e.TRIAD_MODEL_MAX_OUTPUT_TOKENS,
       rateLimit: e.TRIAD_MODEL_RATE_LIMIT,
+      allowedModels: [...new Set([e.TRIAD_PLANNER_MODEL ?? e.TRIAD_MODEL, ...e.TRIAD_ALLOWED_MODELS])],
     },
     tenantLimits: e.TRIAD_TENANT_LIMITS,
     judgePolicy: e.TRIAD_JUDGE_POLICY,

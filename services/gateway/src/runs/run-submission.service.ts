@@ -7,6 +7,7 @@ import {
   type GoalRequest,
   JOB_NAMES,
   jobIds,
+  modelRefusal,
   QUEUES,
   type RedisClient,
   RUN_REDIS,
@@ -18,6 +19,7 @@ import {
   tenantLimits,
 } from '@triad/shared';
 import type { Queue } from 'bullmq';
+import { ApiException } from '../http/api-exception.js';
 
 const DAY_SECONDS = 24 * 3600;
 
@@ -39,6 +41,8 @@ export class RunSubmissionService {
 
   /** Enqueues the goal (once per run id); `created` is false when this run was submitted before. */
   async submit(request: GoalRequest & { tenant: string }, idempotencyKey: string | null): Promise<SubmitRunResponse> {
+    const refused = modelRefusal(this.config, request);
+    if (refused) throw new ApiException('invalid_request', refused, [{ path: 'model', message: refused }]);
     const runId = request.runId ?? (await this.runIdFor(request.tenant, idempotencyKey));
     const storeId = storeRunId(request.tenant, runId);
     const exists = (await this.store.get(storeId)) !== null;
