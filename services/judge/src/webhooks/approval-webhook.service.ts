@@ -16,8 +16,8 @@ import {
   type TriadConfig,
   WebhookOutcome,
 } from '@triad/shared';
-import { type Job, UnrecoverableError } from 'bullmq';
-import { WebhookDeliveryError, WebhookSender } from './webhook-sender.service.js';
+import type { Job } from 'bullmq';
+import { deliveryJobError, WebhookSender } from './webhook-sender.service.js';
 
 /**
  * Approval push: POSTs a gate's `approval.requested` / `approval.decided` to TRIAD_APPROVAL_WEBHOOK_URL, signed and
@@ -52,8 +52,7 @@ export class ApprovalWebhookService {
       await this.runs.once(runId, key, WebhookOutcome, { delivered: true, attempts });
       return 'delivered';
     } catch (err) {
-      const known = err instanceof WebhookDeliveryError;
-      const thrown = known && !err.retryable ? new UnrecoverableError(err.message) : err;
+      const thrown = deliveryJobError(err);
       if (isFinalFailure(job, thrown)) {
         this.logger.warn(`${event} of ${gate.id} in run ${runId} failed for good after ${attempts} attempts: ${err}`);
         await this.runs.once(runId, key, WebhookOutcome, { delivered: false, attempts });

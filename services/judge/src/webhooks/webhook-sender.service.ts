@@ -10,8 +10,14 @@ import {
   WEBHOOK_HEADERS,
   type WebhookFailureCode,
 } from '@triad/shared';
+import { UnrecoverableError } from 'bullmq';
 
 /** A delivery the receiver did not accept (non-2xx), that never reached it, or that was refused before dialling. */
+/** What a delivery job fails with: a refused target stays refused, with no retries that would only knock on it again. */
+export function deliveryJobError(err: unknown): unknown {
+  return err instanceof WebhookDeliveryError && !err.retryable ? new UnrecoverableError(err.message) : err;
+}
+
 export class WebhookDeliveryError extends Error {
   override name = 'WebhookDeliveryError';
 

@@ -13,9 +13,9 @@ import {
   WebhookOutcome,
   WORKER_OPTIONS,
 } from '@triad/shared';
-import { type Job, UnrecoverableError } from 'bullmq';
+import type { Job } from 'bullmq';
 import { ApprovalWebhookService } from './approval-webhook.service.js';
-import { WebhookDeliveryError, WebhookSender } from './webhook-sender.service.js';
+import { deliveryJobError, WebhookDeliveryError, WebhookSender } from './webhook-sender.service.js';
 
 /**
  * Consumes the `webhooks` queue: `deliver` POSTs the finished run to its goal's `callbackUrl`, `approval` a gate's
@@ -53,12 +53,10 @@ export class WebhookProcessor extends WorkerHost {
       ]);
       return 'delivered';
     } catch (err) {
-      const known = err instanceof WebhookDeliveryError;
-      // A refused target stays refused: no retries that would only knock on it again.
-      const thrown = known && !err.retryable ? new UnrecoverableError(err.message) : err;
+      const thrown = deliveryJobError(err);
       if (isFinalFailure(job, thrown)) {
         const error = describeError(err);
-        const code = known ? err.code : 'unreachable';
+        const code = err instanceof WebhookDeliveryError ? err.code : 'unreachable';
         this.logger.warn(`webhook of run ${runId} failed for good after ${attempts} attempts: ${error}`);
         await this.store.once(runId, OUTCOME_KEY, WebhookOutcome, { delivered: false, attempts }, [
           { type: 'webhook.failed', iteration: run.iteration, url, attempts, code, error },
