@@ -4,8 +4,6 @@
 // run store on a private redis-server; no planner is needed for runs that only have to be listed.
 import { createRedisConnection, GoalRequest, RunStore } from '@triad/shared';
 import type { Redis } from 'ioredis';
-import { freePort } from '../cli/dist/stack/local-redis.js';
-import { spawnService } from '../cli/dist/stack/service-processes.js';
 import {
   type BenchOptions,
   deleteKeys,
@@ -14,6 +12,7 @@ import {
   onCleanup,
   randomPrefix,
   round,
+  startGateway,
   startPrivateRedis,
 } from './support.ts';
 
@@ -27,20 +26,7 @@ export async function measureRunListing(opts: BenchOptions) {
   const server = await startPrivateRedis();
   const prefix = randomPrefix('l');
   const redis = createRedisConnection(server.url, 'bench');
-  const port = await freePort();
-  const gateway = await spawnService({
-    role: 'gateway',
-    name: 'gateway',
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      REDIS_URL: server.url,
-      TRIAD_PREFIX: prefix,
-      TRIAD_GATEWAY_HOST: '127.0.0.1',
-      TRIAD_GATEWAY_PORT: String(port),
-      TRIAD_LOG_LEVEL: 'warn',
-    },
-  });
+  const { gateway, port } = await startGateway(server.url, prefix);
   const stop = onCleanup('run listing bench', async () => {
     await gateway.stop(5_000);
     await deleteKeys(redis, prefix);

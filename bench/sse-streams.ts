@@ -5,8 +5,6 @@
 import { request } from 'node:http';
 import { createRedisConnection, GoalRequest, RunStore } from '@triad/shared';
 import type { Redis } from 'ioredis';
-import { freePort } from '../cli/dist/stack/local-redis.js';
-import { spawnService } from '../cli/dist/stack/service-processes.js';
 import {
   type BenchOptions,
   deleteKeys,
@@ -16,6 +14,7 @@ import {
   round,
   rssMb,
   sleep,
+  startGateway,
   startPrivateRedis,
 } from './support.ts';
 
@@ -50,21 +49,10 @@ export async function measureSseStreams(opts: BenchOptions) {
   const server = await startPrivateRedis();
   const prefix = randomPrefix('s');
   const redis = createRedisConnection(server.url, 'bench');
-  const port = await freePort();
-  const gateway = await spawnService({
-    role: 'gateway',
-    name: 'gateway',
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      REDIS_URL: server.url,
-      TRIAD_PREFIX: prefix,
-      TRIAD_GATEWAY_PORT: String(port),
-      TRIAD_SSE_KEEPALIVE_MS: String(KEEPALIVE_MS),
-      TRIAD_SSE_MAX: String(streams),
-      TRIAD_SSE_MAX_PER_KEY: String(streams),
-      TRIAD_LOG_LEVEL: 'warn',
-    },
+  const { gateway, port } = await startGateway(server.url, prefix, {
+    TRIAD_SSE_KEEPALIVE_MS: String(KEEPALIVE_MS),
+    TRIAD_SSE_MAX: String(streams),
+    TRIAD_SSE_MAX_PER_KEY: String(streams),
   });
   const hangUps: (() => void)[] = [];
   const stop = onCleanup('sse bench', async () => {

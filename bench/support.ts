@@ -15,7 +15,7 @@ export { deleteKeys };
 
 import { type JobsOptions, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { startPrivateRedis as startLocalRedis } from '../cli/dist/stack/local-redis.js';
+import { freePort, startPrivateRedis as startLocalRedis } from '../cli/dist/stack/local-redis.js';
 import { type ServiceProcess, spawnService, startServices } from '../cli/dist/stack/service-processes.js';
 
 export const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -80,6 +80,30 @@ export async function startPrivateRedis(opts: { appendfsync?: 'always' | 'everys
   const server = await startLocalRedis({ args });
   const stop = onCleanup(`redis-server :${server.port}`, () => server.stop());
   return { url: server.url, pid: server.pid, stop };
+}
+
+/** A gateway process on a free port of this host, over `redisUrl` and `prefix`, with `env` on top. */
+export async function startGateway(
+  redisUrl: string,
+  prefix: string,
+  env: Record<string, string> = {},
+): Promise<{ gateway: ServiceProcess; port: number }> {
+  const port = await freePort();
+  const gateway = await spawnService({
+    role: 'gateway',
+    name: 'gateway',
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      REDIS_URL: redisUrl,
+      TRIAD_PREFIX: prefix,
+      TRIAD_GATEWAY_HOST: '127.0.0.1',
+      TRIAD_GATEWAY_PORT: String(port),
+      TRIAD_LOG_LEVEL: 'warn',
+      ...env,
+    },
+  });
+  return { gateway, port };
 }
 
 /** Total calls of every Redis command so far (INFO commandstats). */
