@@ -49,6 +49,16 @@ export function renderEvent(e: RunEvent): string[] {
       return [`queued: the tenant has ${e.maxRunsInFlight} runs in flight (priority ${e.priority})`];
     case 'run.admitted':
       return [`admitted after waiting ${e.waitedMs} ms`];
+    case 'memory.recalled':
+      return e.lessons.map(
+        (l) =>
+          `  memory    lesson ${l.id} (${l.score.toFixed(2)}${l.untrusted ? ', untrusted' : ''}): ${clip(oneLine(l.text))}`,
+      );
+    case 'memory.learned':
+      return [
+        `  memory    learned ${e.lessons.length} lesson(s)${e.duplicates ? `, ${e.duplicates} already known` : ''}`,
+        ...e.lessons.map((l) => `            ${l.id}: ${clip(oneLine(l.text))}`),
+      ];
     case 'status.changed':
       return e.from === null ? [] : [`run ${e.to}${e.reason ? `: ${clip(oneLine(e.reason), 300)}` : ''}`];
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GoalMemory } from './memory.js';
 import { OutputSchema } from './output-schema.js';
 import { ResultsQueueName } from './results-queue.js';
 import { RunId, TenantId } from './run-id.js';
@@ -100,6 +101,9 @@ export const GoalRequest = z
     outputSchema: OutputSchema.optional().describe(
       'Asks for a typed result: the final answer is produced as structured output against this JSON Schema, validated by the judge, and returned as `output` next to `answer`. ' +
         (OutputSchema.description ?? ''),
+    ),
+    memory: GoalMemory.optional().describe(
+      "Long-term memory for this run: recall the tenant's closest lessons at the first plan, learn lessons when it ends (both on by default; the tenant's setting can turn them off)",
     ),
     budget: Budget.prefault({}).describe('Limits; each one omitted takes its default'),
     metadata: z

@@ -5,6 +5,7 @@ export * from './approval-webhook.js';
 export * from './goal-request.js';
 export * from './http-api.js';
 export * from './jobs.js';
+export * from './memory.js';
 export * from './observation.js';
 export * from './output-schema.js';
 export * from './queues.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ApprovalStatus } from './approval.js';
 import { GoalRequest } from './goal-request.js';
+import { MemoryId, RecalledLesson } from './memory.js';
 import { Observation } from './observation.js';
 import { RunError, RunStatus } from './run-record.js';
 import { ToolRisk } from './tool-spec.js';
@@ -97,6 +98,17 @@ export const RunEvent = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('run.queued'), priority: z.number().int(), maxRunsInFlight: z.number().int() }),
   /** A waiting run was given a slot: it starts (phase `plan`) after waiting `waitedMs`. */
   z.object({ ...base, type: z.literal('run.admitted'), waitedMs: z.number().int().nonnegative() }),
+  /** The planner gave its first request these lessons of past runs, closest to the goal first (as context). */
+  z.object({ ...base, type: z.literal('memory.recalled'), lessons: z.array(RecalledLesson) }),
+  /** The judge distilled these lessons from the finished run and stored them with the run as source. */
+  z.object({
+    ...base,
+    type: z.literal('memory.learned'),
+    lessons: z.array(z.object({ id: MemoryId, text: z.string(), untrusted: z.boolean() })),
+    /** Lessons the model proposed that were already known (a near-duplicate was refreshed instead). */
+    duplicates: z.number().int().nonnegative(),
+    tokens: z.number().int().nonnegative(),
+  }),
   z.object({
     ...base,
     type: z.literal('status.changed'),

@@ -108,6 +108,15 @@ export const TenantLimits = z.strictObject({
   maxRunsInFlight: z.number().int().positive().optional(),
   /** Share of the fleet when tenants compete, relative to the others' (default 1). */
   weight: z.number().positive().default(1),
+  /** Long-term memory of the tenant: recall and learn can be turned off (a goal cannot turn them back on). */
+  memory: z
+    .strictObject({
+      recall: z.boolean().default(true),
+      learn: z.boolean().default(true),
+      /** Entries the tenant keeps at most (default TRIAD_MEMORY_MAX_ENTRIES); the oldest go first. */
+      maxEntries: z.number().int().positive().optional(),
+    })
+    .optional(),
 });
 export type TenantLimits = z.infer<typeof TenantLimits>;
 export const TenantLimitsByTenant = z
@@ -179,6 +188,15 @@ const bool = z.preprocess(
 );
 
 // The standard OTEL_* variables the SDK reads itself, checked here so a typo stops the service with a clear message.
+const MemoryEnv = {
+  // The OpenAI-compatible server's embeddings model (OPENAI_BASE_URL, OPENAI_API_KEY), for semantic memory.
+  TRIAD_EMBEDDING_MODEL: z.preprocess(blankAsUndefined, z.string().min(1).max(200).default('text-embedding-3-small')),
+  // Sent as `dimensions`; 0: not sent, the model's own size is used.
+  TRIAD_EMBEDDING_DIMENSIONS: int(256, 0),
+  TRIAD_MEMORY_RETENTION: duration('90d'),
+  TRIAD_MEMORY_MAX_ENTRIES: int(100_000, 1),
+};
+
 const TelemetryEnv = {
   OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(blankAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.preprocess(blankAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
@@ -255,6 +273,7 @@ const EnvSchema = z.object({
   ...TelemetryEnv,
   ...GatewayEnv,
   ...RunDataEnv,
+  ...MemoryEnv,
   REDIS_URL: z.preprocess(blankAsUndefined, z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379')),
   // A fraction of Redis's maxmemory; 0 turns the capacity guard off (see store/redis-capacity.ts).
   TRIAD_REDIS_MEMORY_HIGH: z.preprocess(
@@ -438,6 +457,12 @@ export interface TriadConfig {
    * its run id. With an archive (PostgreSQL), a run is written there before its Redis data starts to expire.
    */
   runData: { retentionMs: number; idempotencyMs: number; archiveUrl: string | undefined };
+  /**
+   * Semantic memory (libs/shared/src/memory): embeddings from the model server's `embeddingModel`, `dimensions` long
+   * (0: the model's own size); entries kept `retentionMs` at most, `maxEntries` per tenant (a tenant's limits may set
+   * its own).
+   */
+  memory: { embeddingModel: string; dimensions: number; retentionMs: number; maxEntries: number };
   telemetry: TelemetryConfig;
 }
 
@@ -530,6 +555,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TriadConfig {
       retentionMs: e.TRIAD_RUN_RETENTION,
       idempotencyMs: e.TRIAD_IDEMPOTENCY_TTL,
       archiveUrl: e.TRIAD_ARCHIVE_URL,
+    },
+    memory: {
+      embeddingModel: e.TRIAD_EMBEDDING_MODEL,
+      dimensions: e.TRIAD_EMBEDDING_DIMENSIONS,
+      retentionMs: e.TRIAD_MEMORY_RETENTION,
+      maxEntries: e.TRIAD_MEMORY_MAX_ENTRIES,
     },
     telemetry: loadTelemetryConfig(env),
   };

@@ -74,6 +74,20 @@ export class TriadKeys {
   inFlight = (tenant: string) => this.tenantKey(tenant, `{${tenant}}:inflight`);
   waiting = (tenant: string) => this.tenantKey(tenant, `{${tenant}}:waiting`);
   arrivals = (tenant: string) => this.tenantKey(tenant, `{${tenant}}:arrivals`);
+  /**
+   * Semantic memory (memory/memory-store.ts), hash-tagged by tenant so one script moves a tenant's entries: an entry (a
+   * hash), the tenant's entry ids by creation (a sorted set: listing, the per-tenant cap) and by expiry (a sorted set:
+   * retention), the ids written by one run (a set), the change log every replica's index follows (a stream) and the
+   * id counter.
+   */
+  memoryEntry = (tenant: string, id: string) => this.tenantKey(tenant, `mem:{${tenant}}:e:${id}`);
+  memoryByCreation = (tenant: string) => this.tenantKey(tenant, `mem:{${tenant}}:created`);
+  memoryByExpiry = (tenant: string) => this.tenantKey(tenant, `mem:{${tenant}}:expires`);
+  memoryBySourceRun = (tenant: string, runId: string) => this.tenantKey(tenant, `mem:{${tenant}}:run:${runId}`);
+  memoryLog = (tenant: string) => this.tenantKey(tenant, `mem:{${tenant}}:log`);
+  memorySeq = (tenant: string) => this.tenantKey(tenant, `mem:{${tenant}}:seq`);
+  /** Every tenant that has stored a memory (a set), for the memory's retention sweep. */
+  memoryTenants = () => `${this.prefix}:mem:tenants`;
   /** Every tenant that has had a run (a set), for the run index's retention sweep. */
   tenants = () => `${this.prefix}:tenants`;
   /** Held by the one replica sweeping the run indexes for runs gone by retention (a string with a TTL). */
