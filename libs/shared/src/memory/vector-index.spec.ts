@@ -186,10 +186,31 @@ describe('VectorIndex', () => {
       expect(index.search(replaced, 1)[0]).toEqual({ key: 42, score: expect.closeTo(1, 5) });
       const old = entries.get(42) as Float32Array;
       expect(index.search(old, 1)[0].score).toBeLessThan(0.99);
+      entries.set(42, replaced);
 
       expect(index.remove(5000)).toBe(true);
       expect(index.search(added, 10).some((h) => h.key === 5000)).toBe(false);
       expect(index.size).toBe(3000);
+    });
+
+    it('keeps its recall when a third of the entries are removed and new ones added', async () => {
+      await index.whenIndexed();
+      const later = clusteredVectors({ dimensions, seed: 10, topics: 10, subtopics: 60 });
+      for (let key = 3; key <= 3000; key += 3) {
+        index.remove(key);
+        entries.delete(key);
+      }
+      for (let key = 10_001; key <= 11_000; key++) {
+        const v = later.next();
+        index.add(key, v);
+        entries.set(key, v);
+      }
+      await index.whenIndexed();
+      expect(index.size).toBe(entries.size);
+      const approximate = queries.map((q) => index.search(q, 10));
+      const exact = queries.map((q) => reference(entries, q, 10));
+      expect(recallAt(10, approximate, exact)).toBeGreaterThanOrEqual(0.95);
+      expect(approximate.flat().every((h) => entries.has(h.key))).toBe(true);
     });
 
     it('reports memory that covers at least the vectors it keeps', async () => {
