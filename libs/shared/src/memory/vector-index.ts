@@ -191,10 +191,10 @@ export class VectorIndex {
       const m = graph.connectivity();
       const scalarBytes = { f32: 4, f16: 2, i8: 1 }[this.opts.quantization];
       // A node: key (8) + level (2) + base neighbours (2m slots of 4 bytes + a count of 4), plus on average
-      // 1/(m-1) upper levels of m slots + a count; an allocator entry (8) each; its vector, with the slack of the
-      // arenas usearch allocates vectors from (1.3: what the process's RSS grew by beyond the layout, at 30 000
-      // entries of 256 and of 1536 dimensions).
-      const perNode = 10 + (8 * m + 4) + (4 * m + 4) / (m - 1) + 16 + 1.3 * this.dimensions * scalarBytes;
+      // 1/(m-1) upper levels of m slots + a count; an allocator entry (8) each; its vector, plus the slack of the
+      // arenas usearch allocates vectors from, which grow by doubling (RSS showed from none at 100 000 entries to
+      // 30% at 30 000; 15% is counted).
+      const perNode = 10 + (8 * m + 4) + (4 * m + 4) / (m - 1) + 16 + 1.15 * this.dimensions * scalarBytes;
       // Per capacity slot: the node pointer (8), the key->slot hash entry (16), its vector pointer (8).
       bytes += nodes * perNode + graphCapacity * 32;
     }
