@@ -30,8 +30,8 @@ export interface VectorIndexOptions {
    */
   expansionSearch?: number;
   /**
-   * HNSW: how the graph stores its copy of the vectors. Default `f16` (half the memory of `f32`, same recall here:
-   * candidates are re-scored against the exact `f32` vectors kept beside the graph).
+   * HNSW: how the graph stores its copy of the vectors. Default `f16` (half the memory of `f32`; candidates are
+   * re-scored against the exact `f32` vectors kept beside the graph, so scores stay exact).
    */
   quantization?: 'f32' | 'f16' | 'i8';
   /**
@@ -41,7 +41,9 @@ export interface VectorIndexOptions {
   overFetch?: number;
   /**
    * A filter that an estimated fraction of entries at or below this passes is searched exactly over just those
-   * entries (the graph would have to be walked too far to find k of them). Default 0.02.
+   * entries (the graph would have to be walked too far to find k of them). Default 0.02: at 100 000 entries of 256
+   * dimensions a filter passing 1% took a median 9.9 ms through the graph and 0.9 ms exactly, one passing 10% 1.0 ms
+   * through the graph and 14 ms exactly (2%: 2.1 and 1.3 ms).
    */
   selectiveBelow?: number;
   /** The graph is built in slices of about this many milliseconds, one per event-loop turn. Default 10. */
