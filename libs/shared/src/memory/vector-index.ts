@@ -98,6 +98,9 @@ export class VectorIndex {
   private readonly pending = new Set<number>();
   private building: Promise<void> | null = null;
   private buildError: unknown = null;
+  /** Reused buffers (fewer short-lived allocations while a large tenant loads): a normalised vector, a build batch. */
+  private readonly scratch: Float32Array;
+  private batchVectors = new Float32Array(0);
 
   constructor(options: VectorIndexOptions) {
     const { dimensions, ...rest } = options;
@@ -109,6 +112,7 @@ export class VectorIndex {
     this.opts = { ...DEFAULTS, exactBelow: Math.max(1, Math.floor(EXACT_FLOATS / dimensions)), ...defined };
     if (!(this.opts.overFetch >= 1)) throw new Error('VectorIndex: overFetch must be at least 1');
     this.slab = new VectorSlab(dimensions);
+    this.scratch = new Float32Array(dimensions);
   }
 
   get size(): number {
@@ -317,7 +321,8 @@ export class VectorIndex {
             if (keys.length >= batch) break;
           }
           const d = this.dimensions;
-          const vectors = new Float32Array(keys.length * d);
+          if (this.batchVectors.length < keys.length * d) this.batchVectors = new Float32Array(keys.length * d);
+          const vectors = this.batchVectors.subarray(0, keys.length * d);
           for (let i = 0; i < keys.length; i++)
             vectors.set(this.slab.vector(this.slab.slotOf(keys[i]) as number), i * d);
           const t = performance.now();
@@ -340,7 +345,10 @@ export class VectorIndex {
 
   // --- input checks ---
 
-  /** The vector scaled to unit length; a clear error when it is not a finite vector of `dimensions` numbers. */
+  /**
+   * The vector scaled to unit length, in a scratch array that the next call reuses; a clear error when it is not a
+   * finite, non-zero vector of `dimensions` numbers.
+   */
   private unit(vector: Float32Array, what: string): Float32Array {
     if (!(vector instanceof Float32Array)) throw new TypeError(`VectorIndex: the ${what} must be a Float32Array`);
     if (vector.length !== this.dimensions) {
@@ -356,7 +364,7 @@ export class VectorIndex {
     }
     if (norm === 0) throw new RangeError(`VectorIndex: the ${what} is all zeros (it has no direction)`);
     const scale = 1 / Math.sqrt(norm);
-    const unit = new Float32Array(vector.length);
+    const unit = this.scratch;
     for (let i = 0; i < vector.length; i++) unit[i] = vector[i] * scale;
     return unit;
   }
