@@ -98,7 +98,7 @@ export class LessonDistiller {
     // A delivery that stored the lessons and died before recording them: record those, ask nothing again.
     const earlier = await this.memory.list(tenant, { sourceRunId, kind: 'lesson', limit: MAX_LESSONS });
     const stored = earlier.entries.filter((e) => e.source.origin === 'judge');
-    if (stored.length) return this.record(run, stored, 0, 0);
+    if (stored.length) return this.record(run, stored, 0, 0, 'stored by an earlier attempt');
 
     let reply: Awaited<ReturnType<ReasoningModel['chat']>>;
     try {
@@ -117,7 +117,7 @@ export class LessonDistiller {
     }
     const lessons = parseDistillation(reply.content);
     const modelTokens = reply.inputTokens + reply.outputTokens;
-    if (!lessons.length) return this.record(run, [], 0, modelTokens);
+    if (!lessons.length) return this.record(run, [], 0, modelTokens, reason);
     const untrusted = mayCarryToolOutput(events);
     const source = { origin: 'judge' as const, runId: sourceRunId, stepId: null };
     const written = await this.memory.writeMany(
@@ -135,7 +135,7 @@ export class LessonDistiller {
     entries: MemoryEntry[],
     duplicates: number,
     tokens: number,
-    reason = 'stored earlier',
+    reason: string,
   ): Promise<string> {
     const lessons = entries.map((e) => ({ id: e.id, text: e.text, untrusted: e.untrusted }));
     const event: NewRunEvent = { type: 'memory.learned', iteration: run.iteration, lessons, duplicates, tokens };
