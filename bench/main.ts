@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { measureExecutorScaling } from './executor-scaling.ts';
 import { measureFairness } from './fairness.ts';
 import { measureLoopLatency } from './loop-latency.ts';
+import { measureMemorySearch } from './memory-search.ts';
 import { measureModelBound } from './model-bound.ts';
 import { measureModelWait } from './model-wait.ts';
 import { measureRedisCluster } from './redis-cluster.ts';
@@ -37,6 +38,7 @@ const MEASURES: Record<string, Measure> = {
   resources: measureServiceResources,
   retention: measureRetention,
   listing: measureRunListing,
+  memory: measureMemorySearch,
 };
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
