@@ -249,6 +249,19 @@ export class RedisSemanticMemory implements SemanticMemory {
     return removed;
   }
 
+  /**
+   * Loads the tenant's index in this process (unless it is loaded) and resolves once its HNSW graph, if it needs one,
+   * is complete: a process may warm its busiest tenants before it takes work. With TRIAD_EMBEDDING_DIMENSIONS 0 the
+   * length is only known from a first embedding, so there is nothing to warm.
+   */
+  async warm(tenant: string): Promise<void> {
+    TenantId.parse(tenant);
+    const dims = this.config.memory.dimensions;
+    if (dims <= 0) return;
+    const t = await this.synced(tenant, dims);
+    await t.index.whenIndexed();
+  }
+
   /** How many tenants' indexes this process holds, and their entries and bytes (for figures and tests). */
   footprint(): { tenants: number; entries: number; bytes: number } {
     let entries = 0;
@@ -364,7 +377,10 @@ export class RedisSemanticMemory implements SemanticMemory {
   }
 
   private async follow(tenant: string, t: TenantIndex): Promise<void> {
-    if (!t.loaded) await this.load(tenant, t);
+    if (!t.loaded) {
+      this.clear(t); // what a load that failed half-way left behind
+      await this.load(tenant, t);
+    }
     for (;;) {
       const { added, length, changes } = await this.store.changes(tenant, t.cursor, CHANGES_PER_READ);
       if (t.applied < added - length || added < t.applied) {
