@@ -180,10 +180,8 @@ function learned(id: string) {
 /** A job of the judge queue once it has completed, or failed for good. */
 function settled(jobId: string, state: 'completed' | 'failed') {
   return triad.eventually(
-    async () => {
-      const job = await triad.queues.judge.getJob(jobId);
-      return job && (await job.getState()) === state && job;
-    },
+    // The state first, then the job: a job read before it settled would show its earlier fields.
+    async () => (await triad.queues.judge.getJobState(jobId)) === state && triad.queues.judge.getJob(jobId),
     { what: `judge job ${jobId} to be ${state}` },
   );
 }
