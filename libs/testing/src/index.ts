@@ -11,6 +11,10 @@ export {
   specPrefix,
 } from './loop-fakes.js';
 export {
+  DEFAULT_EMBEDDING_DIMENSIONS,
+  hashingEmbedding,
+} from './scripted-model/hashing-embedding.js';
+export {
   Fault,
   loadScenarioFile,
   parseScenario,
@@ -21,6 +25,7 @@ export {
   TurnBy,
 } from './scripted-model/scenario.js';
 export type {
+  RecordedEmbeddingRequest,
   RecordedRequest,
   ScriptedModelServer,
   ScriptedModelServerOptions,
