@@ -11,6 +11,7 @@ export {
   specPrefix,
 } from './loop-fakes.js';
 export {
+  approximateTokens,
   DEFAULT_EMBEDDING_DIMENSIONS,
   hashingEmbedding,
 } from './scripted-model/hashing-embedding.js';

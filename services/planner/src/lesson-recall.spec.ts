@@ -11,7 +11,13 @@ import {
   storeRunId,
   type TriadConfig,
 } from '@triad/shared';
-import { deleteKeys, type ScriptedModelServer, specPrefix, startScriptedModelServer } from '@triad/testing';
+import {
+  approximateTokens,
+  deleteKeys,
+  type ScriptedModelServer,
+  specPrefix,
+  startScriptedModelServer,
+} from '@triad/testing';
 import { Redis } from 'ioredis';
 import { LessonRecall, MIN_LESSON_SCORE } from './lesson-recall.js';
 
@@ -78,6 +84,10 @@ describe('LessonRecall', () => {
     ]);
     expect(lessons[0]?.score).toBeGreaterThanOrEqual(MIN_LESSON_SCORE);
     expect(embeddings()).toBe(before + 1);
+    // The goal's embedding is the run's spend: its tokens are in the run's usage, once.
+    const embeddingTokens = approximateTokens(GOAL);
+    expect(embeddingTokens).toBeGreaterThan(0);
+    expect((await store.get(id))?.usage.inputTokens).toBe(embeddingTokens);
     const recalled = (await store.events(id)).filter((e) => e.type === 'memory.recalled');
     expect(recalled).toEqual([expect.objectContaining({ iteration: 1, lessons })]);
     // A redelivered plan (the same view, read before the record) gets the same lessons, with no second embedding.
@@ -85,6 +95,7 @@ describe('LessonRecall', () => {
     expect(await recall.lessonsFor(await view())).toEqual(lessons);
     expect(embeddings()).toBe(before + 1);
     expect((await store.events(id)).filter((e) => e.type === 'memory.recalled')).toHaveLength(1);
+    expect((await store.get(id))?.usage.inputTokens).toBe(embeddingTokens);
     // Later iterations take them from the event.
     expect(await recall.lessonsFor({ ...(await view()), iteration: 2 })).toEqual(lessons);
   });

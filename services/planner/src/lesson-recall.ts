@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   MAX_MEMORY_TEXT_CHARS,
+  modelCostUsd,
   type PlanView,
   RECALLED_LESSONS,
   RECORDING_PREFIX,
@@ -51,34 +52,51 @@ export class LessonRecall {
     const chosen = await this.store.getOnce(run.id, RECALLED_LESSONS, RecalledLessons);
     if (chosen) return chosen;
     let lessons: RecalledLesson[];
+    let tokens = 0;
     if (request.replayOf) {
       lessons = (await this.store.getOnce(run.id, `${RECORDING_PREFIX}${RECALLED_LESSONS}`, RecalledLessons)) ?? [];
     } else {
       if (!recallEnabled(this.config, run.tenant, request)) return [];
       const found = await this.search(run.tenant, request.goal, run.id);
       if (!found) return [];
-      lessons = found;
+      ({ lessons, tokens } = found);
     }
     const events = lessons.length ? [{ type: 'memory.recalled' as const, iteration: 1, lessons }] : [];
-    return (await this.store.once(run.id, RECALLED_LESSONS, RecalledLessons, lessons, events)).value;
+    // The goal's embedding is the run's own spend: its tokens (and their price, when TRIAD_MODEL_PRICES names the
+    // embedding model) count in the run's usage and against its budget.
+    const model = this.config.memory.embeddingModel;
+    const usage = {
+      inputTokens: tokens,
+      costUsd: modelCostUsd(
+        this.config.model.prices,
+        { requested: model, replied: model },
+        { inputTokens: tokens, outputTokens: 0 },
+      ),
+    };
+    return (await this.store.once(run.id, RECALLED_LESSONS, RecalledLessons, lessons, events, usage)).value;
   }
 
   /** The closest lessons, or null when the memory could not be searched (the plan goes on without them). */
-  private async search(tenant: string, goal: string, runId: string): Promise<RecalledLesson[] | null> {
+  private async search(
+    tenant: string,
+    goal: string,
+    runId: string,
+  ): Promise<{ lessons: RecalledLesson[]; tokens: number } | null> {
     try {
-      const { matches } = await this.memory.search(tenant, {
+      const { matches, tokens } = await this.memory.search(tenant, {
         query: goal.slice(0, MAX_MEMORY_TEXT_CHARS),
         k: RECALL_K,
         kind: 'lesson',
         minScore: MIN_LESSON_SCORE,
       });
-      return matches.map(({ entry, score }) => ({
+      const lessons = matches.map(({ entry, score }) => ({
         id: entry.id,
         text: entry.text,
         score,
         untrusted: entry.untrusted,
         sourceRunId: entry.source.runId,
       }));
+      return { lessons, tokens };
     } catch (err) {
       const { runId: id } = splitStoreRunId(runId);
       this.logger.warn(`run ${id}: lessons not recalled, the memory could not be searched: ${String(err)}`);
