@@ -10,6 +10,7 @@ export * from './loop/loop-hand-off.js';
 export * from './loop/loop-rules.js';
 export * from './loop/run-loop.js';
 export * from './loop/stage-processor.js';
+export * from './memory/embedding-failure.js';
 export * from './memory/semantic-memory.js';
 export * from './nest/bootstrap-service.js';
 export * from './nest/health-server.js';

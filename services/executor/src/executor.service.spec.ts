@@ -11,6 +11,7 @@ import {
   loadConfig,
   PlanDecision,
   RunStore,
+  type SemanticMemory,
   StepResult,
   ToolCatalog,
   type TriadConfig,
@@ -34,6 +35,11 @@ const store = new RunStore(redis, prefix);
 const approvalStore = new ApprovalStore(redis, prefix);
 const { loop } = recordingLoop(store);
 const config: TriadConfig = { ...loadConfig({}), prefix, executorId: 'spec-executor' };
+// The tools of this spec never reach the semantic memory (memorize and search_memory have their own specs).
+const unusedSemanticMemory = new Proxy({} as SemanticMemory, {
+  get: (_, method) => () =>
+    Promise.reject(new Error(`this spec's tools do not use the semantic memory (${String(method)})`)),
+});
 
 /** Every run of a tool, by tool name, with the arguments it got. */
 const ran: Array<[string, unknown]> = [];
@@ -84,6 +90,7 @@ beforeAll(async () => {
     new CancelListener(redis, store),
     redis,
     config,
+    unusedSemanticMemory,
   );
 });
 afterAll(async () => {

@@ -1,5 +1,4 @@
-import { TriadError } from '@triad/shared';
-import { APIError } from 'openai';
+import { isEmbeddingFailure } from '@triad/shared';
 import { ApiException } from '../http/api-exception.js';
 
 /**
@@ -10,14 +9,11 @@ export async function unlessEmbeddingsFail<T>(call: () => Promise<T>): Promise<T
   try {
     return await call();
   } catch (err) {
-    if (err instanceof APIError || (err instanceof TriadError && EMBEDDING_FAULTS.has(err.code))) {
-      throw new ApiException(
-        'service_unavailable',
-        `the embeddings server did not answer usefully (${(err as Error).message.split('\n')[0]}); nothing was stored: try again later`,
-      );
-    }
-    throw err;
+    if (!isEmbeddingFailure(err)) throw err;
+    const why = (err as Error).message.split('\n')[0];
+    throw new ApiException(
+      'service_unavailable',
+      `the embeddings server did not answer usefully (${why}); nothing was stored: try again later`,
+    );
   }
 }
-
-const EMBEDDING_FAULTS = new Set<string>(['model_error', 'bad_model_reply']);
