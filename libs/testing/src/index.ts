@@ -10,6 +10,10 @@ export {
   specPrefix,
 } from './loop-fakes.js';
 export {
+  DEFAULT_EMBEDDING_DIMENSIONS,
+  hashingEmbedding,
+} from './scripted-model/hashing-embedding.js';
+export {
   Fault,
   loadScenarioFile,
   parseScenario,
@@ -20,6 +24,7 @@ export {
   TurnBy,
 } from './scripted-model/scenario.js';
 export type {
+  RecordedEmbeddingRequest,
   RecordedRequest,
   ScriptedModelServer,
   ScriptedModelServerOptions,

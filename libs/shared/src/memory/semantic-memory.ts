@@ -1,4 +1,11 @@
-import type { MemoryEntry, MemoryKind, MemoryMatch, MemorySearch, MemorySource, MemoryWrite } from '@triad/contracts';
+import type {
+  MemoryEntry,
+  MemoryKind,
+  MemoryMatch,
+  MemorySearchInput,
+  MemorySource,
+  MemoryWrite,
+} from '@triad/contracts';
 
 /**
  * Long-term semantic memory of a tenant: facts and lessons, found by meaning, shared by every replica.
@@ -54,7 +61,7 @@ export interface SemanticMemory {
   /** Embeds the texts in one request and stores each entry (as write). */
   writeMany(entries: NewMemory[]): Promise<MemoryWriteResult[]>;
   /** The k entries of the tenant closest in meaning to the query, that pass the filters, closest first. */
-  search(tenant: string, query: MemorySearch): Promise<MemorySearchResult>;
+  search(tenant: string, query: MemorySearchInput): Promise<MemorySearchResult>;
   list(tenant: string, query: MemoryListQuery): Promise<MemoryPage>;
   get(tenant: string, id: string): Promise<MemoryEntry | null>;
   /** Removes one entry; false when the tenant has none with this id. */

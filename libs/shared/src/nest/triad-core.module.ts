@@ -21,14 +21,15 @@ import { TenantSlots } from '../store/tenant-slots.js';
 import { TenantUsageStore } from '../store/tenant-usage-store.js';
 import { ToolCatalog } from '../store/tool-catalog.js';
 import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
-import { RUN_REDIS, TRIAD_CONFIG } from './tokens.js';
+import { semanticMemoryProvider } from './semantic-memory.provider.js';
+import { RUN_REDIS, SEMANTIC_MEMORY, TRIAD_CONFIG } from './tokens.js';
 
 /** The flow producer of the loop's hand-offs (an iteration's tool steps and their judge). */
 const LOOP_FLOWS = 'triad-loop';
 
 /**
  * The plumbing every Triad service shares: configuration, the Redis connection, BullMQ root options, the run store,
- * the run loop and the run finisher (which need the loop's queues). The Redis connection is owned by the caller
+ * the run loop and the run finisher (which need the loop's queues), the tenants' semantic memory (SEMANTIC_MEMORY). The Redis connection is owned by the caller
  * (see bootstrapService), which closes it after the workers have stopped.
  */
 @Module({})
@@ -59,6 +60,7 @@ export class TriadCoreModule {
       providers: [
         { provide: TRIAD_CONFIG, useValue: config },
         { provide: RUN_REDIS, useValue: redis },
+        semanticMemoryProvider(config),
         { provide: RunStore, useFactory: (r: RedisClient) => new RunStore(r, config.prefix), inject: [RUN_REDIS] },
         {
           provide: TenantUsageStore,
@@ -169,6 +171,7 @@ export class TriadCoreModule {
       exports: [
         TRIAD_CONFIG,
         RUN_REDIS,
+        SEMANTIC_MEMORY,
         RunStore,
         TenantUsageStore,
         RunFinisher,

@@ -9,14 +9,7 @@ export class OpenAIReasoningModel implements ReasoningModel {
   private readonly client: OpenAI;
 
   constructor(config: TriadConfig['model']) {
-    this.client = new OpenAI({
-      // Local OpenAI-compatible servers ignore the key, but the client refuses to start without one.
-      apiKey: config.apiKey ?? 'not-needed',
-      baseURL: config.baseUrl,
-      timeout: config.timeoutMs,
-      maxRetries: config.maxRetries,
-      fetch: fetchLeaving429ToTheQueue,
-    });
+    this.client = openAIClient(config);
   }
 
   /** One chat turn, traced as a `chat {model}` span under the caller's span. */
@@ -59,6 +52,18 @@ export class OpenAIReasoningModel implements ReasoningModel {
   }
 }
 
+/** The `openai` client of the configured model server (base URL, key, timeout, retries), for chat and embeddings. */
+export function openAIClient(config: TriadConfig['model']): OpenAI {
+  return new OpenAI({
+    // Local OpenAI-compatible servers ignore the key, but the client refuses to start without one.
+    apiKey: config.apiKey ?? 'not-needed',
+    baseURL: config.baseUrl,
+    timeout: config.timeoutMs,
+    maxRetries: config.maxRetries,
+    fetch: fetchLeaving429ToTheQueue,
+  });
+}
+
 /**
  * The client's own retries cover 5xx and timeouts, but not a 429: a 429 must slow every replica, which the processor
  * does through its queue's rate limit. `x-should-retry: false` is how the openai client is told not to retry.
@@ -82,7 +87,8 @@ function retryAfterMs(headers: Headers | undefined): number {
   return Number.isFinite(date) && date > 0 ? date : 1_000;
 }
 
-function toModelError(err: unknown): Error {
+/** A failed call of the `openai` client as a Triad error: rate limited, retryable or not, or a bad reply. */
+export function toModelError(err: unknown): Error {
   if (err instanceof OpenAI.APIUserAbortError) return err;
   if (err instanceof OpenAI.RateLimitError) {
     const wait = retryAfterMs(err.headers);

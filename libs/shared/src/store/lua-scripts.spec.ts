@@ -14,7 +14,10 @@ const scripts = readdirSync(dir)
   .filter((f) => f.endsWith('.lua') && !f.endsWith('lib.lua'))
   .map((f) => f.replace(/\.lua$/, '') as ScriptName);
 
-/** How many keys each store passes before the arguments (run-store.ts, approval-store.ts, results-queues.ts). */
+/**
+ * How many keys each store passes before the arguments (run-store.ts, approval-store.ts, results-queues.ts,
+ * memory/memory-store.ts).
+ */
 const KEYS_PASSED: Record<ScriptName, number> = {
   'create-run': 2,
   finish: 2,
@@ -33,6 +36,12 @@ const KEYS_PASSED: Record<ScriptName, number> = {
   'goal-taken': 1,
   seed: 3,
   'forget-results-queue': 1,
+  'memory-add': 4,
+  'memory-delete': 3,
+  'memory-delete-run': 4,
+  'memory-sweep': 3,
+  'memory-refresh': 3,
+  'memory-changes': 1,
 };
 
 const keyIndexes = (text: string) => [...text.matchAll(/KEYS\[(\d+)\]/g)].map((m) => Number(m[1]));

@@ -19,7 +19,13 @@ export type ScriptName =
   | 'unqueue'
   | 'seed'
   | 'goal-taken'
-  | 'forget-results-queue';
+  | 'forget-results-queue'
+  | 'memory-add'
+  | 'memory-delete'
+  | 'memory-delete-run'
+  | 'memory-sweep'
+  | 'memory-refresh'
+  | 'memory-changes';
 
 /** A Lua script bound to a connection: call it with its keys, then its arguments. */
 export type LuaCommand = (...keysThenArgs: string[]) => Promise<unknown>;

@@ -88,6 +88,8 @@ export class TriadKeys {
   memorySeq = (tenant: string) => this.tenantKey(tenant, `mem:{${tenant}}:seq`);
   /** Every tenant that has stored a memory (a set), for the memory's retention sweep. */
   memoryTenants = () => `${this.prefix}:mem:tenants`;
+  /** Held by the one planner sweeping expired memories (a string with a TTL). */
+  memorySweepLock = () => `${this.prefix}:mem:sweep`;
   /** Every tenant that has had a run (a set), for the run index's retention sweep. */
   tenants = () => `${this.prefix}:tenants`;
   /** Held by the one replica sweeping the run indexes for runs gone by retention (a string with a TTL). */

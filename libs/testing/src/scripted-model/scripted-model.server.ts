@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { ChatBody } from './chat-request.js';
 import { buildCompletion } from './completion.js';
+import { EmbeddingsBody, embeddingsReply } from './hashing-embedding.js';
 import { BodyTooLargeError, readBody, sendError, sendJson, sendRaw } from './http-io.js';
 import { parseScenario, type Scenario } from './scenario.js';
 import { type Pick, TurnBook } from './turn-book.js';
@@ -16,6 +17,16 @@ export interface RecordedRequest {
   /** The parsed JSON body. */
   body: Record<string, unknown>;
   /** When the request arrived (ms since the epoch), by the server's clock. */
+  at: number;
+}
+
+/** One embeddings request as the server saw it. */
+export interface RecordedEmbeddingRequest {
+  model: string;
+  /** The texts, in order (a string input is one text). */
+  input: string[];
+  /** The vectors' size: the request's `dimensions`, else DEFAULT_EMBEDDING_DIMENSIONS. */
+  dimensions: number;
   at: number;
 }
 
@@ -34,9 +45,11 @@ export interface ScriptedModelServer {
   /** Every chat completion request answered from a script (or refused for want of one), in arrival order. */
   readonly requests: RecordedRequest[];
   requestsFor(role: string): RecordedRequest[];
+  /** Every embeddings request answered (POST /v1/embeddings: a deterministic hashing vectorizer), in arrival order. */
+  readonly embeddingRequests: RecordedEmbeddingRequest[];
   /** Replaces the scenario and forgets which turns were played (recorded requests are kept). */
   setScenario(scenario: Scenario): void;
-  /** Forgets which turns were played and the recorded requests. */
+  /** Forgets which turns were played and the recorded requests (chat and embeddings). */
   reset(): void;
   /** Chat requests received and not yet answered (each one waiting out its turn's delay counts). */
   inFlight(): number;
@@ -50,6 +63,7 @@ const NO_RETRY = { 'x-should-retry': 'false' };
 
 class ScriptedModel {
   readonly requests: RecordedRequest[] = [];
+  readonly embeddingRequests: RecordedEmbeddingRequest[] = [];
   private book: TurnBook;
   private readonly timers = new Set<NodeJS.Timeout>();
   inFlight = 0;
@@ -66,6 +80,7 @@ class ScriptedModel {
   reset(): void {
     this.book.reset();
     this.requests.length = 0;
+    this.embeddingRequests.length = 0;
   }
 
   cancelDelays(): void {
@@ -83,6 +98,7 @@ class ScriptedModel {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '');
     if (req.method === 'POST' && path === '/v1/chat/completions') return this.counted(res, () => this.chat(req, res));
+    if (req.method === 'POST' && path === '/v1/embeddings') return this.embeddings(req, res);
     req.resume();
     if (req.method === 'GET' && path === '/v1/models') return sendJson(res, 200, this.models());
     sendError(res, 404, `scripted model: no route ${req.method} ${path || '/'}`, 'not_found');
@@ -108,21 +124,42 @@ class ScriptedModel {
     return serve();
   }
 
-  private async chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** The request's JSON body, or undefined once an error has been answered. */
+  private async json(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
     let raw: Buffer;
     try {
       raw = await readBody(req);
     } catch (err) {
-      if (err instanceof BodyTooLargeError)
-        return sendError(res, 413, `scripted model: request ${err.message}`, 'too_large');
+      if (err instanceof BodyTooLargeError) {
+        sendError(res, 413, `scripted model: request ${err.message}`, 'too_large');
+        return undefined;
+      }
       throw err;
     }
-    let json: unknown;
     try {
-      json = JSON.parse(raw.toString('utf8'));
+      return JSON.parse(raw.toString('utf8'));
     } catch {
-      return sendError(res, 400, 'scripted model: request body is not valid JSON', 'invalid_json');
+      sendError(res, 400, 'scripted model: request body is not valid JSON', 'invalid_json');
+      return undefined;
     }
+  }
+
+  private async embeddings(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const json = await this.json(req, res);
+    if (json === undefined) return;
+    const parsed = EmbeddingsBody.safeParse(json);
+    if (!parsed.success) {
+      const message = `scripted model: bad embeddings request: ${z.prettifyError(parsed.error)}`;
+      return sendError(res, 400, message, 'invalid_request', NO_RETRY);
+    }
+    const { reply, inputs, dimensions } = embeddingsReply(parsed.data);
+    this.embeddingRequests.push({ model: parsed.data.model, input: inputs, dimensions, at: Date.now() });
+    sendJson(res, 200, reply);
+  }
+
+  private async chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const json = await this.json(req, res);
+    if (json === undefined) return;
     const parsed = ChatBody.safeParse(json);
     if (!parsed.success) {
       return sendError(
@@ -198,6 +235,7 @@ export async function startScriptedModelServer(opts: ScriptedModelServerOptions)
     port,
     requests: model.requests,
     requestsFor: (role) => model.requests.filter((r) => r.role === role),
+    embeddingRequests: model.embeddingRequests,
     setScenario: (scenario) => model.setScenario(scenario),
     reset: () => model.reset(),
     inFlight: () => model.inFlight,
