@@ -127,7 +127,7 @@ function EventBody({ e }: { e: StoredRunEvent }) {
           <ul>
             {e.lessons.map((l) => (
               <li key={l.id}>
-                <code>{l.id}</code> ({l.score.toFixed(2)})
+                <code>{l.id}</code> ({l.score.toFixed(2)}){' '}
                 {l.untrusted && <span class="badge badge-untrusted">untrusted</span>} {l.text}
               </li>
             ))}
