@@ -4,6 +4,8 @@ import { parseArgs } from 'node:util';
 import { measureExecutorScaling } from './executor-scaling.ts';
 import { measureFairness } from './fairness.ts';
 import { measureLoopLatency } from './loop-latency.ts';
+import { measureMemorySearch } from './memory-search.ts';
+import { measureMemoryStore } from './memory-store.ts';
 import { measureModelBound } from './model-bound.ts';
 import { measureModelWait } from './model-wait.ts';
 import { measureRedisCluster } from './redis-cluster.ts';
@@ -37,6 +39,8 @@ const MEASURES: Record<string, Measure> = {
   resources: measureServiceResources,
   retention: measureRetention,
   listing: measureRunListing,
+  memory: measureMemorySearch,
+  memorystore: measureMemoryStore,
 };
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });

@@ -1,3 +1,4 @@
+export { type ClusteredVectors, type ClusteredVectorsOptions, clusteredVectors } from './clustered-vectors.js';
 export { deleteKeys } from './delete-keys.js';
 export {
   type AddedJob,

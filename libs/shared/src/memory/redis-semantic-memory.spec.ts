@@ -260,12 +260,20 @@ describe('RedisSemanticMemory', () => {
     expect(warnings[0]).toMatch(/64 dimensions/);
   });
 
+  it("with dimensions 0, takes the model's own length", async () => {
+    const own = replica({}, { dimensions: 0 });
+    await own.write(fact('own-dims', 'The model decides the length of this vector'));
+    expect(model.embeddingRequests.at(-1)).toMatchObject({ askedDimensions: null, dimensions: 256 });
+    const found = await replica({}, { dimensions: 0 }).search('own-dims', { query: 'length of this vector' });
+    expect(texts(found)).toEqual(['The model decides the length of this vector']);
+  });
+
   it('asks the embeddings endpoint once per batch, and refuses bad input before any request', async () => {
     const a = replica();
     const before = model.embeddingRequests.length;
     await a.writeMany([fact('batch', 'one thing'), fact('batch', 'another thing entirely')]);
     expect(model.embeddingRequests.length).toBe(before + 1);
-    expect(model.embeddingRequests.at(-1)).toMatchObject({ model: 'hashing', dimensions: 256 });
+    expect(model.embeddingRequests.at(-1)).toMatchObject({ model: 'hashing', askedDimensions: 256 });
     await expect(a.write(fact('batch', '   '))).rejects.toThrow();
     await expect(a.write(fact('Bad Tenant', 'text'))).rejects.toThrow();
     await expect(a.search('batch', { query: 'x', k: 0 })).rejects.toThrow();

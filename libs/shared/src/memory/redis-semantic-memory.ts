@@ -364,7 +364,10 @@ export class RedisSemanticMemory implements SemanticMemory {
   }
 
   private async follow(tenant: string, t: TenantIndex): Promise<void> {
-    if (!t.loaded) await this.load(tenant, t);
+    if (!t.loaded) {
+      this.clear(t); // what a load that failed half-way left behind
+      await this.load(tenant, t);
+    }
     for (;;) {
       const { added, length, changes } = await this.store.changes(tenant, t.cursor, CHANGES_PER_READ);
       if (t.applied < added - length || added < t.applied) {

@@ -25,11 +25,11 @@ async function post(body: string | Buffer, path = '/v1/chat/completions'): Promi
 
 describe('scripted model server over raw HTTP', () => {
   it('answers unknown routes with a 404 OpenAI-style error', async () => {
-    const res = await fetch(`${server.url}/v1/embeddings`);
+    const res = await fetch(`${server.url}/v1/audio/speech`);
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({
       error: {
-        message: 'scripted model: no route GET /v1/embeddings',
+        message: 'scripted model: no route GET /v1/audio/speech',
         type: 'not_found_error',
         code: 'not_found',
         param: null,
@@ -73,6 +73,72 @@ describe('scripted model server over raw HTTP', () => {
       });
     });
     expect((await fetch(`${server.url}/v1/models`)).status).toBe(200);
+  });
+});
+
+describe('scripted model embeddings over raw HTTP', () => {
+  type Reply = {
+    data: { index: number; embedding: number[] | string }[];
+    model: string;
+    usage: { prompt_tokens: number };
+  };
+  const cosine = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
+
+  it('embeds a string or a list of strings, deterministically, honouring dimensions, and counts tokens', async () => {
+    const before = server.embeddingRequests.length;
+    const one = await post(JSON.stringify({ model: 'emb', input: 'The API wants ISO dates' }), '/v1/embeddings');
+    expect(one.status).toBe(200);
+    const single = one.json as Reply;
+    expect(single.data).toHaveLength(1);
+    expect(single.data[0].embedding).toHaveLength(256);
+    expect(single.usage.prompt_tokens).toBeGreaterThan(0);
+    const body = {
+      model: 'emb',
+      input: ['The API wants ISO dates', 'the api wants iso dates!', 'Cats purr'],
+      dimensions: 64,
+    };
+    const many = (await post(JSON.stringify(body), '/v1/embeddings')).json as Reply;
+    const [a, b, c] = many.data.map((d) => d.embedding as number[]);
+    expect(many.data.map((d) => d.index)).toEqual([0, 1, 2]);
+    expect(a).toHaveLength(64);
+    expect(cosine(a, a)).toBeCloseTo(1, 5);
+    expect(cosine(a, b)).toBeGreaterThan(0.8);
+    expect(cosine(a, c)).toBeLessThan(0.5);
+    const again = (await post(JSON.stringify(body), '/v1/embeddings')).json as Reply;
+    expect(again.data).toEqual(many.data);
+    expect(server.embeddingRequests.slice(before).map((r) => [r.input.length, r.dimensions])).toEqual([
+      [1, 256],
+      [3, 64],
+      [3, 64],
+    ]);
+  });
+
+  it('answers base64 (little-endian float32) when asked, as the openai client asks by default', async () => {
+    const input = 'The API wants ISO dates';
+    const floats = (await post(JSON.stringify({ model: 'e', input, dimensions: 32 }), '/v1/embeddings')).json as Reply;
+    const b64 = (
+      await post(JSON.stringify({ model: 'e', input, dimensions: 32, encoding_format: 'base64' }), '/v1/embeddings')
+    ).json as Reply;
+    const bytes = Buffer.from(b64.data[0].embedding as string, 'base64');
+    const decoded = Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4));
+    expect(decoded).toEqual(floats.data[0].embedding);
+  });
+
+  it('refuses empty inputs, token arrays and absurd dimensions with a 400', async () => {
+    const before = server.embeddingRequests.length;
+    for (const body of [
+      { model: 'e', input: '' },
+      { model: 'e', input: [] },
+      { model: 'e', input: [[1, 2, 3]] },
+      { model: 'e', input: 'x', dimensions: 0 },
+      { input: 'x' },
+    ]) {
+      expect(await post(JSON.stringify(body), '/v1/embeddings')).toMatchObject({
+        status: 400,
+        json: { error: { code: 'invalid_request' } },
+      });
+    }
+    expect(server.embeddingRequests.length).toBe(before);
   });
 });
 

@@ -27,6 +27,8 @@ export interface RecordedEmbeddingRequest {
   input: string[];
   /** The vectors' size: the request's `dimensions`, else DEFAULT_EMBEDDING_DIMENSIONS. */
   dimensions: number;
+  /** The request's own `dimensions` (null when it sent none). */
+  askedDimensions: number | null;
   at: number;
 }
 
@@ -153,7 +155,14 @@ class ScriptedModel {
       return sendError(res, 400, message, 'invalid_request', NO_RETRY);
     }
     const { reply, inputs, dimensions } = embeddingsReply(parsed.data);
-    this.embeddingRequests.push({ model: parsed.data.model, input: inputs, dimensions, at: Date.now() });
+    const askedDimensions = parsed.data.dimensions ?? null;
+    this.embeddingRequests.push({
+      model: parsed.data.model,
+      input: inputs,
+      dimensions,
+      askedDimensions,
+      at: Date.now(),
+    });
     sendJson(res, 200, reply);
   }
 
