@@ -1,8 +1,9 @@
 // The console's memory views in a real browser (Debian's Chromium driven by playwright-core) against real processes
 // and the scripted model's embeddings: the Memories page lists the tenant's memories, searches them by meaning with
 // kind and tag filters, and deletes one after a confirmation (a read-only key is offered no delete); a run's page
-// shows the lessons it was given (`memory.recalled`: text, score, untrusted badge, a link to the source run) and
-// the lessons drawn from it (`memory.learned`), and its timeline renders both events.
+// shows the lessons its planner was given (`memory.recalled`, by the real planner: text, score, untrusted badge, a
+// link to the source run) and the lessons the judge drew from it (`memory.learned`, by the real judge), and its
+// timeline renders both events.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { MemoryEntry } from '@triad/shared';
 import type { Scenario } from '@triad/testing';
@@ -14,17 +15,31 @@ import { TriadHarness } from './support/triad-harness.js';
 
 const KEYS = { ops: 'ops-key-mem-0123456789', viewer: 'viewer-key-mem-0123456789' };
 const LESSON = 'The billing API wants invoice dates written as YYYY-MM-DD, never as DD/MM/YYYY.';
+const DISTILLED = 'Check a calculator expression is complete before calling the calculator.';
+// Close enough in meaning to LESSON for the planner's recall (cosine about 0.5 with the scripted embeddings).
+const RECALL_GOAL = 'goal:mem-console-recall: send invoice dates to the billing API as it wants them written';
 
 const scenario: Scenario = {
   scripts: [
+    // The judge distilling lessons from an ended run (only the writer run learns).
+    {
+      name: 'lessons',
+      match: 'Distil lessons from this finished run',
+      turns: { judge: [{ output: { lessons: [{ text: DISTILLED, tags: ['calculator'] }] } }] },
+    },
+    // Memorizes the lesson, and makes a calculator call fail: something for the judge to learn from.
     acceptedScript('mem-console-write', [
       {
         content: 'Keep this for later runs.',
-        toolCalls: [{ id: 'w1', name: 'memorize', arguments: { text: LESSON, kind: 'lesson', tags: ['billing'] } }],
+        toolCalls: [
+          { id: 'w1', name: 'memorize', arguments: { text: LESSON, kind: 'lesson', tags: ['billing'] } },
+          { id: 'c1', name: 'calculator', arguments: { expression: '2 +' } },
+        ],
       },
       { content: 'Stored.' },
     ]),
-    acceptedScript('mem-console-quick', [{ content: 'Done at once.' }]),
+    // Plays only when the planner's first request carries the recalled lesson.
+    { ...acceptedScript('mem-console-recall', [{ content: 'Dates go as YYYY-MM-DD.' }]), contains: 'YYYY-MM-DD' },
   ],
 };
 
@@ -33,7 +48,7 @@ let gw: GatewayClient;
 let browser: Browser;
 
 beforeAll(async () => {
-  triad = await TriadHarness.start({ scenario, executors: 1 });
+  triad = await TriadHarness.start({ scenario, executors: 1, memory: true });
   gw = await GatewayClient.start(triad, {
     TRIAD_API_KEYS: `ops:${KEYS.ops}:submit+read+approve,viewer:${KEYS.viewer}:read`,
   });
@@ -54,11 +69,8 @@ async function signedIn(key: string): Promise<{ context: BrowserContext; page: P
   return { context, page };
 }
 
-async function runToEnd(runId: string, goal: string): Promise<void> {
-  const res = await gw.call('POST', '/v1/runs', {
-    key: KEYS.ops,
-    body: { goal, runId, memory: { recall: false, learn: false } },
-  });
+async function runToEnd(runId: string, goal: string, memory: { recall: boolean; learn: boolean }): Promise<void> {
+  const res = await gw.call('POST', '/v1/runs', { key: KEYS.ops, body: { goal, runId, memory } });
   expect(res.status).toBe(202);
   await triad.eventually(
     async () => (await gw.call('GET', `/v1/runs/${runId}`, { key: KEYS.ops })).body.status === 'succeeded',
@@ -74,12 +86,22 @@ const rowIds = (page: Page) =>
 
 describe('the console’s memory views', () => {
   let learned: MemoryEntry;
+  let distilled: MemoryEntry;
   let fact: MemoryEntry;
   let other: MemoryEntry;
 
   beforeAll(async () => {
-    await runToEnd('mem-console-writer', 'goal:mem-console-write');
-    learned = await memoryOf('mem-console-writer');
+    await runToEnd('mem-console-writer', 'goal:mem-console-write', { recall: false, learn: true });
+    // The judge distils its lesson after the run's end.
+    await triad.eventually(
+      async () => (await triad.events('mem-console-writer')).some((e) => e.type === 'memory.learned'),
+      { what: 'the judge to learn from mem-console-writer' },
+    );
+    const written = (await gw.call('GET', '/v1/memories?sourceRunId=mem-console-writer', { key: KEYS.ops })).body
+      .memories as MemoryEntry[];
+    learned = written.find((e) => e.source.origin === 'tool') as MemoryEntry;
+    distilled = written.find((e) => e.source.origin === 'judge') as MemoryEntry;
+    expect([learned?.text, distilled?.text]).toEqual([LESSON, DISTILLED]);
     const add = async (body: object) => (await gw.call('POST', '/v1/memories', { key: KEYS.ops, body })).body.memory;
     fact = await add({ text: 'Invoices are due thirty days after their date.', kind: 'fact', tags: ['billing'] });
     other = await add({ text: 'The office plants are watered on Fridays.', kind: 'fact', tags: ['office'] });
@@ -90,7 +112,7 @@ describe('the console’s memory views', () => {
     await page.getByRole('link', { name: 'Memories' }).click();
     await page.waitForURL(/\/console\/memories$/);
     await page.locator(`tr[data-memory-id="${learned.id}"]`).waitFor();
-    expect(await rowIds(page)).toEqual([other.id, fact.id, learned.id]); // newest first
+    expect(await rowIds(page)).toEqual([other.id, fact.id, distilled.id, learned.id]); // newest first
 
     // The tool-written lesson is marked untrusted and links to the run that wrote it.
     const lessonRow = page.locator(`tr[data-memory-id="${learned.id}"]`);
@@ -101,7 +123,7 @@ describe('the console’s memory views', () => {
     );
 
     // By meaning: the closest first, with its score.
-    await page.getByLabel('Search by meaning').fill('how should I format the date on an invoice');
+    await page.getByLabel('Search by meaning').fill('which format does the billing API want for invoice dates');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('columnheader', { name: 'Score' }).waitFor();
     await triad.eventually(async () => (await rowIds(page))[0] === learned.id, {
@@ -144,43 +166,37 @@ describe('the console’s memory views', () => {
     await context.close();
   }, 180_000);
 
-  it("shows on a run's page the lessons it used and learned, linked to their source run", async () => {
-    await runToEnd('mem-console-reader', 'goal:mem-console-quick');
-    // The events the planner and the judge record (memory.recalled at the first plan, memory.learned at the end),
-    // appended through the run store as they would be, pointing at the real lesson above.
-    await triad.store.note('mem-console-reader', [
-      {
-        type: 'memory.recalled',
-        iteration: 1,
-        lessons: [{ id: learned.id, text: LESSON, score: 0.87, untrusted: true, sourceRunId: 'mem-console-writer' }],
-      },
-      {
-        type: 'memory.learned',
-        iteration: 1,
-        lessons: [{ id: 'm999', text: 'Quick goals need no tool.', untrusted: false }],
-        duplicates: 1,
-        tokens: 12,
-      },
-    ]);
+  it("shows on a run's page the lessons its planner was given and the lessons the judge drew from it", async () => {
+    // The real planner recalls the memorized lesson at the first plan (its script plays only if the request has it).
+    await runToEnd('mem-console-reader', RECALL_GOAL, { recall: true, learn: false });
+    const recalled = (await triad.events('mem-console-reader')).find((e) => e.type === 'memory.recalled');
+    const score = recalled?.type === 'memory.recalled' ? recalled.lessons[0]?.score : undefined;
+    expect(recalled).toMatchObject({
+      lessons: [{ id: learned.id, untrusted: true, sourceRunId: 'mem-console-writer' }],
+    });
+
     const { context, page } = await signedIn(KEYS.viewer);
     await page.goto(`${gw.url}/console/runs/mem-console-reader`);
     const used = page.getByRole('region', { name: 'Lessons used' });
     await used.waitFor();
     const item = used.locator(`li[data-memory-id="${learned.id}"]`);
     await expect(item.textContent()).resolves.toContain(LESSON);
-    await expect(item.textContent()).resolves.toContain('0.87');
+    await expect(item.textContent()).resolves.toContain(`score ${score?.toFixed(2)}`);
     await expect(item.locator('.badge-untrusted').count()).resolves.toBe(1);
-    const learnedSection = page.getByRole('region', { name: 'Lessons learned' });
-    await expect(learnedSection.textContent()).resolves.toContain('Quick goals need no tool.');
-    await page.locator('li[data-event-type="memory.recalled"]').waitFor();
-    await expect(page.locator('li[data-event-type="memory.learned"]').textContent()).resolves.toContain(
-      '1 already known',
-    );
+    await page.locator('li[data-event-type="memory.recalled"]').filter({ hasText: LESSON }).waitFor();
+    // It learned nothing (learning was off for its goal).
+    await expect(page.getByRole('region', { name: 'Lessons learned' }).count()).resolves.toBe(0);
 
+    // The source run's page: the lessons the judge drew from it, and no lessons used.
     await item.getByRole('link', { name: 'mem-console-writer' }).click();
     await page.waitForURL(/\/console\/runs\/mem-console-writer$/);
-    await page.locator('li[data-event-type="observation"]').filter({ hasText: 'memorize' }).waitFor();
-    // A run that used and learned nothing has neither section.
+    const learnedSection = page.getByRole('region', { name: 'Lessons learned' });
+    await learnedSection.waitFor();
+    const lesson = learnedSection.locator(`li[data-memory-id="${distilled.id}"]`);
+    await expect(lesson.textContent()).resolves.toContain(DISTILLED);
+    // Distilled from a history that holds tool output: untrusted.
+    await expect(lesson.locator('.badge-untrusted').count()).resolves.toBe(1);
+    await page.locator('li[data-event-type="memory.learned"]').filter({ hasText: DISTILLED }).waitFor();
     await expect(page.getByRole('region', { name: 'Lessons used' }).count()).resolves.toBe(0);
     await context.close();
   }, 180_000);
