@@ -78,9 +78,6 @@ async function runToEnd(runId: string, goal: string, memory: { recall: boolean; 
   );
 }
 
-const memoryOf = async (runId: string): Promise<MemoryEntry> =>
-  (await gw.call('GET', `/v1/memories?sourceRunId=${runId}`, { key: KEYS.ops })).body.memories[0];
-
 const rowIds = (page: Page) =>
   page.locator('table.memories tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-memory-id')));
 
