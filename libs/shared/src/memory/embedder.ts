@@ -79,6 +79,10 @@ function checkedVectors(
     // The client decodes the base64 it asks for into a Float32Array; a server answering floats gives numbers.
     const raw = item.embedding as unknown;
     if (!(raw instanceof Float32Array) && !Array.isArray(raw)) throw bad(`vector ${index} is not a list of numbers`);
+    // Checked before the copy: a Float32Array would turn a null (how JSON writes NaN) into 0 and a string into a number.
+    if (Array.isArray(raw) && !raw.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+      throw bad(`vector ${index} holds a number that is not finite`);
+    }
     const vector = Float32Array.from(raw as ArrayLike<number>);
     if (expected === 0) expected = vector.length;
     if (vector.length === 0 || vector.length !== expected) {

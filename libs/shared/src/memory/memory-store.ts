@@ -255,9 +255,9 @@ export class MemoryStore {
       this.keys.memoryLog(tenant),
       cursor,
       String(count),
-    )) as [string, number, number, [string, string[]][]];
+    )) as [string, number, number, [string, string[]][] | undefined];
     const changes: MemoryChange[] = [];
-    for (const [at, flat] of raw) {
+    for (const [at, flat] of raw ?? []) {
       const f = new Map<string, string>();
       for (let i = 0; i + 1 < flat.length; i += 2) f.set(flat[i], flat[i + 1]);
       const op = f.get('op');

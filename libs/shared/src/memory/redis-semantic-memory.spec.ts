@@ -231,7 +231,8 @@ describe('RedisSemanticMemory', () => {
     const more = await a.writeMany(
       Array.from({ length: 150 }, (_, i) => fact('trimmed', `Bulk entry ${i} ${randomBytes(6).toString('hex')}`)),
     );
-    const log = await a.store.changes('trimmed', '', 0);
+    const log = await a.store.changes('trimmed', '0-0', 0);
+    expect(log.changes).toEqual([]);
     expect(log.added - log.length).toBeGreaterThan(1); // b loaded when the log held one change
     // b's cursor is older than what was trimmed: it cannot have seen the delete in the log, yet it forgets the entry.
     const found = await b.search('trimmed', { query: 'The first entry, soon to be deleted', k: 50 });
@@ -338,6 +339,15 @@ describe('Embedder', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BadModelReplyError);
     expect((err as Error).message).toMatch(message);
+  });
+
+  it('stores nothing from a broken reply: the write fails with the reason', async () => {
+    reply = { object: 'list', model: 'x', data: [vector([1, Number.NaN, 0])], usage };
+    const c = loadConfig({ TRIAD_PREFIX: prefix, OPENAI_BASE_URL: url, TRIAD_EMBEDDING_DIMENSIONS: '3' });
+    const memory = new RedisSemanticMemory(redis, c, new Embedder(c), { logger: quiet });
+    await expect(memory.write(fact('broken', 'Anything at all'))).rejects.toThrow(/not finite/);
+    expect(await memory.store.count('broken')).toBe(0);
+    expect(await redis.exists(memory.store.keys.memoryLog('broken'))).toBe(0);
   });
 
   it('gets the same vector for the same text from the scripted model, and similar ones for similar texts', async () => {

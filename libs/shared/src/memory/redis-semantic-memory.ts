@@ -249,6 +249,19 @@ export class RedisSemanticMemory implements SemanticMemory {
     return removed;
   }
 
+  /**
+   * Loads the tenant's index in this process (unless it is loaded) and resolves once its HNSW graph, if it needs one,
+   * is complete: a process may warm its busiest tenants before it takes work. With TRIAD_EMBEDDING_DIMENSIONS 0 the
+   * length is only known from a first embedding, so there is nothing to warm.
+   */
+  async warm(tenant: string): Promise<void> {
+    TenantId.parse(tenant);
+    const dims = this.config.memory.dimensions;
+    if (dims <= 0) return;
+    const t = await this.synced(tenant, dims);
+    await t.index.whenIndexed();
+  }
+
   /** How many tenants' indexes this process holds, and their entries and bytes (for figures and tests). */
   footprint(): { tenants: number; entries: number; bytes: number } {
     let entries = 0;

@@ -13,5 +13,8 @@ for i = 1, #info, 2 do
   elseif info[i] == 'length' then length = info[i + 1] end
 end
 local changes = {}
-if ARGV[1] ~= '' then changes = redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', tonumber(ARGV[2])) end
+-- (XRANGE with COUNT 0 answers nil, which would cut the reply short.)
+if ARGV[1] ~= '' and tonumber(ARGV[2]) > 0 then
+  changes = redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', tonumber(ARGV[2]))
+end
 return { last, added, length, changes }
