@@ -73,6 +73,7 @@ beforeAll(async () => {
           turns: {
             judge: [
               { when: REFUSAL, output: { lessons: [{ text: LESSON, tags: ['http_get', 'dates'] }] } },
+              { when: 'goal:broken', content: 'Dates should be ISO, I think.' },
               { output: { lessons: [] } },
             ],
           },
@@ -104,6 +105,19 @@ beforeAll(async () => {
               { when: 'Proposed answer', ...ACCEPT },
               { when: REFUSAL, ...review('The API refused the date: it wants YYYY-MM-DD, e.g. 2026-03-05.') },
               review(''),
+            ],
+          },
+        },
+        {
+          // A first answer sent back, then accepted: something to learn, but the distillation's reply is prose.
+          name: 'broken',
+          match: 'goal:broken',
+          turnBy: { planner: 'assistantMessages', judge: 'lastMessage' },
+          turns: {
+            planner: [{ content: 'first draft' }, { content: 'second draft' }],
+            judge: [
+              { when: 'first draft', content: JSON.stringify({ verdict: 'revise', critique: 'Say more.' }) },
+              { when: 'Proposed answer', ...ACCEPT },
             ],
           },
         },
@@ -163,6 +177,15 @@ function learned(id: string) {
   );
 }
 
+/** A job of the judge queue once it has completed, or failed for good. */
+function settled(jobId: string, state: 'completed' | 'failed') {
+  return triad.eventually(
+    // The state first, then the job: a job read before it settled would show its earlier fields.
+    async () => (await triad.queues.judge.getJobState(jobId)) === state && triad.queues.judge.getJob(jobId),
+    { what: `judge job ${jobId} to be ${state}` },
+  );
+}
+
 /** Nothing more will be enqueued for an ended run once its data is set to expire (the finisher's last step). */
 async function finisherDone(id: string): Promise<void> {
   await triad.eventually(async () => (await redis.pttl(triad.store.keys.run(id))) > 0, {
@@ -218,13 +241,7 @@ describe('learning from past runs', () => {
     expect(recalled?.lessons[0]?.score).toBeGreaterThanOrEqual(0.35);
 
     // A smooth run teaches nothing: its distill job asks no model.
-    const job = await triad.eventually(
-      async () => {
-        const j = await triad.queues.judge.getJob(jobIds.distill(second.id));
-        return j && (await j.isCompleted()) && j;
-      },
-      { what: 'the distill job of booking-2 to complete' },
-    );
+    const job = await settled(jobIds.distill(second.id), 'completed');
     expect(job.returnvalue).toMatch(/^nothing to learn/);
     expect(triad.model.requests.filter((r) => r.script === 'lessons')).toHaveLength(1);
   });
@@ -278,6 +295,22 @@ describe('learning from past runs', () => {
     // memory.learn false: no distillation, though a call failed.
     await finisherDone(hostile.id);
     expect(await triad.queues.judge.getJob(jobIds.distill(hostile.id))).toBeUndefined();
+  });
+
+  it('a broken distillation reply fails its job after its retries, stores nothing, and the judge goes on', async () => {
+    const broken = await run('broken-1', { goal: 'goal:broken — write two drafts' });
+    expect(broken.record).toMatchObject({ status: 'succeeded', iteration: 2 });
+    const job = await settled(jobIds.distill(broken.id), 'failed');
+    expect(job.attemptsMade).toBe(3);
+    expect(job.failedReason).toContain('judge model reply is not JSON');
+    expect(broken.events.some((e) => e.type === 'memory.learned')).toBe(false);
+    expect((await memory.list('default', { sourceRunId: 'broken-1', limit: 10 })).entries).toEqual([]);
+    // A job whose data is not a distill job fails at once with the reason.
+    const bad = await triad.queues.judge.add('distill', { run: 'nope' }, { attempts: 3 });
+    const failed = await settled(bad.id as string, 'failed');
+    expect(failed.attemptsMade).toBe(1);
+    expect(failed.failedReason).toContain('invalid distill job');
+    expect(triad.services.every((s) => !/unhandled|uncaught/i.test(s.output()))).toBe(true);
   });
 
   it("deleting the source run's memories removes the lesson: a later run recalls nothing", async () => {

@@ -12,14 +12,18 @@ import {
   RunLoop,
   type StageContext,
   StageProcessor,
+  TenantSpendBusyError,
   TRIAD_CONFIG,
   type TriadConfig,
   TriadError,
   WORKER_OPTIONS,
 } from '@triad/shared';
-import { type Job, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { JudgeService } from './judge.service.js';
 import { LessonDistiller } from './memory/lesson-distiller.js';
+
+/** How long a distillation waits (plus as much again at random) when its tenant's cap is held by calls in flight. */
+const SPEND_WAIT_MS = 500;
 
 /**
  * Consumes `judge` jobs: the fan-in parent of an iteration's tool calls, or a proposed answer; and `distill` jobs,
@@ -61,6 +65,11 @@ export class JudgeProcessor extends StageProcessor<'judge'> {
     } catch (err) {
       const paused = await pauseQueueOnRateLimit(this.worker, job, token, err);
       if (paused) throw paused;
+      if (err instanceof TenantSpendBusyError) {
+        // The tenant's cap is held by calls in flight: wait for them (no attempt is used up), as a stage does.
+        await job.moveToDelayed(Date.now() + SPEND_WAIT_MS + Math.floor(Math.random() * SPEND_WAIT_MS), token);
+        throw new DelayedError(err.message);
+      }
       const final = isFinalFailure(job, err);
       this.logger.warn(
         `run ${runId}: lessons not distilled (attempt ${job.attemptsMade + 1}${final ? ', the last' : ''}): ${describeError(err)}`,
