@@ -8,6 +8,8 @@ import { when } from '../components/StatusBadge.js';
 import { usePoll } from '../components/usePoll.js';
 
 const PAGE = 25;
+/** The poll interval of a search: a day, i.e. not repeated while the page is open. */
+const NEVER_AGAIN = 86_400_000;
 
 type Filter = { query: string; kind: MemoryKind | ''; tags: string };
 
@@ -24,17 +26,19 @@ export function MemoriesPage(props: { session: Session }) {
   const cursor = cursors.at(-1);
   const tags = applied.tags.split(/[\s,]+/).filter(Boolean);
   const kind = applied.kind || undefined;
-  // Without a query: the newest entries, page by page. With one: the closest matches (no paging: top 20).
+  const searching = applied.query.trim() !== '';
+  // Without a query: the newest entries, page by page, read again every 10 s. With one: the closest matches (no
+  // paging: top 20), read once (each search embeds the query), and again after a delete.
   const rows = usePoll(
     async (): Promise<MemoryMatch[] | { entry: MemoryMatch['entry']; score: null }[]> => {
-      if (applied.query.trim())
+      if (searching)
         return (await searchMemories({ query: applied.query, k: 20, kind, tags: tags.length ? tags : undefined }))
           .matches;
       const page = await listMemories({ kind, tags, cursor, limit: PAGE });
       setNext(page.nextCursor);
       return page.memories.map((entry) => ({ entry, score: null }));
     },
-    10_000,
+    searching ? NEVER_AGAIN : 10_000,
     [applied, cursor],
   );
   const remove = async (id: string, text: string) => {
@@ -47,7 +51,6 @@ export function MemoriesPage(props: { session: Session }) {
       setError(messageOf(e));
     }
   };
-  const searching = applied.query.trim() !== '';
   const mayDelete = can(props.session, 'submit');
   return (
     <section aria-labelledby="memories-title">
