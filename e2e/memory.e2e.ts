@@ -185,6 +185,7 @@ describe('the memories API', () => {
       ['POST', '/v1/memories/search', {}, 'query'],
       ['GET', '/v1/memories?limit=0', undefined, 'limit'],
       ['GET', '/v1/memories?kind=opinion', undefined, 'kind'],
+      ['GET', '/v1/memories?cursor=not-a-cursor', undefined, 'cursor'],
       ['DELETE', '/v1/memories', undefined, 'sourceRunId'],
     ];
     for (const [method, path, body, field] of cases) {

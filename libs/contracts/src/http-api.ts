@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ApprovalRecord } from './approval.js';
 import { Budget, MAX_GOAL_CHARS } from './goal-request.js';
-import { MAX_MEMORY_TAGS, MemoryEntry, MemoryKind, MemoryMatch, MemoryTag } from './memory.js';
+import { MAX_MEMORY_TAGS, MemoryEntry, MemoryId, MemoryKind, MemoryMatch, MemoryTag } from './memory.js';
 import { RunId } from './run-id.js';
 import { RunRecord, RunStatus } from './run-record.js';
 import { ToolSpec } from './tool-spec.js';
@@ -142,8 +142,7 @@ export const ListMemoriesQuery = z.object({
     .describe('Only entries carrying every one of these tags (comma-separated)'),
   sourceRunId: RunId.optional().describe('Only entries this run wrote'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  /** Opaque cursor from the previous page's `nextCursor`. */
-  cursor: z.string().max(200).optional(),
+  cursor: MemoryId.optional().describe("The previous page's `nextCursor`"),
 });
 export type ListMemoriesQuery = z.infer<typeof ListMemoriesQuery>;
 
