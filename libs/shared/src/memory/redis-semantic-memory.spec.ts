@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { clusteredVectors, deleteKeys, type ScriptedModelServer, startScriptedModelServer } from '@triad/testing';
+import {
+  clusteredVectors,
+  deleteKeys,
+  hashingEmbedding,
+  type ScriptedModelServer,
+  startScriptedModelServer,
+} from '@triad/testing';
 import { Redis } from 'ioredis';
 import { loadConfig, type TriadConfig } from '../config/triad-config.js';
 import { BadModelReplyError } from '../errors/triad-error.js';
@@ -200,6 +206,26 @@ describe('RedisSemanticMemory', () => {
     const a = replica();
     const short = await a.write(fact('expiry', 'A short-lived fact about caching', { ttlMs: 60_000 }));
     const long = await a.write(fact('expiry', 'A long-lived fact about caching'));
+    // Written already past its expiry (as a clock jump would leave it): hidden before any sweep.
+    const now = Date.now();
+    const { id: stale } = await a.store.add(
+      'expiry',
+      {
+        ...fact('expiry', 'A stale fact about caching'),
+        kind: 'fact',
+        tags: [],
+        createdAt: now - 10,
+        expiresAt: now - 1,
+        model: 'hashing',
+        vector: hashingEmbedding('A stale fact about caching', 256),
+      },
+      100,
+    );
+    expect(await a.get('expiry', stale)).toBeNull();
+    expect((await a.list('expiry', { limit: 10 })).entries.map((e) => e.id)).not.toContain(stale);
+    expect(texts(await a.search('expiry', { query: 'A stale fact about caching', k: 5 }))).not.toContain(
+      'A stale fact about caching',
+    );
     const later = Date.now() + 120_000;
     expect(await a.sweepExpired(later)).toBeGreaterThanOrEqual(1);
     expect(await a.get('expiry', short.entry.id)).toBeNull();

@@ -192,7 +192,9 @@ export class RedisSemanticMemory implements SemanticMemory {
     TenantId.parse(tenant);
     const limit = Math.max(1, Math.min(query.limit, 1_000));
     const before = query.cursor === undefined ? undefined : MemoryId.parse(query.cursor);
+    const now = Date.now();
     const wanted = (e: MemoryEntry) =>
+      e.expiresAt > now &&
       (query.kind === undefined || e.kind === query.kind) &&
       (query.tags === undefined || query.tags.every((tag) => e.tags.includes(tag)));
     const found: MemoryEntry[] = [];
@@ -234,7 +236,8 @@ export class RedisSemanticMemory implements SemanticMemory {
   async get(tenant: string, id: string): Promise<MemoryEntry | null> {
     if (!TenantId.safeParse(tenant).success || !MemoryId.safeParse(id).success) return null;
     const [entry] = await this.store.entries(tenant, [id]);
-    return entry ?? null;
+    // Past its expiry it is gone, whether or not the sweep has removed it yet.
+    return entry && entry.expiresAt > Date.now() ? entry : null;
   }
 
   async delete(tenant: string, id: string): Promise<boolean> {
