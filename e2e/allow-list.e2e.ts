@@ -5,7 +5,7 @@ import { access, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { StoredRunEvent } from '@triad/shared';
+import { DEFAULT_TENANT, type StoredRunEvent } from '@triad/shared';
 import type { ToolCallScript } from '@triad/testing';
 import { EffectServer } from './support/effect-server.js';
 import { ACCEPT, acceptedScript, FIXTURE_MCP_SERVERS, httpPost } from './support/scripts.js';
@@ -21,6 +21,7 @@ const forbidden = (name: string): ToolCallScript[] => [
   httpPost(`${name}-p`, `${effects.url}/${name}`),
   { id: `${name}-r`, name: 'remember', arguments: { key: `${name}-lesson`, value: 'widened', scope: 'global' } },
   { id: `${name}-m`, name: 'mcp_fixture_add', arguments: { a: 2, b: 3 } },
+  { id: `${name}-s`, name: 'memorize', arguments: { text: `${name}: widened`, kind: 'lesson', tags: [] } },
 ];
 
 beforeAll(async () => {
@@ -76,6 +77,7 @@ async function expectNothingHappened(name: string, events: StoredRunEvent[]): Pr
   expect(refused.map((o) => [o.tool, codeOf(o)]).sort()).toEqual([
     ['http_post', 'tool_not_allowed'],
     ['mcp_fixture_add', 'tool_not_allowed'],
+    ['memorize', 'tool_not_allowed'],
     ['remember', 'tool_not_allowed'],
     ['write_file', 'tool_not_allowed'],
   ]);
@@ -85,6 +87,8 @@ async function expectNothingHappened(name: string, events: StoredRunEvent[]): Pr
   expect(await exists(join(workspace, `${name}.txt`))).toBe(false);
   expect(effects.requests.filter((r) => r.path.startsWith(`/${name}`))).toHaveLength(0);
   expect(await triad.redis.hexists(`${triad.prefix}:memory`, `${name}-lesson`)).toBe(0);
+  // No run of this suite stores anything in the semantic memory.
+  expect(await triad.redis.zcard(triad.store.keys.memoryByCreation(DEFAULT_TENANT))).toBe(0);
 }
 
 describe('tool allow-list', () => {

@@ -107,7 +107,8 @@ describe('the web console', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${proxy.url}/console/approvals`);
-    await expect(page.getByLabel('API key').isVisible()).resolves.toBe(true);
+    // The page asks the gateway for the session first: the form shows once it has answered 401.
+    await page.getByLabel('API key').waitFor();
     await page.getByLabel('API key').fill('not-a-key');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect(page.getByRole('alert').textContent()).resolves.toContain('unknown API key');

@@ -275,6 +275,9 @@ describe('gateway: bad requests', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/v1/approvals',
+      '/v1/memories',
+      '/v1/memories/search',
+      '/v1/memories/{id}',
       '/v1/run-counts',
       '/v1/runs',
       '/v1/runs/{id}',

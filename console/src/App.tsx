@@ -3,6 +3,7 @@ import { messageOf, onSignedOut } from './api/http.js';
 import { can, currentSession, type Session, signOut } from './api/session.js';
 import { Link } from './components/Link.js';
 import { ApprovalsPage } from './pages/ApprovalsPage.js';
+import { MemoriesPage } from './pages/MemoriesPage.js';
 import { RunPage } from './pages/RunPage.js';
 import { RunsPage } from './pages/RunsPage.js';
 import { SignInPage } from './pages/SignInPage.js';
@@ -34,6 +35,7 @@ function Shell(props: { session: Session; onSignOut: () => void }) {
   if (path === '/' || path === '/runs') [page, title] = [<RunsPage session={session} />, 'Runs'];
   else if (run) [page, title] = [<RunPage session={session} runId={decodeURIComponent(run[1])} />, 'Run'];
   else if (path === '/approvals') [page, title] = [<ApprovalsPage session={session} />, 'Approvals'];
+  else if (path === '/memories') [page, title] = [<MemoriesPage session={session} />, 'Memories'];
   else if (path === '/submit' && can(session, 'submit')) [page, title] = [<SubmitPage />, 'New run'];
   useEffect(() => {
     document.title = `${title} · Triad console`;
@@ -44,7 +46,13 @@ function Shell(props: { session: Session; onSignOut: () => void }) {
     if (!first.current) document.getElementById('main')?.focus();
     first.current = false;
   }, [path]);
-  const section = path.startsWith('/approvals') ? 'approvals' : path.startsWith('/submit') ? 'submit' : 'runs';
+  const section = path.startsWith('/approvals')
+    ? 'approvals'
+    : path.startsWith('/submit')
+      ? 'submit'
+      : path.startsWith('/memories')
+        ? 'memories'
+        : 'runs';
   return (
     <>
       <a class="skip" href="#main">
@@ -58,6 +66,9 @@ function Shell(props: { session: Session; onSignOut: () => void }) {
           </Link>
           <Link to="/approvals" current={section === 'approvals'}>
             Approvals
+          </Link>
+          <Link to="/memories" current={section === 'memories'}>
+            Memories
           </Link>
           {can(session, 'submit') && (
             <Link to="/submit" current={section === 'submit'}>

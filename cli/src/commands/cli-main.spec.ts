@@ -60,6 +60,28 @@ describe('triad argument handling', () => {
     expect(unknown.stderr.split('\n')).toHaveLength(2);
   });
 
+  it('answers a wrong memory subcommand or option with one line and exit 2, before any request', async () => {
+    const env = { TRIAD_URL: 'http://127.0.0.1:9' }; // nothing listens: a request would fail with exit 1
+    const cases: [string[], RegExp][] = [
+      [['memory'], /missing ls\|search\|add\|rm/],
+      [['memory', 'frobnicate'], /unknown subcommand frobnicate/],
+      [['memory', 'ls', '--kind', 'opinion'], /--kind must be one of fact, lesson/],
+      [['memory', 'ls', 'extra'], /unexpected argument extra/],
+      [['memory', 'search'], /missing <query>/],
+      [['memory', 'search', 'x', '--min-score', '2'], /--min-score must be a number from -1 to 1/],
+      [['memory', 'add'], /missing <text>/],
+      [['memory', 'rm'], /missing <id>/],
+      [['memory', 'rm', 'm1', '--run', 'r1'], /either <id> or --run/],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await triad(argv, env);
+      expect({ argv, code: r.code }).toEqual({ argv, code: 2 });
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/\(see triad memory --help\)\n$/);
+    }
+    expect((await triad(['memory', '--help'])).stdout).toMatch(/^Usage: triad memory <ls\|search\|add\|rm>/);
+  });
+
   it('takes the gateway and key from options before or after the command, else from the environment', async () => {
     const seen: { url?: string; auth?: string }[] = [];
     const server = createServer((req, res) => {

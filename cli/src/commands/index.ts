@@ -5,6 +5,7 @@ import { evalCommand } from './eval.command.js';
 import { eventsCommand } from './events.command.js';
 import { forkCommand } from './fork.command.js';
 import { listCommand } from './list.command.js';
+import { memoryCommand } from './memory.command.js';
 import { replayCommand } from './replay.command.js';
 import { statusCommand } from './status.command.js';
 import { submitCommand } from './submit.command.js';
@@ -26,6 +27,7 @@ export const COMMANDS: Command[] = [
   forkCommand,
   replayCommand,
   usageCommand,
+  memoryCommand,
   evalCommand,
   upCommand,
 ];

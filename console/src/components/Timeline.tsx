@@ -120,6 +120,36 @@ function EventBody({ e }: { e: StoredRunEvent }) {
       return <p>waits for a slot (at most {e.maxRunsInFlight} runs in flight)</p>;
     case 'run.admitted':
       return <p>admitted after {e.waitedMs} ms</p>;
+    case 'memory.recalled':
+      return (
+        <>
+          <p>{e.lessons.length} lesson(s) of past runs given to the planner</p>
+          <ul>
+            {e.lessons.map((l) => (
+              <li key={l.id}>
+                <code>{l.id}</code> ({l.score.toFixed(2)}){' '}
+                {l.untrusted && <span class="badge badge-untrusted">untrusted</span>} {l.text}
+              </li>
+            ))}
+          </ul>
+        </>
+      );
+    case 'memory.learned':
+      return (
+        <>
+          <p>
+            learned {e.lessons.length} lesson(s)
+            {e.duplicates ? `, ${e.duplicates} already known` : ''} · {e.tokens} tokens
+          </p>
+          <ul>
+            {e.lessons.map((l) => (
+              <li key={l.id}>
+                <code>{l.id}</code> {l.untrusted && <span class="badge badge-untrusted">untrusted</span>} {l.text}
+              </li>
+            ))}
+          </ul>
+        </>
+      );
     case 'status.changed':
       return (
         <p>

@@ -4,6 +4,7 @@ import { messageOf } from '../api/http.js';
 import { cancelRun, getRun } from '../api/runs.js';
 import { can, type Session } from '../api/session.js';
 import { PendingApprovals } from '../components/PendingApprovals.js';
+import { RunLessons } from '../components/RunLessons.js';
 import { StatusBadge, when } from '../components/StatusBadge.js';
 import { Timeline } from '../components/Timeline.js';
 import { TraceTree } from '../components/TraceTree.js';
@@ -100,6 +101,7 @@ export function RunPage(props: { session: Session; runId: string }) {
                   {run.error.code}: {run.error.message}
                 </p>
               )}
+              <RunLessons events={events} />
               {run.status === 'running' && (
                 <>
                   <h2>Waiting for a decision</h2>

@@ -148,6 +148,50 @@ describe('TriadClient requests', () => {
     ]);
   });
 
+  it('lists, searches, creates, reads and deletes memories with the right paths and bodies', async () => {
+    const memory = {
+      id: 'm7',
+      tenant: 'default',
+      kind: 'lesson',
+      text: 'dates as YYYY-MM-DD',
+      tags: ['api'],
+      source: { origin: 'api', runId: null, stepId: null },
+      untrusted: false,
+      createdAt: 1,
+      expiresAt: 2,
+    };
+    gw.handler = (req, res) => {
+      if (req.method === 'DELETE' && req.path.startsWith('/v1/memories?')) return json(res, 200, { deleted: 3 });
+      if (req.method === 'DELETE' && req.path === '/v1/memories/m404') {
+        return json(res, 404, { error: { code: 'not_found', message: 'no memory m404' } });
+      }
+      if (req.method === 'DELETE') return res.writeHead(204).end();
+      if (req.path === '/v1/memories/search') return json(res, 200, { matches: [{ entry: memory, score: 0.9 }] });
+      if (req.method === 'POST') return json(res, 201, { memory, duplicate: false });
+      if (req.path === '/v1/memories/m7') return json(res, 200, memory);
+      json(res, 200, { memories: [memory], nextCursor: null });
+    };
+    expect((await client.listMemories({ kind: 'lesson', tags: ['a', 'b'], limit: 5 })).memories).toEqual([memory]);
+    expect((await client.searchMemories({ query: 'dates', k: 3 })).matches[0]?.score).toBe(0.9);
+    expect(await client.createMemory({ text: 'dates as YYYY-MM-DD', kind: 'lesson' })).toEqual({
+      memory,
+      duplicate: false,
+    });
+    expect(await client.getMemory('m7')).toEqual(memory);
+    await client.deleteMemory('m7');
+    await expect(client.deleteMemory('m404')).rejects.toMatchObject({ status: 404, code: 'not_found' });
+    expect(await client.deleteMemoriesOfRun('run 1')).toBe(3);
+    expect(gw.requests.map((r) => `${r.method} ${r.path} ${r.body}`)).toEqual([
+      'GET /v1/memories?kind=lesson&limit=5&tags=a%2Cb ',
+      'POST /v1/memories/search {"query":"dates","k":3}',
+      'POST /v1/memories {"text":"dates as YYYY-MM-DD","kind":"lesson"}',
+      'GET /v1/memories/m7 ',
+      'DELETE /v1/memories/m7 ',
+      'DELETE /v1/memories/m404 ',
+      'DELETE /v1/memories?sourceRunId=run+1 ',
+    ]);
+  });
+
   it('forks and replays with the right bodies and Idempotency-Key, and parses the 202 answer', async () => {
     gw.handler = (req, res) =>
       json(res, 202, { runId: `child-of-${req.path.split('/')[4]}`, created: true, url: '/x' });

@@ -3,13 +3,21 @@ import {
   ApprovalResponse,
   ApprovalsResponse,
   CancelRunResponse,
+  CreateMemoryResponse,
+  DeleteMemoriesResponse,
   type ForkRunRequest,
   type GoalRequestInput,
   isTerminal,
+  ListMemoriesResponse,
   ListRunsResponse,
+  MemoryEntry,
+  type MemoryKind,
+  type MemorySearchInput,
+  type MemoryWriteInput,
   type ReplayRunRequest,
   RunRecord,
   type RunStatus,
+  SearchMemoriesResponse,
   type StoredRunEvent,
   SubmitRunResponse,
   UsageResponse,
@@ -36,6 +44,16 @@ export interface TriadClientOptions {
 
 export interface ListOptions {
   status?: RunStatus;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface ListMemoriesOptions {
+  kind?: MemoryKind;
+  /** Only entries carrying every one of these tags. */
+  tags?: string[];
+  /** Only entries this run wrote. */
+  sourceRunId?: string;
   limit?: number;
   cursor?: string;
 }
@@ -153,6 +171,41 @@ export class TriadClient {
   /** The tenant's model spend, tokens, model calls and runs started per UTC day, today first (1-7 days). */
   usage(days?: number): Promise<UsageResponse> {
     return this.call(UsageResponse, 'GET', '/v1/usage', { query: { days } });
+  }
+
+  /** One page of the tenant's memories, newest first; pass `nextCursor` back as `cursor` for the next. */
+  listMemories(opts: ListMemoriesOptions = {}): Promise<ListMemoriesResponse> {
+    const { tags, ...rest } = opts;
+    return this.call(ListMemoriesResponse, 'GET', '/v1/memories', {
+      query: { ...rest, tags: tags?.length ? tags.join(',') : undefined },
+    });
+  }
+
+  /** The tenant's memories closest in meaning to `search.query`, closest first. */
+  searchMemories(search: MemorySearchInput): Promise<SearchMemoriesResponse> {
+    return this.call(SearchMemoriesResponse, 'POST', '/v1/memories/search', { body: search });
+  }
+
+  /** Stores a fact or lesson; `duplicate` when a near-identical one of the same kind was refreshed instead. */
+  createMemory(memory: MemoryWriteInput): Promise<CreateMemoryResponse> {
+    return this.call(CreateMemoryResponse, 'POST', '/v1/memories', { body: memory });
+  }
+
+  /** One memory of the tenant. */
+  getMemory(id: string): Promise<MemoryEntry> {
+    return this.call(MemoryEntry, 'GET', `/v1/memories/${enc(id)}`);
+  }
+
+  /** Removes one memory of the tenant (a TriadApiError 404 when there is none with this id). */
+  async deleteMemory(id: string): Promise<void> {
+    const res = await this.send('DELETE', `/v1/memories/${enc(id)}`, {});
+    if (!res.ok) throw TriadApiError.fromBody(res.status, res.statusText, await res.text());
+  }
+
+  /** Removes every memory a run wrote (the lessons drawn from it, its memorize calls); answers how many. */
+  async deleteMemoriesOfRun(runId: string): Promise<number> {
+    const query = { sourceRunId: runId };
+    return (await this.call(DeleteMemoriesResponse, 'DELETE', '/v1/memories', { query })).deleted;
   }
 
   private eventSource(): EventSource {

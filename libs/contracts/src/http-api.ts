@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ApprovalRecord } from './approval.js';
 import { Budget, MAX_GOAL_CHARS } from './goal-request.js';
+import { MAX_MEMORY_TAGS, MemoryEntry, MemoryId, MemoryKind, MemoryMatch, MemoryTag } from './memory.js';
+import { RunId } from './run-id.js';
 import { RunRecord, RunStatus } from './run-record.js';
 import { ToolSpec } from './tool-spec.js';
 
@@ -8,7 +10,8 @@ import { ToolSpec } from './tool-spec.js';
 // Routes: POST /v1/runs, GET /v1/runs, GET /v1/runs/:id, GET /v1/runs/:id/events (SSE), POST /v1/runs/:id/cancel,
 // GET /v1/runs/:id/approvals, GET /v1/approvals, POST /v1/runs/:id/approvals/:approvalId/approve|reject,
 // GET /v1/usage, GET /v1/run-counts, GET /v1/tools, POST|GET|DELETE /v1/session (the console's sign-in),
-// POST /v1/runs/:id/fork, POST /v1/runs/:id/replay.
+// POST /v1/runs/:id/fork, POST /v1/runs/:id/replay, GET|POST|DELETE /v1/memories, POST /v1/memories/search,
+// GET|DELETE /v1/memories/:id.
 
 /** API key roles; every route names the one it needs (admin implies every other). */
 export const ApiRole = z.enum(['submit', 'read', 'approve', 'admin']);
@@ -127,6 +130,37 @@ export const UsageResponse = z.object({
   ),
 });
 export type UsageResponse = z.infer<typeof UsageResponse>;
+
+/** GET /v1/memories: the tenant's memories, newest first, filtered. Tags are comma-separated (every one must match). */
+export const ListMemoriesQuery = z.object({
+  kind: MemoryKind.optional(),
+  tags: z
+    .string()
+    .optional()
+    .transform((s) => (s === undefined ? undefined : s.split(',').filter(Boolean)))
+    .pipe(z.array(MemoryTag).max(MAX_MEMORY_TAGS).optional())
+    .describe('Only entries carrying every one of these tags (comma-separated)'),
+  sourceRunId: RunId.optional().describe('Only entries this run wrote'),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: MemoryId.optional().describe("The previous page's `nextCursor`"),
+});
+export type ListMemoriesQuery = z.infer<typeof ListMemoriesQuery>;
+
+export const ListMemoriesResponse = z.object({ memories: z.array(MemoryEntry), nextCursor: z.string().nullable() });
+export type ListMemoriesResponse = z.infer<typeof ListMemoriesResponse>;
+
+/** 201 answer to POST /v1/memories: the stored entry, or the near-identical one refreshed instead (`duplicate`). */
+export const CreateMemoryResponse = z.object({ memory: MemoryEntry, duplicate: z.boolean() });
+export type CreateMemoryResponse = z.infer<typeof CreateMemoryResponse>;
+
+/** POST /v1/memories/search: the closest entries, closest first. */
+export const SearchMemoriesResponse = z.object({ matches: z.array(MemoryMatch) });
+export type SearchMemoriesResponse = z.infer<typeof SearchMemoriesResponse>;
+
+/** DELETE /v1/memories?sourceRunId=: removes every memory a run wrote (its lessons, its memorize calls). */
+export const DeleteMemoriesQuery = z.object({ sourceRunId: RunId.describe('The run whose memories to remove') });
+export const DeleteMemoriesResponse = z.object({ deleted: z.number().int().nonnegative() });
+export type DeleteMemoriesResponse = z.infer<typeof DeleteMemoriesResponse>;
 
 /** Every error answer: a stable code, a message, and for validation errors the path of each bad field. */
 export const ApiError = z.object({

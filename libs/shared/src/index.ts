@@ -12,6 +12,7 @@ export * from './loop/run-loop.js';
 export * from './loop/stage-processor.js';
 export * from './memory/distill-dispatch.js';
 export * from './memory/embedder.js';
+export * from './memory/embedding-failure.js';
 export * from './memory/lesson-ledger.js';
 export * from './memory/memory-store.js';
 export * from './memory/memory-switches.js';

@@ -6,10 +6,12 @@ import {
   ApprovalNotifier,
   ApprovalStore,
   Approvals,
+  Embedder,
   GoalRequest,
   type GoalRequestInput,
   loadConfig,
   PlanDecision,
+  RedisSemanticMemory,
   RunStore,
   StepResult,
   ToolCatalog,
@@ -34,6 +36,8 @@ const store = new RunStore(redis, prefix);
 const approvalStore = new ApprovalStore(redis, prefix);
 const { loop } = recordingLoop(store);
 const config: TriadConfig = { ...loadConfig({}), prefix, executorId: 'spec-executor' };
+// The tools of this spec never reach the semantic memory (memorize and search_memory have their own spec).
+const semanticMemory = new RedisSemanticMemory(redis, config, new Embedder(config));
 
 /** Every run of a tool, by tool name, with the arguments it got. */
 const ran: Array<[string, unknown]> = [];
@@ -84,6 +88,7 @@ beforeAll(async () => {
     new CancelListener(redis, store),
     redis,
     config,
+    semanticMemory,
   );
 });
 afterAll(async () => {

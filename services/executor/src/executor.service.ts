@@ -11,6 +11,8 @@ import {
   RunStore,
   redactArguments,
   redactValuesDeep,
+  SEMANTIC_MEMORY,
+  type SemanticMemory,
   type TraceSpan as Span,
   type StageContext,
   type StepResult,
@@ -26,6 +28,7 @@ import {
 import { ApprovalGate } from './approval-gate.js';
 import { CancelListener } from './cancel-listener.js';
 import { RedisToolMemory } from './tools/memory/redis-tool-memory.js';
+import { TenantSemanticMemory } from './tools/memory/tenant-semantic-memory.js';
 import { secretArguments } from './tools/tool.js';
 import { ToolRegistry } from './tools/tool-registry.js';
 import { runTool } from './tools/tool-runner.js';
@@ -43,6 +46,7 @@ export class ExecutorService implements ActStage, OnApplicationBootstrap {
     private readonly cancellations: CancelListener,
     @Inject(RUN_REDIS) private readonly redis: RedisClient,
     @Inject(TRIAD_CONFIG) private readonly config: TriadConfig,
+    @Inject(SEMANTIC_MEMORY) private readonly semanticMemory: SemanticMemory,
   ) {}
 
   /** Publishes this executor's tools so planners can offer them to the model. */
@@ -110,6 +114,7 @@ export class ExecutorService implements ActStage, OnApplicationBootstrap {
         goal: run.request?.goal ?? '',
         workspace: this.workspace,
         memory: new RedisToolMemory(this.redis, this.store.keys, run.id),
+        semanticMemory: new TenantSemanticMemory(this.semanticMemory, run.id),
       };
       const observation = await runTool(this.registry, { tool: call.tool, arguments: args }, toolCtx, {
         defaultTimeoutMs: this.config.toolTimeoutMs,

@@ -17,6 +17,7 @@ import { SessionController } from './auth/session.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { ApiExceptionFilter } from './http/api-exception.filter.js';
 import { IntakeOpenGuard } from './http/intake-open.guard.js';
+import { MemoriesController } from './memories/memories.controller.js';
 import { RunCountsController } from './runs/run-counts.controller.js';
 import { RunCountsService } from './runs/run-counts.service.js';
 import { RunEventReader } from './runs/run-event-reader.js';
@@ -40,6 +41,7 @@ export const GATEWAY_CONTROLLERS = [
   HealthController,
   UsageController,
   ToolsController,
+  MemoriesController,
   SessionController,
 ];
 

@@ -2,6 +2,7 @@ import type OpenAI from 'openai';
 import type { TriadConfig } from '../config/triad-config.js';
 import { BadModelReplyError } from '../errors/triad-error.js';
 import { openAIClient, toModelError } from '../reasoning/reasoning-model.js';
+import { traceEmbeddings } from '../telemetry/gen-ai-spans.js';
 
 /** The most texts sent in one embeddings request; more are split over several requests. */
 export const EMBEDDING_BATCH = 256;
@@ -34,7 +35,12 @@ export class Embedder {
     this.dimensions = config.memory.dimensions;
   }
 
-  async embed(texts: string[], signal?: AbortSignal): Promise<Embeddings> {
+  /** Traced as one `embeddings {model}` span per call. */
+  embed(texts: string[], signal?: AbortSignal): Promise<Embeddings> {
+    return traceEmbeddings('openai', this.model, texts.length, () => this.request(texts, signal));
+  }
+
+  private async request(texts: string[], signal?: AbortSignal): Promise<Embeddings> {
     const vectors: Float32Array[] = [];
     let tokens = 0;
     let dimensions = this.dimensions;

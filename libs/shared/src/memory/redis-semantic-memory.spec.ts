@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { deleteKeys, type ScriptedModelServer, startScriptedModelServer } from '@triad/testing';
+import {
+  clusteredVectors,
+  deleteKeys,
+  hashingEmbedding,
+  type ScriptedModelServer,
+  startScriptedModelServer,
+} from '@triad/testing';
 import { Redis } from 'ioredis';
 import { loadConfig, type TriadConfig } from '../config/triad-config.js';
 import { BadModelReplyError } from '../errors/triad-error.js';
@@ -99,6 +105,35 @@ describe('RedisSemanticMemory', () => {
     expect(await fresh.get('restart', 'not-an-id')).toBeNull();
   });
 
+  it('loads a large tenant whole, over several pages of ids and batches of entries', async () => {
+    const entries = 10_050; // more than one page of ids (10 000) and many batches of entries (500)
+    const gen = clusteredVectors({ dimensions: 256, seed: 3 });
+    const a = replica();
+    const now = Date.now();
+    for (let i = 0; i < entries; i += 1_000) {
+      await Promise.all(
+        Array.from({ length: Math.min(1_000, entries - i) }, (_, j) =>
+          a.store.add(
+            'large',
+            {
+              ...fact('large', `Bulk ${i + j}`),
+              kind: 'fact',
+              tags: [],
+              createdAt: now,
+              expiresAt: now + 3_600_000,
+              model: 'hashing',
+              vector: gen.next(),
+            },
+            100_000,
+          ),
+        ),
+      );
+    }
+    const fresh = replica();
+    await fresh.warm('large');
+    expect(fresh.footprint()).toMatchObject({ tenants: 1, entries });
+  }, 120_000); // ten thousand writes, on a machine that may be busy
+
   it('keeps tenants apart', async () => {
     const a = replica();
     await a.writeMany([fact('tenant-one', 'A filler fact'), fact('tenant-one', 'Another filler fact')]);
@@ -171,6 +206,26 @@ describe('RedisSemanticMemory', () => {
     const a = replica();
     const short = await a.write(fact('expiry', 'A short-lived fact about caching', { ttlMs: 60_000 }));
     const long = await a.write(fact('expiry', 'A long-lived fact about caching'));
+    // Written already past its expiry (as a clock jump would leave it): hidden before any sweep.
+    const now = Date.now();
+    const { id: stale } = await a.store.add(
+      'expiry',
+      {
+        ...fact('expiry', 'A stale fact about caching'),
+        kind: 'fact',
+        tags: [],
+        createdAt: now - 10,
+        expiresAt: now - 1,
+        model: 'hashing',
+        vector: hashingEmbedding('A stale fact about caching', 256),
+      },
+      100,
+    );
+    expect(await a.get('expiry', stale)).toBeNull();
+    expect((await a.list('expiry', { limit: 10 })).entries.map((e) => e.id)).not.toContain(stale);
+    expect(texts(await a.search('expiry', { query: 'A stale fact about caching', k: 5 }))).not.toContain(
+      'A stale fact about caching',
+    );
     const later = Date.now() + 120_000;
     expect(await a.sweepExpired(later)).toBeGreaterThanOrEqual(1);
     expect(await a.get('expiry', short.entry.id)).toBeNull();
@@ -287,6 +342,10 @@ describe('RedisSemanticMemory', () => {
     expect(a.footprint().tenants).toBe(2);
     // A forgotten tenant is loaded again from Redis.
     expect(texts(await a.search('lru-1', { query: 'A fact of lru-1', k: 1 }))).toEqual(['A fact of lru-1']);
+    const small = replica({ maxIndexedEntries: 1 });
+    await small.search('lru-1', { query: 'fact' });
+    await small.search('lru-2', { query: 'fact' }); // one entry more than the bound: lru-1 goes
+    expect(small.footprint()).toMatchObject({ tenants: 1, entries: 1 });
     const idle = replica({ tenantIdleMs: 0 });
     await idle.write(fact('lru-1', 'Another fact of lru-1'));
     await idle.write(fact('lru-2', 'Another fact of lru-2'));

@@ -32,8 +32,16 @@ import { VectorIndex, type VectorIndexOptions } from './vector-index.js';
 export const DUPLICATE_SIMILARITY = 0.95;
 /** Tenants whose vector index a process keeps at most (the least recently searched is forgotten first). */
 export const DEFAULT_MAX_TENANTS = 64;
+/**
+ * Entries a process keeps indexed at most, over all tenants (about 1.6 KB each at 256 dimensions, so some 800 MB):
+ * past it the least recently used tenants are forgotten (never the one in use).
+ */
+export const DEFAULT_MAX_INDEXED_ENTRIES = 500_000;
 /** A tenant's vector index is forgotten after this long without a search or write in this process. */
 export const DEFAULT_TENANT_IDLE_MS = 15 * 60_000;
+/** Ids read per round trip while loading a tenant, and batches of their entries read at once. */
+const LOAD_IDS_PER_READ = 10_000;
+const LOADS_IN_FLIGHT = 4;
 /** Changes read from a tenant's change log per round trip while catching up. */
 const CHANGES_PER_READ = 1_000;
 /** Entries scanned at most by one list call with a filter before it returns a partial page and a cursor. */
@@ -43,6 +51,7 @@ export interface RedisSemanticMemoryOptions {
   /** Cosine similarity from which a write is a near-duplicate (default DUPLICATE_SIMILARITY). */
   duplicateSimilarity?: number;
   maxTenants?: number;
+  maxIndexedEntries?: number;
   tenantIdleMs?: number;
   /** Changes a tenant's change log keeps (default MEMORY_LOG_LENGTH). */
   logLength?: number;
@@ -99,8 +108,9 @@ class TenantIndex {
  * - Entries embedded by another model or with other dimensions than configured are kept out of the index (a warning
  *   says how many, once per tenant and process): re-write them to make them searchable again.
  * - Tenants never meet: each has its own keys in Redis and its own index here.
- * - Bounded here: at most `maxTenants` tenants' indexes are kept, each forgotten after `tenantIdleMs` without use
- *   (checked at each use; the least recently used goes first when a new tenant needs room).
+ * - Bounded here: at most `maxTenants` tenants' indexes are kept, holding `maxIndexedEntries` entries at most
+ *   together, each forgotten after `tenantIdleMs` without use (checked at each use; the least recently used goes
+ *   first when room is needed, never the tenant in use).
  * - A write whose vector is within `duplicateSimilarity` of an entry of the same kind refreshes that entry (its
  *   expiry pushed, a hit counted) and returns it with `duplicate: true`. This process's writes to a tenant are made
  *   one at a time; two replicas writing the same text at the same moment may both add it.
@@ -110,6 +120,7 @@ export class RedisSemanticMemory implements SemanticMemory {
   private readonly tenants = new Map<string, TenantIndex>();
   private readonly duplicateSimilarity: number;
   private readonly maxTenants: number;
+  private readonly maxIndexedEntries: number;
   private readonly idleMs: number;
   private readonly logger: Pick<Logger, 'warn' | 'log'>;
 
@@ -122,6 +133,7 @@ export class RedisSemanticMemory implements SemanticMemory {
     this.store = new MemoryStore(redis, config.prefix, { logLength: options.logLength });
     this.duplicateSimilarity = options.duplicateSimilarity ?? DUPLICATE_SIMILARITY;
     this.maxTenants = options.maxTenants ?? DEFAULT_MAX_TENANTS;
+    this.maxIndexedEntries = options.maxIndexedEntries ?? DEFAULT_MAX_INDEXED_ENTRIES;
     this.idleMs = options.tenantIdleMs ?? DEFAULT_TENANT_IDLE_MS;
     this.logger = options.logger ?? new Logger('SemanticMemory');
   }
@@ -180,7 +192,9 @@ export class RedisSemanticMemory implements SemanticMemory {
     TenantId.parse(tenant);
     const limit = Math.max(1, Math.min(query.limit, 1_000));
     const before = query.cursor === undefined ? undefined : MemoryId.parse(query.cursor);
+    const now = Date.now();
     const wanted = (e: MemoryEntry) =>
+      e.expiresAt > now &&
       (query.kind === undefined || e.kind === query.kind) &&
       (query.tags === undefined || query.tags.every((tag) => e.tags.includes(tag)));
     const found: MemoryEntry[] = [];
@@ -222,7 +236,8 @@ export class RedisSemanticMemory implements SemanticMemory {
   async get(tenant: string, id: string): Promise<MemoryEntry | null> {
     if (!TenantId.safeParse(tenant).success || !MemoryId.safeParse(id).success) return null;
     const [entry] = await this.store.entries(tenant, [id]);
-    return entry ?? null;
+    // Past its expiry it is gone, whether or not the sweep has removed it yet.
+    return entry && entry.expiresAt > Date.now() ? entry : null;
   }
 
   async delete(tenant: string, id: string): Promise<boolean> {
@@ -348,6 +363,7 @@ export class RedisSemanticMemory implements SemanticMemory {
   private async synced(tenant: string, dims: number): Promise<TenantIndex> {
     const t = this.tenantIndex(tenant, dims);
     await this.catchUp(tenant, t);
+    this.forgetIdle(); // the catch-up (a load) may have grown the entries held
     return t;
   }
 
@@ -417,9 +433,15 @@ export class RedisSemanticMemory implements SemanticMemory {
     const { last, added } = await this.store.changes(tenant, '', 0);
     let after = 0;
     for (;;) {
-      const ids = await this.store.idsByCreation(tenant, MEMORY_BATCH, after);
-      for (const r of await this.store.indexRecords(tenant, ids)) if (r) this.put(tenant, t, r);
-      if (ids.length < MEMORY_BATCH) break;
+      const ids = await this.store.idsByCreation(tenant, LOAD_IDS_PER_READ, after);
+      // Read LOADS_IN_FLIGHT batches at once: the reads of one overlap the index's work on another.
+      const batches: string[][] = [];
+      for (let i = 0; i < ids.length; i += MEMORY_BATCH) batches.push(ids.slice(i, i + MEMORY_BATCH));
+      for (let i = 0; i < batches.length; i += LOADS_IN_FLIGHT) {
+        const reads = batches.slice(i, i + LOADS_IN_FLIGHT).map((b) => this.store.indexRecords(tenant, b));
+        for (const read of reads) for (const r of await read) if (r) this.put(tenant, t, r);
+      }
+      if (ids.length < LOAD_IDS_PER_READ) break;
       after = idNumber(ids[ids.length - 1]);
     }
     t.cursor = last;
@@ -463,12 +485,20 @@ export class RedisSemanticMemory implements SemanticMemory {
     if (t) for (const id of ids) this.remove(t, idNumber(id));
   }
 
-  /** Drops the indexes of tenants idle past `tenantIdleMs`, and the least recently used beyond `maxTenants`. */
+  /**
+   * Drops the indexes of tenants idle past `tenantIdleMs`, and the least recently used while more than `maxTenants`
+   * or `maxIndexedEntries` are held. The Map is in order of use: the tenant in use is last and always stays.
+   */
   private forgetIdle(): void {
     const idleBefore = Date.now() - this.idleMs;
+    let entries = 0;
+    for (const t of this.tenants.values()) entries += t.index.size;
     for (const [tenant, t] of this.tenants) {
-      if (this.tenants.size > this.maxTenants || t.lastUsed < idleBefore) this.tenants.delete(tenant);
-      else break; // the Map is in order of use: the rest are younger
+      if (this.tenants.size === 1) return;
+      const over = this.tenants.size > this.maxTenants || entries > this.maxIndexedEntries;
+      if (!over && t.lastUsed >= idleBefore) return;
+      this.tenants.delete(tenant);
+      entries -= t.index.size;
     }
   }
 }

@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { GoalRequest } from '@triad/contracts';
 import { type Command, Redis } from 'ioredis';
 import { z } from 'zod';
+import { MemoryStore } from '../memory/memory-store.js';
 import { ApprovalStore } from './approval-store.js';
 import { GoalBacklog } from './goal-backlog.js';
 import { luaCommand, type ScriptName } from './lua-scripts.js';
@@ -25,14 +26,15 @@ function hashedOn(key: string): string {
   return close > open + 1 ? key.slice(open + 1, close) : key;
 }
 
-const scriptCalls: { sha: string; keys: string[] }[] = [];
+const scriptCalls: { sha: string; keys: string[]; args: string[] }[] = [];
 const transactions: string[][] = [];
 let inMulti: string[] | null = null;
 const send = redis.sendCommand.bind(redis);
 redis.sendCommand = ((command: Command, stream?: unknown) => {
   const args = command.args.map(String);
   if (command.name === 'evalsha' || command.name === 'eval') {
-    scriptCalls.push({ sha: args[0] as string, keys: args.slice(2, 2 + Number(args[1])) });
+    const n = Number(args[1]);
+    scriptCalls.push({ sha: args[0] as string, keys: args.slice(2, 2 + n), args: args.slice(2 + n) });
   } else if (command.name === 'multi') inMulti = [];
   else if (command.name === 'exec' && inMulti) {
     transactions.push(inMulti);
@@ -150,5 +152,36 @@ describe('on a Redis Cluster (hash-tagged prefix)', () => {
     for (const keysOfMulti of transactions) expect(new Set(keysOfMulti.map(hashedOn)).size).toBe(1);
     // None of them lands in the queues' slot: BullMQ's keys hash on the prefix's tag.
     expect(scriptCalls.flatMap((c) => c.keys.map(hashedOn))).not.toContain(ownKeyPrefix(prefix));
+  });
+
+  it("runs the semantic memory's scripts on its tenant's slot, and the keys they build there too", async () => {
+    scriptCalls.length = 0;
+    const memory = new MemoryStore(redis, prefix);
+    const now = Date.now();
+    const record = {
+      kind: 'fact' as const,
+      text: 't',
+      tags: [],
+      source: { origin: 'judge' as const, runId: 'acme~r1', stepId: null },
+      untrusted: false,
+      createdAt: now,
+      expiresAt: now + 60_000,
+      model: 'm',
+      vector: new Float32Array([1, 0, 0, 0]),
+    };
+    const { id } = await memory.add('acme', record, 1);
+    await memory.add('acme', record, 1); // evicts the first
+    await memory.add('acme', { ...record, expiresAt: now - 1 }, 10);
+    expect(await memory.refresh('acme', 'm2', now + 120_000)).not.toBeNull();
+    expect(await memory.delete('acme', [id, 'm2'])).toBe(1);
+    await memory.deleteBySourceRun('acme', 'acme~r1');
+    await memory.sweepBatch('acme', now);
+    await memory.changes('acme', '0-0', 10);
+    expect(scriptCalls.length).toBeGreaterThanOrEqual(8);
+    const own = `${ownKeyPrefix(prefix)}:`;
+    for (const call of scriptCalls) {
+      const named = [...call.keys, ...call.args.filter((a) => a.startsWith(own))];
+      expect(new Set(named.map(hashedOn))).toEqual(new Set(['acme']));
+    }
   });
 });

@@ -5,7 +5,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@open
 import { registerCredentials } from '../errors/scrub-credentials.js';
 import type { ChatRequest } from '../reasoning/chat.js';
 import { ContentGuardProcessor } from './content-guard.processor.js';
-import { traceChat } from './gen-ai-spans.js';
+import { traceChat, traceEmbeddings } from './gen-ai-spans.js';
 import { setTelemetryState } from './telemetry-state.js';
 
 const TOKEN = 'tok-spec-5c0ffee0';
@@ -69,5 +69,27 @@ describe('chat spans with content capture on', () => {
     expect(span.status.message).toBe('401 Incorrect API key provided: [redacted]');
     expect(span.attributes['http.response.body']).toBe('key [redacted], [redacted]');
     expect(span.events[0].attributes).toEqual({ 'exception.message': 'echo Bearer [redacted]' });
+  });
+});
+
+describe('embeddings spans', () => {
+  it('record the model, how many texts and the tokens, never the texts, and a failure', async () => {
+    exporter.reset();
+    await traceEmbeddings('openai', 'emb', 3, async () => ({ tokens: 12, secret: 'the texts' }));
+    await expect(
+      traceEmbeddings('openai', 'emb', 1, async () => {
+        throw new Error('broken reply');
+      }),
+    ).rejects.toThrow('broken reply');
+    const [ok, failed] = exporter.getFinishedSpans();
+    expect(ok.name).toBe('embeddings emb');
+    expect(ok.attributes).toMatchObject({
+      'gen_ai.operation.name': 'embeddings',
+      'gen_ai.request.model': 'emb',
+      'triad.embedding.inputs': 3,
+      'gen_ai.usage.input_tokens': 12,
+    });
+    expect(JSON.stringify(ok.attributes)).not.toContain('the texts');
+    expect(failed.status).toMatchObject({ code: 2, message: 'broken reply' });
   });
 });

@@ -81,3 +81,35 @@ function recordReply(span: Span, reply: ChatReply, content: ChatReply | false): 
     );
   }
 }
+
+/**
+ * An `embeddings {model}` span (OpenTelemetry GenAI conventions) around one embeddings request, under the active
+ * span: how many texts, the tokens used. The texts themselves never go into the span.
+ */
+export async function traceEmbeddings<T extends { tokens: number }>(
+  provider: string,
+  model: string,
+  texts: number,
+  call: () => Promise<T>,
+): Promise<T> {
+  const attributes = {
+    'gen_ai.operation.name': 'embeddings',
+    'gen_ai.provider.name': provider,
+    'gen_ai.request.model': model,
+    'triad.role': telemetryState().role,
+    'triad.embedding.inputs': texts,
+  };
+  return triadTracer().startActiveSpan(`embeddings ${model}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+    try {
+      const reply = await call();
+      span.setAttribute('gen_ai.usage.input_tokens', reply.tokens);
+      return reply;
+    } catch (err) {
+      span.setAttribute('error.type', err instanceof Error ? err.name : 'Error');
+      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}

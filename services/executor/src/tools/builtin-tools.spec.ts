@@ -21,6 +21,8 @@ describe('builtinTools', () => {
       ['http_post', 'write'],
       ['remember', 'write'],
       ['recall', 'read'],
+      ['memorize', 'write'],
+      ['search_memory', 'read'],
     ]);
     for (const spec of registry.specs()) {
       expect(spec.strict).toBe(true);

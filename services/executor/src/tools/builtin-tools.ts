@@ -6,6 +6,7 @@ import { recallTool, rememberTool } from './memory.tools.js';
 import { postWebhookTool } from './post-webhook.tool.js';
 import { readFileTool } from './read-file.tool.js';
 import { type SelfCheckReview, selfCheckTool } from './self-check.tool.js';
+import { memorizeTool, searchMemoryTool } from './semantic-memory.tools.js';
 import type { ToolDefinition } from './tool.js';
 import { writeFileTool } from './write-file.tool.js';
 
@@ -28,6 +29,8 @@ export function builtinTools(options: BuiltinToolsOptions): ToolDefinition[] {
     ...httpTools(options.http),
     rememberTool,
     recallTool,
+    memorizeTool,
+    searchMemoryTool,
   ];
   if (options.webhookUrl) tools.push(postWebhookTool(options.webhookUrl, options.http));
   if (options.review) tools.push(selfCheckTool(options.review));

@@ -1,5 +1,6 @@
 import type { ToolErrorCode, ToolRisk, ToolSpec } from '@triad/shared';
 import { z } from 'zod';
+import type { RunSemanticMemory } from './run-semantic-memory.js';
 import { type JsonSchema, toStrictJsonSchema } from './strict-json-schema.js';
 import type { ToolMemory } from './tool-memory.js';
 import type { Workspace } from './workspace.js';
@@ -19,6 +20,8 @@ export interface ToolContext {
   goal: string;
   workspace: Workspace;
   memory: ToolMemory;
+  /** The tenant's long-term memory, found by meaning (memorize, search_memory), bound to the run's tenant. */
+  semanticMemory: RunSemanticMemory;
 }
 
 /** A tool the model can call: validated input, validated output, and how risky it is. */

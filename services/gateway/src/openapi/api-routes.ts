@@ -8,10 +8,19 @@ import {
   ApproveRequest,
   CancelRunRequest,
   CancelRunResponse,
+  CreateMemoryResponse,
+  DeleteMemoriesQuery,
+  DeleteMemoriesResponse,
   ForkRunRequest,
   GoalRequest,
+  ListMemoriesQuery,
+  ListMemoriesResponse,
   ListRunsQuery,
   ListRunsResponse,
+  MemoryEntry,
+  MemoryId,
+  MemorySearch,
+  MemoryWrite,
   RejectRequest,
   ReplayRunRequest,
   RunCountsResponse,
@@ -20,6 +29,7 @@ import {
   RunId,
   RunRecord,
   RunStatus,
+  SearchMemoriesResponse,
   SubmitRunResponse,
   TENANT_PATTERN,
   ToolsResponse,
@@ -55,14 +65,22 @@ export const NAMED_SCHEMAS = {
   RunCountsResponse,
   ToolsResponse,
   ApprovalWebhookPayload,
+  MemoryEntry,
+  MemoryWrite,
+  MemorySearch,
+  ListMemoriesResponse,
+  CreateMemoryResponse,
+  SearchMemoriesResponse,
+  DeleteMemoriesResponse,
 };
 
-export type ApiTag = 'runs' | 'approvals' | 'usage' | 'tools';
+export type ApiTag = 'runs' | 'approvals' | 'usage' | 'tools' | 'memories';
 export const API_TAGS: Record<ApiTag, string> = {
   runs: 'Submit goals, read, follow, cancel and delete runs',
   approvals: 'Pending approval gates and the human decisions on them',
   usage: "The tenant's model spend and caps",
   tools: 'The tools the executors offer',
+  memories: "The tenant's long-term memory: facts and lessons its runs share, found by meaning",
 };
 
 /** An error answer of a route: its description, and headers it carries. */
@@ -81,7 +99,7 @@ export interface ApiRoute {
   roles: ApiRole[];
   params?: { path?: z.ZodObject; query?: z.ZodObject; header?: z.ZodObject };
   body?: { schema: z.ZodType; required: boolean };
-  ok: { status: 200 | 202 | 204; description: string; schema?: z.ZodType; contentType?: string };
+  ok: { status: 200 | 201 | 202 | 204; description: string; schema?: z.ZodType; contentType?: string };
   /** Route-specific error answers; 401 and 403 (and 415 for a POST) are added to every route. */
   errors: Partial<Record<400 | 404 | 409 | 413 | 429 | 503, ErrorAnswer>>;
 }
@@ -92,6 +110,8 @@ const RunPath = z.object({
 const ApprovalPath = RunPath.extend({
   approvalId: z.string().meta({ description: '`<stepId>.<random>`, from the listing or the approval.requested event' }),
 });
+const MemoryPath = z.object({ id: MemoryId });
+const EMBEDDINGS_DOWN = "The embeddings server (OPENAI_BASE_URL's TRIAD_EMBEDDING_MODEL) failed: nothing was stored";
 const retryAfter = (description: string) =>
   z.object({ 'Retry-After': z.number().int().nonnegative().meta({ description }) });
 
@@ -322,6 +342,87 @@ export function apiRoutes(settings: DocumentSettings): ApiRoute[] {
       params: { query: UsageQuery },
       ok: { status: 200, description: 'Usage per day, with the caps', schema: UsageResponse },
       errors: { 400: 'Invalid query' },
+    },
+    ...memoryRoutes(),
+  ];
+}
+
+function memoryRoutes(): ApiRoute[] {
+  return [
+    {
+      method: 'get',
+      path: '/v1/memories',
+      operationId: 'listMemories',
+      summary: "The tenant's memories, newest first, filtered by kind, tags or source run",
+      tag: 'memories',
+      roles: ['read'],
+      params: { query: ListMemoriesQuery },
+      ok: {
+        status: 200,
+        description: 'A page of memories; pass nextCursor as cursor for the next',
+        schema: ListMemoriesResponse,
+      },
+      errors: { 400: 'Invalid query' },
+    },
+    {
+      method: 'post',
+      path: '/v1/memories',
+      operationId: 'createMemory',
+      summary:
+        'Store a fact or lesson (trusted, with no source run); a near-identical one of the same kind is refreshed',
+      tag: 'memories',
+      roles: ['submit'],
+      body: { schema: MemoryWrite, required: true },
+      ok: {
+        status: 201,
+        description: 'Stored (`duplicate: true`: a near-identical entry was refreshed and is returned)',
+        schema: CreateMemoryResponse,
+      },
+      errors: { 400: 'Invalid body (issues name each bad field)', 503: EMBEDDINGS_DOWN },
+    },
+    {
+      method: 'post',
+      path: '/v1/memories/search',
+      operationId: 'searchMemories',
+      summary: "The tenant's memories closest in meaning to a query, closest first",
+      tag: 'memories',
+      roles: ['read'],
+      body: { schema: MemorySearch, required: true },
+      ok: { status: 200, description: 'The matches with their cosine similarity', schema: SearchMemoriesResponse },
+      errors: { 400: 'Invalid body', 503: 'The embeddings server failed to embed the query' },
+    },
+    {
+      method: 'delete',
+      path: '/v1/memories',
+      operationId: 'deleteMemoriesOfRun',
+      summary: 'Remove every memory a run wrote: the lessons drawn from it and its memorize calls',
+      tag: 'memories',
+      roles: ['submit'],
+      params: { query: DeleteMemoriesQuery },
+      ok: { status: 200, description: 'How many were removed', schema: DeleteMemoriesResponse },
+      errors: { 400: 'sourceRunId is missing or not a run id' },
+    },
+    {
+      method: 'get',
+      path: '/v1/memories/{id}',
+      operationId: 'getMemory',
+      summary: 'One memory of the tenant',
+      tag: 'memories',
+      roles: ['read'],
+      params: { path: MemoryPath },
+      ok: { status: 200, description: 'The memory', schema: MemoryEntry },
+      errors: { 404: 'No such memory in this tenant' },
+    },
+    {
+      method: 'delete',
+      path: '/v1/memories/{id}',
+      operationId: 'deleteMemory',
+      summary: 'Remove one memory of the tenant',
+      tag: 'memories',
+      roles: ['submit'],
+      params: { path: MemoryPath },
+      ok: { status: 204, description: 'Removed' },
+      errors: { 404: 'No such memory in this tenant' },
     },
   ];
 }

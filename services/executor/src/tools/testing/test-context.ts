@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import type { RunSemanticMemory } from '../run-semantic-memory.js';
 import type { ToolContext } from '../tool.js';
 import type { MemoryEntry, MemoryScope, ToolMemory } from '../tool-memory.js';
 import { Workspace } from '../workspace.js';
@@ -37,6 +38,16 @@ class NoWorkspace extends Workspace {
   }
 }
 
+// Likewise a semantic memory that refuses: a spec of memorize or search_memory gives a real one.
+const noSemanticMemory: RunSemanticMemory = {
+  memorize: async () => {
+    throw new Error('This spec gave no semantic memory, yet a tool memorized');
+  },
+  search: async () => {
+    throw new Error('This spec gave no semantic memory, yet a tool searched it');
+  },
+};
+
 /** A complete ToolContext for specs: a live signal, fixed ids, an in-memory memory; override any part. */
 export function testContext(overrides: Partial<ToolContext> = {}): ToolContext {
   return {
@@ -47,6 +58,7 @@ export function testContext(overrides: Partial<ToolContext> = {}): ToolContext {
     goal: 'the goal of the test run',
     workspace: new NoWorkspace(),
     memory: new InMemoryToolMemory(),
+    semanticMemory: noSemanticMemory,
     ...overrides,
   };
 }
