@@ -48,6 +48,23 @@ export interface HarnessOptions {
   redisUrl?: string;
   /** Seed nodes of a Redis Cluster (`host:port,...`): the services and the harness run on it, with a hash-tagged prefix. */
   redisCluster?: string;
+  /**
+   * Learning from past runs (recall at the first plan, lessons distilled when a run ends). Off unless asked for, so
+   * the suites of other features see only their own model calls; a tenant whose TRIAD_TENANT_LIMITS entry sets its
+   * own `memory` keeps it.
+   */
+  memory?: boolean;
+}
+
+/** TRIAD_TENANT_LIMITS with recall and learning off for every tenant (and `*`) that does not set `memory` itself. */
+export function withoutLearning(limitsJson: string | undefined): string {
+  const limits = JSON.parse(limitsJson ?? '{}') as Record<string, Record<string, unknown>>;
+  const off = { recall: false, learn: false };
+  for (const name of new Set([...Object.keys(limits), '*'])) {
+    const entry = limits[name] ?? {};
+    limits[name] = entry.memory ? entry : { ...entry, memory: off };
+  }
+  return JSON.stringify(limits);
 }
 
 /**
@@ -102,6 +119,7 @@ export class TriadHarness {
       TRIAD_JOB_ATTEMPTS: '3',
       ...opts.env,
     };
+    if (!opts.memory) env.TRIAD_TENANT_LIMITS = withoutLearning(opts.env?.TRIAD_TENANT_LIMITS);
     const executors = opts.executors ?? 2;
     const services = await startServices(env, { executors, readyTimeoutMs: READY_TIMEOUT_MS });
     const redisCluster = opts.redisCluster

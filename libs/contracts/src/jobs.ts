@@ -56,6 +56,13 @@ export type WebhookJob = z.infer<typeof WebhookJob>;
 export const ArchiveJob = z.strictObject({ runId: StoreRunId });
 export type ArchiveJob = z.infer<typeof ArchiveJob>;
 
+/**
+ * Distils lessons from an ended run into its tenant's semantic memory (the judge, on the `judge` queue, after every
+ * waiting stage of a live run); the run and its events are read from the store.
+ */
+export const DistillJob = z.strictObject({ runId: StoreRunId });
+export type DistillJob = z.infer<typeof DistillJob>;
+
 /** Every job Triad knows, keyed by name: its queue and payload schema. */
 export const JOBS = {
   [JOB_NAMES.goal]: { queue: QUEUES.goals, schema: GoalRequest },
@@ -66,6 +73,7 @@ export const JOBS = {
   [JOB_NAMES.webhook]: { queue: QUEUES.webhooks, schema: WebhookJob },
   [JOB_NAMES.approvalWebhook]: { queue: QUEUES.webhooks, schema: ApprovalWebhookJob },
   [JOB_NAMES.archive]: { queue: QUEUES.archive, schema: ArchiveJob },
+  [JOB_NAMES.distill]: { queue: QUEUES.judge, schema: DistillJob },
 } as const satisfies Record<JobName, { queue: QueueName; schema: z.ZodType }>;
 
 export type JobData<N extends JobName> = z.infer<(typeof JOBS)[N]['schema']>;
@@ -82,6 +90,8 @@ export const jobIds = {
     `approval-${runId}-${stepId}-${event.slice('approval.'.length)}`,
   goal: (runId: string) => `goal-${runId}`,
   archive: (runId: string) => `archive-${runId}`,
+  /** One per run: a redelivered ending enqueues its distillation once. */
+  distill: (runId: string) => `distill-${runId}`,
 };
 
 /** The step id of the i-th tool call of an iteration. */

@@ -23,5 +23,7 @@ export const JOB_NAMES = {
   webhook: 'deliver',
   approvalWebhook: 'approval',
   archive: 'archive',
+  /** On the `judge` queue: distil lessons from an ended run into the tenant's semantic memory. */
+  distill: 'distill',
 } as const;
 export type JobName = (typeof JOB_NAMES)[keyof typeof JOB_NAMES];

@@ -9,11 +9,15 @@ import {
 import { ArchiveProcessor } from './archive/archive.processor.js';
 import { JudgeProcessor } from './judge.processor.js';
 import { JudgeService } from './judge.service.js';
+import { LessonDistiller } from './memory/lesson-distiller.js';
 import { ApprovalWebhookService } from './webhooks/approval-webhook.service.js';
 import { WebhookProcessor } from './webhooks/webhook.processor.js';
 import { WebhookSender } from './webhooks/webhook-sender.service.js';
 
-/** The judge: the Reflect stage, and the end of every run (its result webhook, and its archive when there is one). */
+/**
+ * The judge: the Reflect stage, and the end of every run (its result webhook, its archive when there is one, and the
+ * lessons it teaches).
+ */
 @Module({})
 export class JudgeModule {
   static forRoot(config: TriadConfig, redis: RedisClient): DynamicModule {
@@ -23,6 +27,7 @@ export class JudgeModule {
       providers: [
         JudgeProcessor,
         JudgeService,
+        LessonDistiller,
         WebhookProcessor,
         WebhookSender,
         ApprovalWebhookService,

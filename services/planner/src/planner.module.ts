@@ -10,6 +10,7 @@ import {
 } from '@triad/shared';
 import { GoalProcessor } from './goal.processor.js';
 import { IntakeService } from './intake.service.js';
+import { LessonRecall } from './lesson-recall.js';
 import { PeriodicSweeps } from './periodic-sweeps.js';
 import { PlanProcessor } from './plan.processor.js';
 import { PlannerService } from './planner.service.js';
@@ -26,6 +27,7 @@ export class PlannerModule {
         PlanProcessor,
         IntakeService,
         PlannerService,
+        LessonRecall,
         PeriodicSweeps,
         reasoningModelProvider(config),
         redisCapacityProvider(config),

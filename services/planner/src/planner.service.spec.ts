@@ -7,12 +7,14 @@ import {
   PlanDecision,
   RunStore,
   replyOfDecision,
+  type SemanticMemory,
   ToolCatalog,
   type ToolSpec,
   TriadError,
 } from '@triad/shared';
 import { deleteKeys, RecordingStageContext, recordingLoop, ScriptedReasoningModel, specPrefix } from '@triad/testing';
 import { Redis } from 'ioredis';
+import { LessonRecall } from './lesson-recall.js';
 import { PlannerService } from './planner.service.js';
 
 // The planner's own stage (what it asks the model, what it makes of the reply) with its real catalog and store;
@@ -23,6 +25,12 @@ const prefix = specPrefix('planner');
 const store = new RunStore(redis, prefix);
 const catalog = new ToolCatalog(redis, prefix);
 const config = loadConfig({ TRIAD_ALLOWED_MODELS: 'fork-model' });
+// Recall is off here (lesson-recall.spec.ts specifies it): the memory is never asked.
+const noRecall = loadConfig({ TRIAD_TENANT_LIMITS: '{"*":{"memory":{"recall":false}}}' });
+const unusedMemory = new Proxy({} as SemanticMemory, {
+  get: (_, name) => () => Promise.reject(new Error(`the memory was asked: ${String(name)}`)),
+});
+const recall = new LessonRecall(store, unusedMemory, noRecall);
 const SECRET = 'sk-planner-spec';
 const spec = (name: string, secretArguments: string[]): ToolSpec => ({
   name,
@@ -46,7 +54,7 @@ async function setup(
   goal: GoalRequestInput = { goal: 'add two numbers' },
 ) {
   const model = new ScriptedReasoningModel(replies);
-  const planner = new PlannerService(catalog, model, config);
+  const planner = new PlannerService(catalog, model, config, recall);
   const runId = `r${++runs}`;
   await store.create(runId, GoalRequest.parse(goal));
   const fakes = recordingLoop(store);

@@ -17,6 +17,7 @@ import {
   TriadError,
 } from '@triad/shared';
 import { buildConversation } from './conversation.js';
+import { LessonRecall } from './lesson-recall.js';
 import { toolsForRun } from './planner-tools.js';
 
 /** The Interpret and Plan stages: ask the model what to do next; the run loop records and hands it on. */
@@ -26,6 +27,7 @@ export class PlannerService {
     private readonly catalog: ToolCatalog,
     @Inject(REASONING_MODEL) private readonly model: ReasoningModel,
     @Inject(TRIAD_CONFIG) private readonly config: TriadConfig,
+    private readonly recall: LessonRecall,
   ) {}
 
   /** Asks the model for this iteration's decision: a thought and tool calls, or an answer; with its events and usage. */
@@ -41,11 +43,13 @@ export class PlannerService {
     // Intake refused a model the deployment does not allow; this holds if the setting narrowed since.
     const refused = view.recorded ? null : modelRefusal(this.config, request);
     if (refused) throw new TriadError('invalid_goal', refused, false);
+    // A lesson is context only: the executors enforce the goal's tools, approvals and budget whatever it says.
+    const lessons = view.recorded ? [] : await this.recall.lessonsFor(view);
     const reply =
       view.recorded ??
       (await this.model.chat({
         model,
-        messages: buildConversation(request, events),
+        messages: buildConversation(request, events, lessons),
         tools: toolsForRun(catalog, request),
         secretArguments: Object.fromEntries(secretsOf(catalog)),
         // A typed result: the model's final answer (a reply without tool calls) is structured output against it.

@@ -49,6 +49,10 @@ const BAD: Record<string, string[]> = {
   TRIAD_APPROVAL_RISKS: ['dangerous', 'write,dangerous'],
   TRIAD_APPROVAL_TIMEOUT_MS: ['999'],
   TRIAD_RUN_RETENTION: ['7 days', '-1d', '1w', '0'],
+  TRIAD_EMBEDDING_MODEL: ['m'.repeat(201)],
+  TRIAD_EMBEDDING_DIMENSIONS: ['-1', '1.5', 'wide'],
+  TRIAD_MEMORY_RETENTION: ['90 days', '-1d'],
+  TRIAD_MEMORY_MAX_ENTRIES: ['0', 'many'],
   TRIAD_IDEMPOTENCY_TTL: ['1.5h', 'soon'],
   TRIAD_ARCHIVE_URL: ['mysql://db/x', 'not a url'],
   TRIAD_HTTP_ALLOW_HOSTS: ['10.0.0.0/99', 'api.example.com,not a host!', 'example.com/8'],
@@ -191,6 +195,20 @@ describe('run data durations', () => {
     expect(loadConfig({ TRIAD_APPROVAL_WEBHOOK_URL: 'https://chat.example/hook' }).approval.webhookUrl).toBe(
       'https://chat.example/hook',
     );
+  });
+
+  it('keeps memories 90 days, 100 000 per tenant, embedded at 256 dimensions by default', () => {
+    expect(loadConfig({}).memory).toEqual({
+      embeddingModel: 'text-embedding-3-small',
+      dimensions: 256,
+      retentionMs: 7_776_000_000,
+      maxEntries: 100_000,
+    });
+    expect(loadConfig({ TRIAD_EMBEDDING_DIMENSIONS: '0' }).memory.dimensions).toBe(0);
+    expect(
+      loadConfig({ TRIAD_TENANT_LIMITS: '{"acme":{"memory":{"learn":false,"maxEntries":10}}}' }).tenantLimits.acme
+        ?.memory,
+    ).toEqual({ recall: true, learn: false, maxEntries: 10 });
   });
 
   it('keeps runs 7 days and Idempotency-Keys a day by default, with no archive', () => {

@@ -48,7 +48,8 @@ export async function failRunOfAbandonedStep(
   job: Job | undefined,
   err: Error,
 ): Promise<void> {
-  if (!job?.deferredFailure) return;
+  // Another job of the same queue (a `distill` job on `judge`) is not a step of a live run.
+  if (!job?.deferredFailure || job.name !== name) return;
   const { runId, iteration } = parseJob(name, job);
   const message = `${name} step failed: ${err.message} (the process running it died each time)`;
   await finisher.finish(runId, {

@@ -5,6 +5,7 @@ import { type FlowProducer, Queue } from 'bullmq';
 import type { TriadConfig } from '../config/triad-config.js';
 import { LoopHandOff } from '../loop/loop-hand-off.js';
 import { RunLoop } from '../loop/run-loop.js';
+import { DistillDispatch } from '../memory/distill-dispatch.js';
 import { defaultJobOptions } from '../queue/job-options.js';
 import type { RedisClient } from '../queue/redis-connection.js';
 import { ApprovalNotifier } from '../runs/approval-notifier.js';
@@ -114,6 +115,7 @@ export class TriadCoreModule {
             webhooks: Queue,
             scheduler: TenantScheduler,
             retention: RunRetention,
+            judge: Queue,
           ) =>
             new RunFinisher(
               store,
@@ -125,8 +127,16 @@ export class TriadCoreModule {
               },
               scheduler,
               retention,
+              new DistillDispatch(judge, config, jobDefaults),
             ),
-          inject: [RunStore, ResultsQueues, getQueueToken(QUEUES.webhooks), TenantScheduler, RunRetention],
+          inject: [
+            RunStore,
+            ResultsQueues,
+            getQueueToken(QUEUES.webhooks),
+            TenantScheduler,
+            RunRetention,
+            getQueueToken(QUEUES.judge),
+          ],
         },
         {
           provide: LoopHandOff,

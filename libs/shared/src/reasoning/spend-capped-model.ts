@@ -9,8 +9,11 @@ import type { ChatReply, ChatRequest, ReasoningModel } from './chat.js';
 /** The stage a model call is made for: it names the call's reservation, so a redelivered stage reserves once. */
 interface SpendScope {
   runId: string;
-  /** `plan`, `judge`, or `act:<stepId>` (a tool that asks the model, as self_check does). */
-  stage: 'plan' | 'judge' | `act:${string}`;
+  /**
+   * `plan`, `judge`, `act:<stepId>` (a tool that asks the model, as self_check does), or `distill` (the judge
+   * distilling lessons from the ended run).
+   */
+  stage: 'plan' | 'judge' | 'distill' | `act:${string}`;
   iteration: number;
   calls: number;
 }

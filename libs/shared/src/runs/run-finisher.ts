@@ -8,6 +8,7 @@ import {
   type TerminalStatus,
 } from '@triad/contracts';
 import type { Queue } from 'bullmq';
+import type { DistillDispatch } from '../memory/distill-dispatch.js';
 import { addJob } from '../queue/typed-job.js';
 import type { RunEnd, RunStore } from '../store/run-store.js';
 import type { ResultsQueues } from './results-queues.js';
@@ -25,7 +26,8 @@ export interface WebhookDispatch {
  * Ends runs: the terminal compare-and-set on the record, then `run.finished` on the results queue (the shared one, or
  * the producer's own: see ResultsQueues) and, when the goal
  * asked for one, a `deliver` job on the webhooks queue; for a tenant with a cap on runs in flight, the run's slot goes
- * to its next waiting run; last, the run's data is set to expire (or to be archived first, see RunRetention). Every
+ * to its next waiting run; a run that may teach something gets its `distill` job (see DistillDispatch); last, the
+ * run's data is set to expire (or to be archived first, see RunRetention). Every
  * way a run ends comes through publishEnded (again on every redelivery), so a slot is always given back and no ended
  * run stays in Redis for good.
  */
@@ -36,6 +38,7 @@ export class RunFinisher {
     private readonly webhooks?: WebhookDispatch,
     private readonly scheduler?: TenantScheduler,
     private readonly retention?: RunRetention,
+    private readonly distill?: DistillDispatch,
   ) {}
 
   /** Ends the run if it is still running (true when this call ended it), then makes sure its result is published. */
@@ -75,6 +78,7 @@ export class RunFinisher {
     }
     // Only a capped tenant's runs hold slots: the others cost no round trip here.
     if (this.scheduler && this.scheduler.capOf(run.tenant) !== null) await this.scheduler.release(runId);
+    await this.distill?.ended(run);
     await this.retention?.ended(runId);
   }
 }

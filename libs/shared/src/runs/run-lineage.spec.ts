@@ -79,6 +79,18 @@ describe('forks', () => {
     expect(seed.iteration).toBe(2);
     expect(forkSeed(parent(), { runId: 'p1', iteration: 1 })).toMatchObject({ ledger: {}, events: [], iteration: 1 });
   });
+
+  it('keep the lessons the first plan was given (event and choice) when they copy it, and search again when not', () => {
+    const lessons = [{ id: 'm1', text: 'dates are YYYY-MM-DD', score: 0.8, untrusted: false, sourceRunId: 'r0' }];
+    const withLessons = parent();
+    withLessons.ledger['memory:recall'] = JSON.stringify(lessons);
+    withLessons.events.splice(1, 0, { id: '1-1', type: 'memory.recalled', iteration: 1, at: 1, lessons });
+    const seed = forkSeed(withLessons, { runId: 'p1', iteration: 2 });
+    expect(seed.ledger['memory:recall']).toBe(JSON.stringify(lessons));
+    expect(seed.events[0]).toMatchObject({ type: 'memory.recalled', lessons });
+    const fresh = forkSeed(withLessons, { runId: 'p1', iteration: 1 });
+    expect(fresh).toMatchObject({ ledger: {}, events: [] });
+  });
 });
 
 describe('replays', () => {

@@ -8,6 +8,7 @@ import {
   storeRunId,
   Verdict,
 } from '@triad/contracts';
+import { RECALLED_LESSONS } from '../memory/lesson-ledger.js';
 import type { ChatReply } from '../reasoning/chat.js';
 import type { NewRunEvent, RunStore } from '../store/run-store.js';
 
@@ -28,6 +29,8 @@ const HISTORY_EVENTS = new Set<StoredRunEvent['type']>([
   'verdict',
   'approval.requested',
   'approval.decided',
+  // The lessons of past runs its first plan was given: every later plan request repeats them.
+  'memory.recalled',
 ]);
 
 /** The iteration a run starts at: a fork's first live one, else 1. */
@@ -100,6 +103,9 @@ export function forkSeed(parent: ParentRun, forkOf: ForkOf) {
     const iteration = kind === 'step' ? Number(at?.split('-')[0]) : Number(at);
     if ((kind === 'plan' || kind === 'verdict' || kind === 'step') && before(iteration)) ledger[name] = value;
   }
+  // A fork that copies the first plan keeps the lessons it was given (and does not search again).
+  const recalled = parent.ledger[RECALLED_LESSONS];
+  if (recalled !== undefined && before(1)) ledger[RECALLED_LESSONS] = recalled;
   const events = parent.events
     .filter((e) => before(e.iteration) && HISTORY_EVENTS.has(e.type))
     .map(({ id: _id, ...e }) => e as NewRunEvent);

@@ -62,6 +62,11 @@ export const Script = z.strictObject({
   description: z.string().optional(),
   /** Case-insensitive substring of the first user message; a script without it fits every request. */
   match: z.string().optional(),
+  /**
+   * Case-insensitive substring that some message of the request must hold (besides `match`), e.g. a lesson of past
+   * runs given to the model: a script with it fits only requests that carry that text.
+   */
+  contains: z.string().min(1).optional(),
   turnBy: z.record(z.string(), TurnBy).optional(),
   turns: z.record(z.string(), z.array(Turn)),
 });

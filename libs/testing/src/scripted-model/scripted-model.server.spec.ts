@@ -163,6 +163,20 @@ describe('scripted model server through the openai client', () => {
     expect(s.requests.map((r) => r.script)).toEqual(['math', 'weather', 'fallback']);
   });
 
+  it('picks a script with `contains` only for a request that holds that text in some message', async () => {
+    const { client, s } = await serve({
+      scripts: [
+        { name: 'told', match: 'book', contains: 'YYYY-mm-dd', turns: { planner: [{ content: 'iso' }] } },
+        { name: 'untold', match: 'book', turns: { planner: [{ content: 'guess' }] } },
+      ],
+    });
+    const reply = (...texts: string[]) =>
+      ask(client, 'planner', texts.map(user)).then((r) => r.choices[0].message.content);
+    expect(await reply('Book a room')).toBe('guess');
+    expect(await reply('Book a room', 'Notes from past runs: dates are YYYY-MM-DD')).toBe('iso');
+    expect(s.requests.map((r) => r.script)).toEqual(['untold', 'told']);
+  });
+
   it('fails loudly with a 500 APIError when the turns are exhausted or no script matches', async () => {
     const { client, s } = await serve({
       scripts: [{ name: 'demo', match: 'demo', turns: { planner: [{ content: 'only' }] } }],

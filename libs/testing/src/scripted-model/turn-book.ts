@@ -1,4 +1,4 @@
-import { assistantCount, type ChatBody, firstUserText, lastMessageText } from './chat-request.js';
+import { assistantCount, type ChatBody, firstUserText, lastMessageText, messageText } from './chat-request.js';
 import { type Scenario, scriptName, type Turn } from './scenario.js';
 
 /** The outcome of looking up a request: the turn to play, or why there is none. */
@@ -22,8 +22,11 @@ export class TurnBook {
   pick(body: ChatBody): Pick {
     const role = this.roleOf(body.model);
     const userText = firstUserText(body).toLowerCase();
+    const allText = body.messages.map((m) => messageText(m).toLowerCase());
     const at = this.scenario.scripts.findIndex(
-      (s) => s.match === undefined || userText.includes(s.match.toLowerCase()),
+      (s) =>
+        (s.match === undefined || userText.includes(s.match.toLowerCase())) &&
+        (s.contains === undefined || allText.some((t) => t.includes((s.contains as string).toLowerCase()))),
     );
     if (at < 0) {
       const shown = userText.length > 120 ? `${userText.slice(0, 120)}...` : userText;
