@@ -1,4 +1,5 @@
-import { MemoryEntry, MemoryId, type MemoryKind, type MemorySource } from '@triad/contracts';
+import { MemoryEntry, MemoryId, MemoryKind, type MemorySource } from '@triad/contracts';
+import { z } from 'zod';
 import type { RedisClient } from '../queue/redis-connection.js';
 import { type LuaCommand, luaCommand } from '../store/lua-scripts.js';
 import { TriadKeys } from '../store/triad-keys.js';
@@ -53,23 +54,29 @@ export interface MemoryChanges {
   changes: MemoryChange[];
 }
 
-const ENTRY_FIELDS = [
-  'text',
-  'kind',
-  'tags',
-  'origin',
-  'runId',
-  'stepId',
-  'untrusted',
-  'createdAt',
-  'expiresAt',
-] as const;
-const INDEX_FIELDS = ['kind', 'tags', 'expiresAt', 'model', 'dims', 'vec'] as const;
+const ENTRY_FIELDS = ['text', 'meta', 'src', 'runId', 'expiresAt'] as const;
+const INDEX_FIELDS = ['meta', 'expiresAt', 'vec'] as const;
+
+/** An entry's `meta` field: what the vector index needs besides the vector. */
+const EntryMeta = z.object({
+  kind: MemoryKind,
+  tags: z.array(z.string()),
+  model: z.string(),
+  dims: z.number().int(),
+});
+/** An entry's `src` field: where it came from. */
+const EntrySource = z.object({
+  origin: z.string(),
+  stepId: z.string().nullable(),
+  untrusted: z.boolean(),
+  createdAt: z.number(),
+});
 
 /**
  * A tenant's semantic memory in Redis, the truth every replica shares (keys: TriadKeys.memory*, all hash-tagged by
- * tenant). An entry is a hash: text, kind, tags (JSON), source (origin, runId, stepId), untrusted, createdAt,
- * expiresAt, hits, the embedding model, its dimensions and the vector as little-endian float32 bytes. The tenant's ids
+ * tenant). An entry is a hash: `text`; `meta` (JSON: kind, tags, the embedding model and its dimensions); `src` (JSON:
+ * origin, stepId, untrusted, createdAt); `runId` (its source run, '' for none), `expiresAt` and `hits`, which the
+ * scripts read and change; `vec`, the vector as little-endian float32 bytes. The tenant's ids
  * are indexed by creation (score: the id's number, so insertion order) and by expiry, and by source run. Every change
  * is made by one Lua script (store/lua/memory-*.lua) that also appends it to the tenant's change log, a stream
  * trimmed to about MEMORY_LOG_LENGTH entries, which each replica's in-process index follows. (Redis does not count a
@@ -106,31 +113,25 @@ export class MemoryStore {
     // Outside the script: the set of tenants is in a slot of its own (a Redis Cluster script keeps to one slot).
     await this.redis.sadd(k.memoryTenants(), tenant);
     const vec = Buffer.from(record.vector.buffer, record.vector.byteOffset, record.vector.byteLength);
+    // Few fields: a hash this size is a hashtable, where each field costs about 45 bytes beside its value.
     const fields: (string | Buffer)[] = [
       'text',
       record.text,
-      'kind',
-      record.kind,
-      'tags',
-      JSON.stringify(record.tags),
-      'origin',
-      record.source.origin,
+      'meta',
+      JSON.stringify({ kind: record.kind, tags: record.tags, model: record.model, dims: record.vector.length }),
+      'src',
+      JSON.stringify({
+        origin: record.source.origin,
+        stepId: record.source.stepId,
+        untrusted: record.untrusted,
+        createdAt: record.createdAt,
+      }),
       'runId',
       record.source.runId ?? '',
-      'stepId',
-      record.source.stepId ?? '',
-      'untrusted',
-      record.untrusted ? '1' : '0',
-      'createdAt',
-      String(record.createdAt),
       'expiresAt',
       String(record.expiresAt),
       'hits',
       '0',
-      'model',
-      record.model,
-      'dims',
-      String(record.vector.length),
       'vec',
       vec,
     ];
@@ -286,46 +287,41 @@ export function idNumber(id: string): number {
 }
 
 function toEntry(tenant: string, id: string, values: (string | null)[]): MemoryEntry | null {
-  const [text, kind, tags, origin, runId, stepId, untrusted, createdAt, expiresAt] = values;
-  if (text === null || text === undefined) return null;
+  const [text, metaJson, srcJson, runId, expiresAt] = values;
+  const meta = parseJson(EntryMeta, metaJson);
+  const src = parseJson(EntrySource, srcJson);
+  if (text === null || text === undefined || !meta || !src) return null;
   const parsed = MemoryEntry.safeParse({
     id,
     tenant,
-    kind,
+    kind: meta.kind,
     text,
-    tags: parseTags(tags),
-    source: { origin, runId: runId || null, stepId: stepId || null },
-    untrusted: untrusted === '1',
-    createdAt: Number(createdAt),
+    tags: meta.tags,
+    source: { origin: src.origin, runId: runId || null, stepId: src.stepId },
+    untrusted: src.untrusted,
+    createdAt: src.createdAt,
     expiresAt: Number(expiresAt),
   });
   return parsed.success ? parsed.data : null;
 }
 
 function toIndexRecord(id: string, values: (Buffer | null)[]): IndexedRecord | null {
-  const [kind, tags, expiresAt, model, dims, vec] = values;
-  if (!kind || !vec) return null;
-  const k = kind.toString();
-  if (k !== 'fact' && k !== 'lesson') return null;
+  const [metaJson, expiresAt, vec] = values;
+  const meta = parseJson(EntryMeta, metaJson?.toString());
+  if (!meta || !vec) return null;
   // Copied: a Buffer from ioredis may start at an offset a Float32Array cannot view.
   const vector = new Float32Array(vec.byteLength >> 2);
   new Uint8Array(vector.buffer).set(vec.subarray(0, vector.byteLength));
-  return {
-    id,
-    kind: k,
-    tags: parseTags(tags?.toString() ?? null),
-    expiresAt: Number(expiresAt?.toString()),
-    model: model?.toString() ?? '',
-    dims: Number(dims?.toString()),
-    vector,
-  };
+  return { id, ...meta, expiresAt: Number(expiresAt?.toString()), vector };
 }
 
-function parseTags(raw: string | null | undefined): string[] {
+/** A JSON field parsed and checked, or null when it is missing or malformed (the entry is then left out). */
+function parseJson<T>(schema: z.ZodType<T>, raw: string | null | undefined): T | null {
+  if (!raw) return null;
   try {
-    const tags: unknown = JSON.parse(raw ?? '[]');
-    return Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [];
+    const parsed = schema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : null;
   } catch {
-    return [];
+    return null;
   }
 }

@@ -88,6 +88,24 @@ describe('RedisSemanticMemory', () => {
     expect(after.matches).toHaveLength(3);
   });
 
+  it('stays consistent while one replica searches in parallel and another writes and deletes', async () => {
+    const a = replica();
+    const b = replica();
+    await a.write(fact('busy', 'The first fact of a busy tenant'));
+    const writes = Array.from({ length: 30 }, (_, i) =>
+      b.write(fact('busy', `Busy fact ${i} ${randomBytes(6).toString('hex')}`)),
+    );
+    const searches = Array.from({ length: 30 }, () => a.search('busy', { query: 'busy fact', k: 50 }));
+    const written = await Promise.all(writes);
+    await Promise.all(searches);
+    const gone = written.slice(0, 10).map((r) => r.entry.id);
+    await Promise.all([...gone.map((id) => b.delete('busy', id)), a.search('busy', { query: 'busy', k: 5 })]);
+    const found = await a.search('busy', { query: 'busy fact', k: 50 });
+    expect(found.matches).toHaveLength(21);
+    expect(found.matches.map((m) => m.entry.id)).not.toEqual(expect.arrayContaining([gone[0]]));
+    expect(a.footprint().entries).toBe(21);
+  });
+
   it('a new instance (a restarted process) finds every entry, with its provenance', async () => {
     const a = replica();
     const written = await a.write(

@@ -44,6 +44,8 @@ const LOAD_IDS_PER_READ = 10_000;
 const LOADS_IN_FLIGHT = 4;
 /** Changes read from a tenant's change log per round trip while catching up. */
 const CHANGES_PER_READ = 1_000;
+/** Bytes an entry's filter fields take beside the index, roughly (a Map entry, a small object, its tags array). */
+const META_BYTES = 120;
 /** Entries scanned at most by one list call with a filter before it returns a partial page and a cursor. */
 const LIST_SCAN_LIMIT = 5_000;
 
@@ -112,8 +114,9 @@ class TenantIndex {
  *   together, each forgotten after `tenantIdleMs` without use (checked at each use; the least recently used goes
  *   first when room is needed, never the tenant in use).
  * - A write whose vector is within `duplicateSimilarity` of an entry of the same kind refreshes that entry (its
- *   expiry pushed, a hit counted) and returns it with `duplicate: true`. This process's writes to a tenant are made
- *   one at a time; two replicas writing the same text at the same moment may both add it.
+ *   expiry pushed, a hit counted) and returns it with `duplicate: true`; it keeps its own source and trust (so it
+ *   goes with its own source run, not the writer's). This process's writes to a tenant are made one at a time; two
+ *   replicas writing the same text at the same moment may both add it.
  */
 export class RedisSemanticMemory implements SemanticMemory {
   readonly store: MemoryStore;
@@ -155,7 +158,7 @@ export class RedisSemanticMemory implements SemanticMemory {
     for (const [i, entry] of checked.entries()) {
       const vector = embeddings.vectors[i];
       const t = this.tenantIndex(entry.tenant, embeddings.dimensions);
-      const stored = await this.oneAtATime(t, () => this.store1(t, entry, vector, embeddings.model));
+      const stored = await this.oneAtATime(t, () => this.storeOne(t, entry, vector, embeddings.model));
       results.push({ ...stored, tokens: shares[i] });
     }
     return results;
@@ -283,14 +286,14 @@ export class RedisSemanticMemory implements SemanticMemory {
     let bytes = 0;
     for (const t of this.tenants.values()) {
       entries += t.index.size;
-      bytes += t.index.memoryBytes() + t.meta.size * 120;
+      bytes += t.index.memoryBytes() + t.meta.size * META_BYTES;
     }
     return { tenants: this.tenants.size, entries, bytes };
   }
 
   // --- writing ---
 
-  private async store1(
+  private async storeOne(
     t: TenantIndex,
     entry: CheckedNew,
     vector: Float32Array,
