@@ -137,6 +137,31 @@ describe('on a Redis Cluster', () => {
     expect(JSON.parse(delivery?.body ?? '{}')).toMatchObject({ runId, status: 'succeeded', answer: 'All done.' });
   });
 
+  it("keeps, finds and removes a tenant's memories through the gateway (the memory scripts on one slot per tenant)", async () => {
+    const texts = [
+      'Invoices of the billing API are due in 30 days.',
+      'The room booking API wants dates as YYYY-MM-DD.',
+    ];
+    const ids: string[] = [];
+    for (const text of texts) {
+      const created = await gw.call('POST', '/v1/memories', { body: { text, kind: 'fact', tags: ['cluster'] } });
+      expect(created.status).toBe(201);
+      ids.push(created.body.memory.id);
+    }
+    const search = (query: string) =>
+      gw.call('POST', '/v1/memories/search', { body: { query, k: 2, tags: ['cluster'] } });
+    const found = await search('when are the invoices of the billing API due');
+    expect(found.status).toBe(200);
+    expect(found.body.matches.map((m: { entry: { id: string } }) => m.entry.id)).toEqual([ids[0], ids[1]]);
+    const listed = await gw.call('GET', '/v1/memories?tags=cluster');
+    expect(listed.body.memories.map((m: { id: string }) => m.id)).toEqual([ids[1], ids[0]]);
+    // Keyless, a state change must say it is JSON (see cross-site.middleware.ts).
+    const json = { 'content-type': 'application/json' };
+    expect((await gw.call('DELETE', `/v1/memories/${ids[0]}`, { headers: json })).status).toBe(204);
+    const after = await search('when are the invoices of the billing API due');
+    expect(after.body.matches.map((m: { entry: { id: string } }) => m.entry.id)).toEqual([ids[1]]);
+  });
+
   it('runs `triad start` (the offline demo) on the cluster, starting no Redis of its own', async () => {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
