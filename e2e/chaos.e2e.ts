@@ -5,6 +5,7 @@
 // The suite runs a bounded configuration; `npm run chaos` runs a larger one (CHAOS_RUNS, CHAOS_KILLS, CHAOS_SEED).
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { MAX_STALLED_COUNT } from '@triad/shared';
+import { mulberry32 } from '@triad/testing';
 import type { Queue } from 'bullmq';
 import type { ServiceProcess, ServiceRole } from '../cli/src/stack/service-processes.js';
 import { EffectServer } from './support/effect-server.js';
@@ -175,16 +176,4 @@ async function stalledSteps(): Promise<string[]> {
   const queues: Queue[] = [triad.queues.goals, triad.queues.plan, triad.queues.act, triad.queues.judge];
   const jobs = (await Promise.all(queues.map((q) => q.getJobs(['completed', 'failed'])))).flat();
   return jobs.filter((j) => j.stalledCounter > 0).map((j) => `${j.queueName}/${j.id}`);
-}
-
-/** A small seeded PRNG, so a failing chaos schedule can be replayed with CHAOS_SEED. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }

@@ -57,7 +57,8 @@ function unit(v: Float32Array): Float32Array {
   return v;
 }
 
-function mulberry32(seed: number): () => number {
+/** A small seeded PRNG (mulberry32): the same seed gives the same sequence, so a run can be repeated. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -1,4 +1,9 @@
-export { type ClusteredVectors, type ClusteredVectorsOptions, clusteredVectors } from './clustered-vectors.js';
+export {
+  type ClusteredVectors,
+  type ClusteredVectorsOptions,
+  clusteredVectors,
+  mulberry32,
+} from './clustered-vectors.js';
 export { deleteKeys } from './delete-keys.js';
 export {
   type AddedJob,

@@ -318,7 +318,7 @@ export class RedisSemanticMemory implements SemanticMemory {
       }
     }
     const cap = tenantLimits(this.config, entry.tenant).memory?.maxEntries ?? this.config.memory.maxEntries;
-    const record = {
+    const fields = {
       kind: entry.kind,
       text: entry.text,
       tags: entry.tags,
@@ -326,10 +326,8 @@ export class RedisSemanticMemory implements SemanticMemory {
       untrusted: entry.untrusted,
       createdAt: now,
       expiresAt,
-      model,
-      vector,
     };
-    const { id, evicted } = await this.store.add(entry.tenant, record, cap);
+    const { id, evicted } = await this.store.add(entry.tenant, { ...fields, model, vector }, cap);
     this.put(entry.tenant, t, {
       id,
       kind: entry.kind,
@@ -340,17 +338,7 @@ export class RedisSemanticMemory implements SemanticMemory {
       vector,
     });
     for (const old of evicted) this.remove(t, idNumber(old));
-    const stored: MemoryEntry = {
-      id,
-      tenant: entry.tenant,
-      kind: entry.kind,
-      text: entry.text,
-      tags: entry.tags,
-      source: entry.source,
-      untrusted: entry.untrusted,
-      createdAt: now,
-      expiresAt,
-    };
+    const stored: MemoryEntry = { id, tenant: entry.tenant, ...fields };
     return { entry: stored, duplicate: false };
   }
 

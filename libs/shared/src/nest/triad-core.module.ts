@@ -127,7 +127,7 @@ export class TriadCoreModule {
               },
               scheduler,
               retention,
-              new DistillDispatch(judge, config, jobDefaults),
+              new DistillDispatch(judge, store, config, jobDefaults),
             ),
           inject: [
             RunStore,

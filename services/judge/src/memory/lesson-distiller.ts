@@ -13,6 +13,7 @@ import {
   RunStore,
   SEMANTIC_MEMORY,
   type SemanticMemory,
+  somethingToLearn,
   splitStoreRunId,
   TenantLimitError,
   type ToolErrorCode,
@@ -39,18 +40,6 @@ const TRIAD_OWN_ERRORS = new Set<ToolErrorCode>([
   'too_many_calls',
   'not_recorded',
 ]);
-
-/**
- * Why an ended run is worth a model call (null: it is not): it did not succeed, a tool call failed, the judge sent an
- * answer back, or the judge critiqued an iteration (a model critique, or an automatic check that found a problem).
- */
-export function somethingToLearn(run: RunRecord, events: readonly RunEvent[]): string | null {
-  if (run.status !== 'succeeded') return `the run ${run.status}`;
-  if (events.some((e) => e.type === 'observation' && !e.observation.ok)) return 'a tool call failed';
-  if (events.some((e) => e.type === 'verdict' && e.decision === 'reject')) return 'the judge sent an answer back';
-  if (events.some((e) => e.type === 'reflection' && e.text.trim())) return 'the judge critiqued an iteration';
-  return null;
-}
 
 /**
  * The trust rule: a lesson is untrusted when the history it was distilled from holds text a tool returned (a result,

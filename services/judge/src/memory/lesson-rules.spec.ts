@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Observation, RunEvent, RunRecord } from '@triad/shared';
-import { mayCarryToolOutput, somethingToLearn } from './lesson-distiller.js';
+import { type Observation, type RunEvent, type RunRecord, somethingToLearn } from '@triad/shared';
+import { mayCarryToolOutput } from './lesson-distiller.js';
 
 const at = 0;
 const observation = (o: Observation): RunEvent => ({
