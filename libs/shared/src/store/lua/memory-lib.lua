@@ -3,8 +3,8 @@
 -- run's entries is the run key prefix (TriadKeys.memoryBySourceRun(tenant, '')) followed by the run id. Every key of
 -- a tenant's memory carries the tenant's hash tag, so they share one cluster slot.
 
--- Appends a change to the tenant's change log, trimmed to about `maxLen` entries (a replica whose cursor falls in the
--- trimmed part sees it in the stream's max-deleted-entry-id and reloads).
+-- Appends a change to the tenant's change log, trimmed to about `maxLen` entries (a replica that has applied fewer
+-- changes than the log has dropped, XINFO's entries-added minus its length, reloads the tenant: see MemoryStore).
 local function logChange(logKey, maxLen, op, id, value)
   if value then
     redis.call('XADD', logKey, 'MAXLEN', '~', maxLen, '*', 'op', op, 'id', id, 'v', value)
