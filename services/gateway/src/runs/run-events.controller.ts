@@ -45,10 +45,12 @@ export class RunEventsController {
         { path: 'Last-Event-ID', message: 'expected <ms>-<seq>, each an unsigned 64-bit integer' },
       ]);
     }
-    // A run just submitted is not in the store until a planner takes it in: stream it all the same.
+    // A run just submitted is not in the store until a planner takes it in: stream it all the same. The goal job is
+    // asked first: a planner creates the run before its goal job completes, so a job no longer pending means the run
+    // is in the store (asked the other way round, a run taken in between the two reads was a 404).
     const storeId = storeRunId(caller.tenant, id);
     if (!RUN_ID_PATTERN.test(id)) throw new ApiException('not_found', `no run ${id}`);
-    if ((await this.store.get(storeId)) || (await this.submission.isPending(storeId))) {
+    if ((await this.submission.isPending(storeId)) || (await this.store.get(storeId))) {
       return this.stream.pipe(storeId, after, caller.name, req, res);
     }
     if (this.archive && (await this.archive.get(storeId))) {
