@@ -306,10 +306,12 @@ describe('the services as the manifests run them, and what KEDA reads while runs
     for (const t of so.spec.triggers as K8sObject[]) {
       // The manifests' prefix is `triad`; this run has its own (checked above to be the same place in the key).
       const key = `${prefix}:${t.metadata.listName.split(':').slice(1).join(':')}`;
-      const n = Number(await redis.eval(KEDA_LIST_LENGTH, 1, key));
+      // The count and the key's type in one transaction: read apart, a key emptied between them showed as `none`.
+      const [counted, typed] = (await redis.multi().eval(KEDA_LIST_LENGTH, 1, key).type(key).exec()) ?? [];
+      const n = Number(counted?.[1]);
       counts[t.name] = n;
       if (n > 0) {
-        const type = await redis.type(key);
+        const type = String(typed?.[1]);
         const state = t.name.replace(/^[a-z]+-/, '');
         typesSeen.set(state, (typesSeen.get(state) ?? new Set()).add(type));
       }
