@@ -71,6 +71,14 @@ describe('RunStore', () => {
     expect((await store.events('r1')).filter((e) => e.type === 'answer.proposed')).toHaveLength(1);
   });
 
+  it('records nothing for a run that is gone: a late step never brings back its keys', async () => {
+    const schema = z.object({ n: z.number() });
+    const ev = [{ type: 'answer.proposed' as const, iteration: 1, answer: 'late' }];
+    const late = await store.once('gone-run', 'step:1-0', schema, { n: 1 }, ev, { inputTokens: 3 });
+    expect(late).toEqual({ value: { n: 1 }, recorded: false });
+    for (const key of store.keys.runKeys('gone-run')) expect([key, await redis.exists(key)]).toEqual([key, 0]);
+  });
+
   it('adds usage increments, zero ones included, to what is there', async () => {
     const schema = z.object({ n: z.number() });
     await store.once('r1', 'u', schema, { n: 1 }, [], { inputTokens: 5, toolCalls: 0, costUsd: 0 });

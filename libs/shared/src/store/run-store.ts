@@ -272,7 +272,8 @@ export class RunStore {
 
   /**
    * Records `value` under `key` for this run exactly once, appending its events and adding its usage in the
-   * same atomic step. Returns the value that won (this one, or the one recorded before).
+   * same atomic step. Returns the value that won (this one, or the one recorded before). A run that is gone records
+   * nothing (`recorded: false`, the value given): a late step never brings back a removed run's keys.
    */
   async once<S extends z.ZodType>(
     runId: string,
@@ -296,6 +297,8 @@ export class RunStore {
     )) as [number, string?];
     // The winner has its value already; only a loser gets the recorded one back, to parse.
     if (recorded === 1) return { value: parsed, recorded: true };
+    // The run is gone (deleted, or its data removed): nothing was recorded, and nothing will be.
+    if (recorded === -1) return { value: parsed, recorded: false };
     return { value: schema.parse(JSON.parse(winner as string)), recorded: false };
   }
 
