@@ -1,4 +1,4 @@
-import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { type Attributes, type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ChatMessage, ChatReply, ChatRequest } from '../reasoning/chat.js';
 import { redactArguments } from '../runs/redact-arguments.js';
 import { triadTracer } from './run-trace.js';
@@ -23,19 +23,11 @@ export async function traceChat(
     'triad.role': telemetryState().role,
     ...(content ? { 'gen_ai.input.messages': JSON.stringify(redactMessages(req)) } : {}),
   };
-  return triadTracer().startActiveSpan(`chat ${req.model}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
-    try {
-      const reply = await call();
-      recordReply(span, reply, content && redactReply(req, reply));
-      triadMetrics.tokensUsed(req.model, reply.inputTokens, reply.outputTokens);
-      return reply;
-    } catch (err) {
-      span.setAttribute('error.type', err instanceof Error ? err.name : 'Error');
-      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-      throw err;
-    } finally {
-      span.end();
-    }
+  return clientSpan(`chat ${req.model}`, attributes, async (span) => {
+    const reply = await call();
+    recordReply(span, reply, content && redactReply(req, reply));
+    triadMetrics.tokensUsed(req.model, reply.inputTokens, reply.outputTokens);
+    return reply;
   });
 }
 
@@ -99,11 +91,18 @@ export async function traceEmbeddings<T extends { tokens: number }>(
     'triad.role': telemetryState().role,
     'triad.embedding.inputs': texts,
   };
-  return triadTracer().startActiveSpan(`embeddings ${model}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+  return clientSpan(`embeddings ${model}`, attributes, async (span) => {
+    const reply = await call();
+    span.setAttribute('gen_ai.usage.input_tokens', reply.tokens);
+    return reply;
+  });
+}
+
+/** A client span under the active span around `fn`: an error marks it (error.type, status) and is rethrown. */
+function clientSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T> {
+  return triadTracer().startActiveSpan(name, { kind: SpanKind.CLIENT, attributes }, async (span) => {
     try {
-      const reply = await call();
-      span.setAttribute('gen_ai.usage.input_tokens', reply.tokens);
-      return reply;
+      return await fn(span);
     } catch (err) {
       span.setAttribute('error.type', err instanceof Error ? err.name : 'Error');
       span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
